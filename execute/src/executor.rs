@@ -1,0 +1,216 @@
+//! The stateless executor: runs a trace's segment over its witness and computes the post root.
+
+use std::borrow::Cow;
+
+use alloy_consensus::{
+    proofs::calculate_receipt_root, transaction::SignerRecoverable, Transaction, TxEnvelope,
+    TxReceipt, TxType,
+};
+use alloy_eips::{eip2718::Decodable2718, eip7685::Requests};
+use alloy_evm::{
+    block::{BlockExecutor, BlockExecutionError},
+    eth::{receipt_builder::AlloyReceiptBuilder, EthBlockExecutionCtx, EthBlockExecutor},
+    EvmEnv, EvmFactory, EthEvmFactory,
+};
+use alloy_consensus::transaction::Recovered;
+use alloy_primitives::{map::HashMap, Bloom, B256};
+use alloy_consensus::ReceiptEnvelope;
+use revm::database::{states::bundle_state::BundleRetention, OriginalValuesKnown, State};
+
+use crate::{
+    chain::Fork,
+    state::{Preimages, StateError, WitnessDb},
+    trace::Trace,
+    validate, ExecuteError, InvalidBlock,
+};
+
+/// What running a segment produced.
+#[derive(Debug)]
+pub struct SegmentOutcome<'a, P> {
+    /// State root after the segment.
+    pub post_state_root: B256,
+    /// Gas used by the segment's transactions.
+    pub gas_used: u64,
+    /// Receipts of the segment's transactions (cumulative gas counts from the block start).
+    pub receipts: Vec<ReceiptEnvelope>,
+    /// EIP-7685 requests, when the segment ends the block.
+    pub requests: Option<Requests>,
+    /// Bytecode of contracts the segment deployed, by hash.
+    pub contracts: Vec<(B256, alloy_primitives::Bytes)>,
+    /// The post-state, for collecting its trie nodes.
+    pub state: WitnessDb<'a, P>,
+}
+
+/// Transaction types each fork accepts.
+fn tx_type_allowed(fork: Fork, ty: TxType) -> bool {
+    match ty {
+        TxType::Legacy => true,
+        TxType::Eip2930 => fork >= Fork::Berlin,
+        TxType::Eip1559 => fork >= Fork::London,
+        TxType::Eip4844 => fork >= Fork::Cancun,
+        TxType::Eip7702 => fork >= Fork::Prague,
+    }
+}
+
+/// Hashes of the ancestors by number, after checking they form a chain ending at the parent.
+pub fn ancestor_hashes(trace: &Trace) -> Result<HashMap<u64, B256>, InvalidBlock> {
+    let mut hashes = HashMap::default();
+    let mut previous: Option<(u64, B256)> = None;
+    for header in &trace.ancestors {
+        let hash = header.hash_slow();
+        if let Some((number, parent_hash)) = previous {
+            if Some(header.number) != number.checked_add(1) || header.parent_hash != parent_hash {
+                return Err(InvalidBlock::Ancestors);
+            }
+        }
+        hashes.insert(header.number, hash);
+        previous = Some((header.number, hash));
+    }
+    match previous {
+        Some((_, parent_hash)) if parent_hash == trace.header.parent_hash => Ok(hashes),
+        _ => Err(InvalidBlock::Ancestors),
+    }
+}
+
+/// Runs `trace`'s segment statelessly from `pre_state_root`, with `preimages` as the only state.
+///
+/// `gas_limit` bounds the work: the run stops with [`ExecuteError::GasLimitExceeded`] as soon as
+/// the segment's transactions have used more. For a whole block with `check_outputs`, the header
+/// is checked in full, including that its state root is the computed one; without, the header's
+/// result fields are ignored (a block builder fills them from the outcome).
+pub fn execute_segment<'a, P: Preimages>(
+    pre_state_root: B256,
+    trace: &Trace,
+    preimages: &'a P,
+    block_hashes: &'a HashMap<u64, B256>,
+    gas_limit: u64,
+    check_outputs: bool,
+) -> Result<SegmentOutcome<'a, P>, ExecuteError> {
+    let chain = &trace.chain;
+    chain.validate()?;
+    let segment = trace.segment;
+    let header = &trace.header;
+    let parent = trace.parent().ok_or(InvalidBlock::Ancestors)?;
+    validate::validate_header(header, parent, chain)?;
+    if segment.starts_block() && (segment.gas_before != 0 || segment.blob_gas_before != 0) {
+        return Err(InvalidBlock::Segment.into());
+    }
+    if segment.gas_before > header.gas_limit {
+        return Err(InvalidBlock::Segment.into());
+    }
+    if segment.is_whole_block() {
+        if parent.state_root != pre_state_root {
+            return Err(InvalidBlock::PreStateRoot.into());
+        }
+        validate::validate_body(header, &trace.transactions, &trace.withdrawals, chain)?;
+    }
+    if chain.fork < Fork::Shanghai && !trace.withdrawals.is_empty() {
+        return Err(InvalidBlock::WithdrawalsRoot.into());
+    }
+
+    // Decode and recover every transaction before running any: a bad one invalidates the segment.
+    let mut transactions = Vec::with_capacity(trace.transactions.len());
+    let mut blob_gas = segment.blob_gas_before;
+    for (i, raw) in trace.transactions.iter().enumerate() {
+        let index = segment.first_tx + i as u64;
+        let tx = TxEnvelope::decode_2718_exact(raw.as_ref())
+            .map_err(|_| InvalidBlock::Transaction { index, reason: "malformed encoding" })?;
+        if !tx_type_allowed(chain.fork, tx.tx_type()) {
+            return Err(InvalidBlock::Transaction { index, reason: "type not active in fork" }.into());
+        }
+        if tx.chain_id().is_some_and(|id| id != chain.chain_id) {
+            return Err(InvalidBlock::Transaction { index, reason: "wrong chain id" }.into());
+        }
+        blob_gas = blob_gas.saturating_add(tx.blob_gas_used().unwrap_or(0));
+        let signer = tx
+            .recover_signer()
+            .map_err(|_| InvalidBlock::Transaction { index, reason: "bad signature" })?;
+        transactions.push(Recovered::new_unchecked(tx, signer));
+    }
+    if blob_gas > chain.max_blob_gas_per_block() {
+        return Err(InvalidBlock::BlobGasUsed.into());
+    }
+    if segment.is_whole_block() && chain.fork >= Fork::Cancun && header.blob_gas_used != Some(blob_gas) {
+        return Err(InvalidBlock::BlobGasUsed.into());
+    }
+
+    let mut state = State::builder()
+        .with_database(WitnessDb::new(pre_state_root, preimages, block_hashes))
+        .with_bundle_update()
+        .build();
+    let spec = chain.hardforks();
+    let env = EvmEnv::for_eth_block(header, spec, chain.chain_id, chain.blob_params());
+    let evm = EthEvmFactory::default().create_evm(&mut state, env);
+    let ctx = EthBlockExecutionCtx {
+        parent_hash: header.parent_hash,
+        parent_beacon_block_root: header.parent_beacon_block_root,
+        ommers: &[],
+        withdrawals: (chain.fork >= Fork::Shanghai).then(|| Cow::Borrowed(trace.withdrawals.as_slice())),
+        extra_data: header.extra_data.clone(),
+        tx_count_hint: Some(transactions.len()),
+        slot_number: None,
+    };
+    let mut executor = EthBlockExecutor::new(evm, ctx, spec, AlloyReceiptBuilder::default());
+    executor.cumulative_tx_gas_used = segment.gas_before;
+    executor.blob_gas_used = segment.blob_gas_before;
+
+    if segment.starts_block() {
+        executor.apply_pre_execution_changes().map_err(block_error)?;
+    }
+    for tx in &transactions {
+        executor.execute_transaction(tx.as_recovered_ref()).map_err(block_error)?;
+        if executor.cumulative_tx_gas_used - segment.gas_before > gas_limit {
+            return Err(ExecuteError::GasLimitExceeded);
+        }
+    }
+    let gas_used = executor.cumulative_tx_gas_used - segment.gas_before;
+    let (receipts, requests) = if segment.ends_block {
+        let (_, result) = executor.finish().map_err(block_error)?;
+        (result.receipts, Some(result.requests))
+    } else {
+        (std::mem::take(&mut executor.receipts), None)
+    };
+
+    state.merge_transitions(BundleRetention::PlainState);
+    let changes = state.take_bundle().to_plain_state(OriginalValuesKnown::Yes);
+    let mut db = state.database;
+    let post_state_root = db.apply(&changes)?;
+
+    if segment.is_whole_block() && check_outputs {
+        let receipts_root = calculate_receipt_root(&receipts);
+        let bloom = receipts.iter().fold(Bloom::ZERO, |mut acc, r| {
+            acc.accrue_bloom(&r.bloom());
+            acc
+        });
+        let requests_hash = (chain.fork >= Fork::Prague)
+            .then(|| requests.as_ref().map(Requests::requests_hash))
+            .flatten();
+        validate::validate_outputs(header, gas_used, receipts_root, bloom, requests_hash)?;
+        if header.state_root != post_state_root {
+            return Err(InvalidBlock::StateRoot.into());
+        }
+    }
+    let contracts =
+        changes.contracts.into_iter().map(|(hash, code)| (hash, code.original_bytes())).collect();
+    Ok(SegmentOutcome { post_state_root, gas_used, receipts, requests, contracts, state: db })
+}
+
+/// Maps the block executor's error: a state error is a witness problem, anything else makes the
+/// block invalid.
+fn block_error(err: BlockExecutionError) -> ExecuteError {
+    match find_state_error(&err) {
+        Some(state) => ExecuteError::State(state),
+        None => ExecuteError::Invalid(InvalidBlock::Execution(err.to_string())),
+    }
+}
+
+fn find_state_error(err: &(dyn std::error::Error + 'static)) -> Option<StateError> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(state) = e.downcast_ref::<StateError>() {
+            return Some(state.clone());
+        }
+        current = e.source();
+    }
+    None
+}

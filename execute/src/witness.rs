@@ -1,0 +1,217 @@
+//! Witness generation: from a complete state, the minimal trace EXECUTE accepts for a segment.
+//!
+//! The segment runs through the same stateless executor EXECUTE uses, over preimages that hold
+//! the whole state and record what is read. What is recorded is exactly what the verifier will
+//! ask for, including the siblings that deletions reveal, so the trace is minimal for it.
+
+use alloy_consensus::{proofs, Header, TxEnvelope, Transaction};
+use alloy_eips::{eip2718::Decodable2718, eip4895::Withdrawal, eip7685::Requests};
+use alloy_primitives::{keccak256, map::B256Map, Address, Bloom, Bytes, B256, U256};
+use alloy_trie::{TrieAccount, EMPTY_ROOT_HASH};
+use revm::primitives::KECCAK_EMPTY;
+
+use crate::{
+    chain::{ChainConfig, Fork},
+    executor::{ancestor_hashes, execute_segment},
+    mpt::SparseTrie,
+    state::RecordingPreimages,
+    trace::{Segment, Trace, Witness},
+    ExecuteError,
+};
+
+/// One account of a complete state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountState {
+    /// Nonce.
+    pub nonce: u64,
+    /// Balance in wei.
+    pub balance: U256,
+    /// Runtime bytecode (empty for externally owned accounts).
+    pub code: Bytes,
+    /// Storage slots; zero values are ignored.
+    pub storage: Vec<(U256, U256)>,
+}
+
+/// What to trace: a segment of a block, with every ancestor header available.
+#[derive(Debug, Clone)]
+pub struct TraceRequest {
+    /// Chain id, fork and blob parameters.
+    pub chain: ChainConfig,
+    /// Consecutive ancestors ending with the parent (only those BLOCKHASH uses are kept).
+    pub ancestors: Vec<Header>,
+    /// The block's header.
+    pub header: Header,
+    /// The part of the block to trace.
+    pub segment: Segment,
+    /// The segment's transactions (EIP-2718).
+    pub transactions: Vec<Bytes>,
+    /// The block's withdrawals.
+    pub withdrawals: Vec<Withdrawal>,
+}
+
+/// A traced segment.
+#[derive(Debug, Clone)]
+pub struct TracedSegment {
+    /// The minimal trace.
+    pub trace: Trace,
+    /// State root before.
+    pub pre_state_root: B256,
+    /// State root after.
+    pub post_state_root: B256,
+    /// Gas the segment used.
+    pub gas_used: u64,
+}
+
+/// A complete state: every trie node and bytecode, as a full node holds them.
+#[derive(Debug, Clone)]
+pub struct CompleteState {
+    root: B256,
+    nodes: B256Map<Bytes>,
+    codes: B256Map<Bytes>,
+}
+
+impl CompleteState {
+    /// Builds the state of `accounts`.
+    pub fn new(accounts: impl IntoIterator<Item = (Address, AccountState)>) -> Self {
+        let none = B256Map::<Bytes>::default();
+        let mut nodes = B256Map::default();
+        let mut codes = B256Map::default();
+        let mut accounts_trie = SparseTrie::empty();
+        for (address, account) in accounts {
+            let mut storage = SparseTrie::empty();
+            for (slot, value) in account.storage.iter().filter(|(_, v)| !v.is_zero()) {
+                storage
+                    .insert(&keccak256(B256::from(*slot)), alloy_rlp::encode(value), &none)
+                    .expect("an in-memory trie has every node");
+            }
+            storage.collect_nodes(&mut nodes);
+            let code_hash = if account.code.is_empty() {
+                KECCAK_EMPTY
+            } else {
+                let hash = keccak256(&account.code);
+                codes.insert(hash, account.code.clone());
+                hash
+            };
+            let leaf = TrieAccount {
+                nonce: account.nonce,
+                balance: account.balance,
+                storage_root: storage.root(),
+                code_hash,
+            };
+            accounts_trie
+                .insert(&keccak256(address), alloy_rlp::encode(leaf), &none)
+                .expect("an in-memory trie has every node");
+        }
+        let root = accounts_trie.root();
+        accounts_trie.collect_nodes(&mut nodes);
+        Self { root, nodes, codes }
+    }
+
+    /// The current state root.
+    pub const fn root(&self) -> B256 {
+        self.root
+    }
+
+    /// Runs a segment from the current state, returns its minimal trace and moves to the
+    /// post-state. On error the state is unchanged.
+    pub fn trace(&mut self, request: TraceRequest) -> Result<TracedSegment, ExecuteError> {
+        self.run(request, true).map(|(traced, _)| traced)
+    }
+
+    /// Fills a whole block's result fields (roots, gas, bloom, requests) by running it, moves to
+    /// the post-state, and returns the sealed block's trace.
+    pub fn seal(&mut self, mut request: TraceRequest) -> Result<TracedSegment, ExecuteError> {
+        request.segment = Segment::WHOLE_BLOCK;
+        let header = &mut request.header;
+        header.transactions_root =
+            alloy_trie::root::ordered_trie_root_with_encoder(&request.transactions, |tx, buf| {
+                buf.extend_from_slice(tx)
+            });
+        if request.chain.fork >= Fork::Shanghai {
+            header.withdrawals_root = Some(proofs::calculate_withdrawals_root(&request.withdrawals));
+        }
+        if request.chain.fork >= Fork::Cancun {
+            let blob_gas = request
+                .transactions
+                .iter()
+                .filter_map(|raw| TxEnvelope::decode_2718_exact(raw.as_ref()).ok())
+                .map(|tx| tx.blob_gas_used().unwrap_or(0))
+                .sum();
+            header.blob_gas_used = Some(blob_gas);
+        }
+        let (mut traced, (receipts_root, bloom, requests)) = self.run(request, false)?;
+        let header = &mut traced.trace.header;
+        header.state_root = traced.post_state_root;
+        header.gas_used = traced.gas_used;
+        header.receipts_root = receipts_root;
+        header.logs_bloom = bloom;
+        if traced.trace.chain.fork >= Fork::Prague {
+            header.requests_hash = Some(requests.unwrap_or_default().requests_hash());
+        }
+        Ok(traced)
+    }
+
+    fn run(
+        &mut self,
+        request: TraceRequest,
+        check_outputs: bool,
+    ) -> Result<(TracedSegment, (B256, Bloom, Option<Requests>)), ExecuteError> {
+        let TraceRequest { chain, ancestors, header, segment, transactions, withdrawals } = request;
+        let mut trace = Trace {
+            chain,
+            ancestors,
+            header,
+            segment,
+            transactions,
+            withdrawals,
+            witness: Witness::default(),
+        };
+        let hashes = ancestor_hashes(&trace)?;
+        let recording = RecordingPreimages::new(&self.nodes, &self.codes);
+        let outcome =
+            execute_segment(self.root, &trace, &recording, &hashes, u64::MAX, check_outputs)?;
+        let receipts_root = proofs::calculate_receipt_root(&outcome.receipts);
+        let bloom = outcome.receipts.iter().fold(Bloom::ZERO, |mut acc, r| {
+            acc.accrue_bloom(&alloy_consensus::TxReceipt::bloom(r));
+            acc
+        });
+        let (post_state_root, gas_used, requests) =
+            (outcome.post_state_root, outcome.gas_used, outcome.requests.clone());
+        let oldest = outcome.state.oldest_hash_used();
+        let mut new_nodes = B256Map::default();
+        let mut state = outcome.state;
+        state.collect_nodes(&mut new_nodes);
+        let contracts = outcome.contracts;
+        drop(state);
+        trace.witness = recording.witness();
+
+        // Keep the ancestors from the oldest BLOCKHASH target to the parent.
+        let parent_number = trace.header.number.saturating_sub(1);
+        let keep_from = oldest.unwrap_or(parent_number).min(parent_number);
+        trace.ancestors.retain(|h| h.number >= keep_from);
+
+        let pre_state_root = self.root;
+        self.nodes.extend(new_nodes);
+        self.codes.extend(contracts);
+        self.root = post_state_root;
+        Ok((
+            TracedSegment { trace, pre_state_root, post_state_root, gas_used },
+            (receipts_root, bloom, requests),
+        ))
+    }
+
+    /// The state root of `accounts`, computed by alloy-trie's `HashBuilder`: an independent
+    /// implementation to check [`CompleteState`] against.
+    pub fn reference_root(accounts: &[(Address, AccountState)]) -> B256 {
+        let leaves = accounts.iter().map(|(address, account)| {
+            let storage_root = alloy_trie::root::storage_root_unhashed(
+                account.storage.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (B256::from(*k), *v)),
+            );
+            let code_hash =
+                if account.code.is_empty() { KECCAK_EMPTY } else { keccak256(&account.code) };
+            let storage_root = if account.storage.is_empty() { EMPTY_ROOT_HASH } else { storage_root };
+            (*address, TrieAccount { nonce: account.nonce, balance: account.balance, storage_root, code_hash })
+        });
+        alloy_trie::root::state_root_unhashed(leaves)
+    }
+}
