@@ -1,1 +1,118 @@
-fn main(){}
+//! `challenger`: the optimistic native rollup toolkit's command line.
+
+mod conformance;
+
+use std::{io::Read, path::PathBuf, process::ExitCode, time::Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use execute::{
+    precompile::{abi_bool, ExecuteInput},
+    Fork,
+};
+
+#[derive(Parser)]
+#[command(name = "challenger", version, about = "Optimistic native rollup toolkit")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The EXECUTE precompile.
+    #[command(subcommand)]
+    Execute(ExecuteCommand),
+}
+
+#[derive(Subcommand)]
+enum ExecuteCommand {
+    /// Evaluates EXECUTE on ABI input given as hex (stdin or a file); prints the ABI output
+    /// as hex, as Foundry's `vm.ffi` expects.
+    Verify {
+        /// File holding the hex input; stdin when absent.
+        #[arg(long, short)]
+        input: Option<PathBuf>,
+        /// Host fork; a trace made for another fork is rejected. Default: the trace's own.
+        #[arg(long, env = "EXECUTE_HOST_FORK")]
+        fork: Option<String>,
+        /// Print why the result is false on stderr.
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Runs execution-spec-tests BlockchainTest fixtures statelessly through EXECUTE.
+    Conformance {
+        /// Fixture files or directories (searched recursively for .json files).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Execute(ExecuteCommand::Verify { input, fork, explain }) => {
+            verify(input, fork, explain)
+        }
+        Command::Execute(ExecuteCommand::Conformance { paths }) => conformance(&paths),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn verify(input: Option<PathBuf>, fork: Option<String>, explain: bool) -> Result<ExitCode> {
+    let text = match &input {
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+        }
+        None => {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).context("reading stdin")?;
+            text
+        }
+    };
+    let hex = text.trim();
+    let bytes = alloy_primitives::hex::decode(hex).context("input is not hex")?;
+    let host = match fork {
+        Some(name) => match Fork::from_name(&capitalize(&name)) {
+            Some(fork) => Some(fork),
+            None => bail!("unknown fork {name}"),
+        },
+        None => None,
+    };
+    let result = match ExecuteInput::abi_decode(&bytes) {
+        Some(input) => input.verify(host),
+        None => bail!("input is not abi.encode(bytes32, bytes32, bytes, uint64)"),
+    };
+    if let (Err(reason), true) = (&result, explain) {
+        eprintln!("false: {reason}");
+    }
+    println!("{}", alloy_primitives::hex::encode_prefixed(abi_bool(result.is_ok())));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn capitalize(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+fn conformance(paths: &[PathBuf]) -> Result<ExitCode> {
+    let files = conformance::fixture_files(paths)?;
+    if files.is_empty() {
+        bail!("no .json fixtures under the given paths");
+    }
+    let started = Instant::now();
+    let summary = conformance::run(&files, |name, reason| println!("FAIL {name}: {reason}"));
+    for (reason, count) in &summary.skipped {
+        println!("skipped {count}: {reason}");
+    }
+    eprintln!("{} files in {:.1}s", files.len(), started.elapsed().as_secs_f64());
+    let skipped: usize = summary.skipped.values().sum();
+    println!("{} passed, {} failed, {} skipped", summary.passed, summary.failed.len(), skipped);
+    Ok(if summary.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

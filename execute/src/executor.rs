@@ -15,7 +15,16 @@ use alloy_evm::{
 use alloy_consensus::transaction::Recovered;
 use alloy_primitives::{map::HashMap, Bloom, B256};
 use alloy_consensus::ReceiptEnvelope;
-use revm::database::{states::bundle_state::BundleRetention, OriginalValuesKnown, State};
+use alloy_eips::{
+    eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
+};
+use alloy_evm::Evm;
+use revm::{
+    database::{states::bundle_state::BundleRetention, OriginalValuesKnown, State},
+    database_interface::bal::EvmDatabaseError,
+    primitives::KECCAK_EMPTY,
+    Database,
+};
 
 use crate::{
     chain::Fork,
@@ -115,6 +124,10 @@ pub fn execute_segment<'a, P: Preimages>(
         let index = segment.first_tx + i as u64;
         let tx = TxEnvelope::decode_2718_exact(raw.as_ref())
             .map_err(|_| InvalidBlock::Transaction { index, reason: "malformed encoding" })?;
+        if matches!(&tx, TxEnvelope::Eip4844(signed) if signed.tx().as_with_sidecar().is_some()) {
+            // Blobs travel beside a block, never inside it.
+            return Err(InvalidBlock::Transaction { index, reason: "blob sidecar inside a block" }.into());
+        }
         if !tx_type_allowed(chain.fork, tx.tx_type()) {
             return Err(InvalidBlock::Transaction { index, reason: "type not active in fork" }.into());
         }
@@ -165,6 +178,15 @@ pub fn execute_segment<'a, P: Preimages>(
     }
     let gas_used = executor.cumulative_tx_gas_used - segment.gas_before;
     let (receipts, requests) = if segment.ends_block {
+        if chain.fork >= Fork::Prague {
+            // EIP-7002/7251: a block whose request contracts have no code is invalid.
+            for address in [WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS] {
+                let account = executor.evm.db_mut().basic(address).map_err(database_error)?;
+                if account.is_none_or(|a| a.code_hash == KECCAK_EMPTY) {
+                    return Err(InvalidBlock::SystemContractEmpty(address).into());
+                }
+            }
+        }
         let (_, result) = executor.finish().map_err(block_error)?;
         (result.receipts, Some(result.requests))
     } else {
@@ -210,7 +232,17 @@ fn find_state_error(err: &(dyn std::error::Error + 'static)) -> Option<StateErro
         if let Some(state) = e.downcast_ref::<StateError>() {
             return Some(state.clone());
         }
+        if let Some(EvmDatabaseError::Database(state)) = e.downcast_ref::<EvmDatabaseError<StateError>>() {
+            return Some(state.clone());
+        }
         current = e.source();
     }
     None
+}
+
+fn database_error(err: EvmDatabaseError<StateError>) -> ExecuteError {
+    match err {
+        EvmDatabaseError::Database(state) => ExecuteError::State(state),
+        EvmDatabaseError::Bal(bal) => ExecuteError::Internal(bal.to_string()),
+    }
 }

@@ -90,6 +90,9 @@ pub enum InvalidBlock {
     /// The block executor rejected the block (nonce, balance, gas, system call...).
     #[error("execution: {0}")]
     Execution(String),
+    /// An EIP-7002/7251 request contract has no code at the end of the block.
+    #[error("system contract {0} has no code")]
+    SystemContractEmpty(alloy_primitives::Address),
     /// Header gas used differs from execution.
     #[error("gas used differs from the header")]
     GasUsed,
