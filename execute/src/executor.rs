@@ -8,7 +8,9 @@ use alloy_consensus::{
 };
 use alloy_eips::{eip2718::Decodable2718, eip7685::Requests};
 use alloy_evm::{
-    block::{BlockExecutor, BlockExecutionError},
+    block::{
+        BlockExecutionError, BlockExecutor, BlockValidationError, InternalBlockExecutionError,
+    },
     eth::{receipt_builder::AlloyReceiptBuilder, EthBlockExecutionCtx, EthBlockExecutor},
     EvmEnv, EvmFactory, EthEvmFactory,
 };
@@ -21,6 +23,7 @@ use alloy_eips::{
 use alloy_evm::Evm;
 use revm::{
     database::{states::bundle_state::BundleRetention, OriginalValuesKnown, State},
+    context_interface::result::EVMError,
     database_interface::bal::EvmDatabaseError,
     primitives::KECCAK_EMPTY,
     Database,
@@ -220,7 +223,14 @@ pub fn execute_segment<'a, P: Preimages>(
 /// Maps the block executor's error: a state error is a witness problem, anything else makes the
 /// block invalid.
 fn block_error(err: BlockExecutionError) -> ExecuteError {
-    match find_state_error(&err) {
+    let evm_error = match &err {
+        BlockExecutionError::Internal(InternalBlockExecutionError::EVM { error, .. })
+        | BlockExecutionError::Validation(BlockValidationError::EVM { error, .. }) => {
+            find_state_error(error.as_ref())
+        }
+        _ => None,
+    };
+    match evm_error.or_else(|| find_state_error(&err)) {
         Some(state) => ExecuteError::State(state),
         None => ExecuteError::Invalid(InvalidBlock::Execution(err.to_string())),
     }
@@ -233,6 +243,11 @@ fn find_state_error(err: &(dyn std::error::Error + 'static)) -> Option<StateErro
             return Some(state.clone());
         }
         if let Some(EvmDatabaseError::Database(state)) = e.downcast_ref::<EvmDatabaseError<StateError>>() {
+            return Some(state.clone());
+        }
+        if let Some(EVMError::Database(EvmDatabaseError::Database(state))) =
+            e.downcast_ref::<EVMError<EvmDatabaseError<StateError>>>()
+        {
             return Some(state.clone());
         }
         current = e.source();

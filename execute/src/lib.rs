@@ -19,6 +19,7 @@ pub mod state;
 pub mod trace;
 pub mod validate;
 pub mod witness;
+pub mod workload;
 
 pub use chain::{BlobSchedule, ChainConfig, Fork};
 pub use executor::{execute_segment, SegmentOutcome};

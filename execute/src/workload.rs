@@ -1,0 +1,351 @@
+//! Mixed-transaction workloads and a plain in-memory revm to compare EXECUTE against.
+//!
+//! [`Workload`] signs blocks of transfers, storage writes and clears, contract deploys,
+//! self-destructing deploys and EIP-7702 delegations from a seeded generator, so the same blocks
+//! can be run statefully ([`ReferenceState`]) and statelessly (EXECUTE) in tests and benchmarks.
+
+use alloy_consensus::{
+    Header, SignableTransaction, TxEip1559, TxEip7702, TxEnvelope, EMPTY_OMMER_ROOT_HASH,
+};
+use alloy_eips::{
+    eip1559::BaseFeeParams, eip2718::Encodable2718, eip7702::Authorization, eip4788, eip2935,
+    eip7002, eip7251,
+};
+use alloy_evm::{
+    block::BlockExecutor,
+    eth::{receipt_builder::AlloyReceiptBuilder, EthBlockExecutionCtx, EthBlockExecutor},
+    EthEvmFactory, EvmEnv, EvmFactory,
+};
+use alloy_consensus::transaction::{Recovered, SignerRecoverable};
+use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, B256, U256};
+use alloy_eips::eip2718::Decodable2718;
+use k256::ecdsa::SigningKey;
+use revm::{
+    database::{CacheDB, EmptyDB},
+    state::AccountInfo,
+    bytecode::Bytecode,
+};
+use std::borrow::Cow;
+
+use crate::{
+    chain::{ChainConfig, Fork},
+    witness::{AccountState, CompleteState},
+};
+
+/// Runtime code of the storage contract: `SSTORE(calldata[0..32], calldata[32..64])`.
+pub const STORE_RUNTIME: [u8; 8] = [0x60, 0x20, 0x35, 0x60, 0x00, 0x35, 0x55, 0x00];
+/// Init code that deploys [`STORE_RUNTIME`].
+const STORE_INIT: [u8; 17] = [
+    0x67, 0x60, 0x20, 0x35, 0x60, 0x00, 0x35, 0x55, 0x00, // PUSH8 runtime
+    0x60, 0x00, 0x52, // MSTORE at 0 (right-aligned: bytes 24..32)
+    0x60, 0x08, 0x60, 0x18, 0xf3, // RETURN(24, 8)
+];
+/// Init code that self-destructs to the caller: created and deleted in one transaction.
+const SELFDESTRUCT_INIT: [u8; 2] = [0x33, 0xff];
+/// Address of the storage contract in the workload's genesis.
+pub const STORE_ADDRESS: Address = Address::new([0x5e; 20]);
+
+struct Sender {
+    key: SigningKey,
+    address: Address,
+    nonce: u64,
+}
+
+/// A seeded generator of signed blocks over a fixed set of funded senders.
+pub struct Workload {
+    chain: ChainConfig,
+    senders: Vec<Sender>,
+    delegated: Vec<Address>,
+    rng: u64,
+    fresh: u64,
+}
+
+impl std::fmt::Debug for Workload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workload").field("senders", &self.senders.len()).finish_non_exhaustive()
+    }
+}
+
+impl Workload {
+    /// `senders` funded accounts on `chain`; `seed` fixes every choice.
+    pub fn new(chain: ChainConfig, senders: usize, seed: u64) -> Self {
+        let senders = (0..senders)
+            .map(|i| {
+                let secret = keccak256([b"workload sender".as_slice(), &(i as u64).to_be_bytes()].concat());
+                let key = SigningKey::from_slice(secret.as_slice()).expect("keccak output is a valid key");
+                let address = Address::from_public_key(key.verifying_key());
+                Sender { key, address, nonce: 0 }
+            })
+            .collect();
+        Self { chain, senders, delegated: Vec::new(), rng: seed | 1, fresh: 0 }
+    }
+
+    /// The chain the workload signs for.
+    pub const fn chain(&self) -> ChainConfig {
+        self.chain
+    }
+
+    /// Genesis accounts: the senders, the storage contract and the fork's system contracts.
+    pub fn genesis(&self) -> Vec<(Address, AccountState)> {
+        let mut accounts: Vec<_> = self
+            .senders
+            .iter()
+            .map(|s| (s.address, AccountState { balance: U256::from(10u128.pow(24)), ..Default::default() }))
+            .collect();
+        let contract = |code: &Bytes| AccountState { nonce: 1, code: code.clone(), ..Default::default() };
+        accounts.push((STORE_ADDRESS, contract(&Bytes::from_static(&STORE_RUNTIME))));
+        if self.chain.fork >= Fork::Cancun {
+            accounts.push((eip4788::BEACON_ROOTS_ADDRESS, contract(&eip4788::BEACON_ROOTS_CODE)));
+        }
+        if self.chain.fork >= Fork::Prague {
+            accounts.push((eip2935::HISTORY_STORAGE_ADDRESS, contract(&eip2935::HISTORY_STORAGE_CODE)));
+            accounts.push((
+                eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+                contract(&eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_CODE),
+            ));
+            accounts.push((
+                eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
+                contract(&eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_CODE),
+            ));
+        }
+        accounts
+    }
+
+    /// A genesis header for `state_root`.
+    pub fn genesis_header(&self, state_root: B256) -> Header {
+        let fork = self.chain.fork;
+        Header {
+            state_root,
+            gas_limit: 60_000_000,
+            base_fee_per_gas: Some(1_000_000_000),
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            withdrawals_root: (fork >= Fork::Shanghai).then_some(alloy_trie::EMPTY_ROOT_HASH),
+            blob_gas_used: (fork >= Fork::Cancun).then_some(0),
+            excess_blob_gas: (fork >= Fork::Cancun).then_some(0),
+            parent_beacon_block_root: (fork >= Fork::Cancun).then_some(B256::ZERO),
+            requests_hash: (fork >= Fork::Prague).then_some(alloy_eips::eip7685::EMPTY_REQUESTS_HASH),
+            ..Default::default()
+        }
+    }
+
+    /// The header template of `parent`'s child: context fields set, result fields to be sealed.
+    pub fn child_header(&self, parent: &Header) -> Header {
+        let params = self.chain.blob_params();
+        Header {
+            parent_hash: parent.hash_slow(),
+            number: parent.number + 1,
+            timestamp: parent.timestamp + 12,
+            beneficiary: Address::repeat_byte(0xfe),
+            gas_limit: parent.gas_limit,
+            mix_hash: keccak256(parent.number.to_be_bytes()),
+            base_fee_per_gas: parent.base_fee_per_gas.map(|fee| {
+                BaseFeeParams::ethereum().next_block_base_fee(parent.gas_used, parent.gas_limit, fee)
+            }),
+            excess_blob_gas: params.map(|p| {
+                p.next_block_excess_blob_gas_osaka(
+                    parent.excess_blob_gas.unwrap_or(0),
+                    parent.blob_gas_used.unwrap_or(0),
+                    parent.base_fee_per_gas.unwrap_or(0),
+                )
+            }),
+            parent_beacon_block_root: params.map(|_| keccak256(parent.number.to_le_bytes())),
+            ..self.genesis_header(B256::ZERO)
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        // xorshift64*: deterministic and dependency-free.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn pick(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// Signs transactions whose gas limits add up to at most `gas_budget`.
+    pub fn block(&mut self, gas_budget: u64) -> Vec<Bytes> {
+        let mut txs = Vec::new();
+        let mut budget = gas_budget;
+        loop {
+            let from = self.pick(self.senders.len());
+            let roll = self.pick(100);
+            let slot = U256::from(self.next() % 4096);
+            let value = if self.next() % 4 == 0 { U256::ZERO } else { U256::from(self.next()) };
+            let store_input: Bytes = [slot.to_be_bytes::<32>(), value.to_be_bytes::<32>()].concat().into();
+            let (gas, to, input, auth) = match roll {
+                0..=34 => {
+                    self.fresh += 1;
+                    let to = if self.fresh % 2 == 0 {
+                        let i = self.pick(self.senders.len());
+                        self.senders[i].address
+                    } else {
+                        Address::from_word(keccak256(self.fresh.to_be_bytes()))
+                    };
+                    (21_000, TxKind::Call(to), Bytes::new(), None)
+                }
+                35..=64 => (50_000, TxKind::Call(STORE_ADDRESS), store_input, None),
+                65..=74 => (100_000, TxKind::Create, Bytes::from_static(&STORE_INIT), None),
+                75..=79 => (60_000, TxKind::Create, Bytes::from_static(&SELFDESTRUCT_INIT), None),
+                80..=89 if self.chain.fork >= Fork::Prague => {
+                    let authority = self.pick(self.senders.len());
+                    if authority == from {
+                        continue;
+                    }
+                    (120_000, TxKind::Call(self.senders[authority].address), store_input, Some(authority))
+                }
+                _ if !self.delegated.is_empty() => {
+                    let i = self.pick(self.delegated.len());
+                    let target = self.delegated[i];
+                    (50_000, TxKind::Call(target), store_input, None)
+                }
+                _ => (50_000, TxKind::Call(STORE_ADDRESS), store_input, None),
+            };
+            if gas > budget {
+                return txs;
+            }
+            budget -= gas;
+            txs.push(self.sign(from, gas, to, input, auth));
+        }
+    }
+
+    fn sign(&mut self, from: usize, gas_limit: u64, to: TxKind, input: Bytes, authority: Option<usize>) -> Bytes {
+        let chain_id = self.chain.chain_id;
+        let nonce = self.senders[from].nonce;
+        self.senders[from].nonce += 1;
+        let (max_fee_per_gas, max_priority_fee_per_gas) = (100_000_000_000, 1_000_000_000);
+        let envelope: TxEnvelope = match (authority, to) {
+            (Some(authority), TxKind::Call(to)) => {
+                let signer = &mut self.senders[authority];
+                let auth = Authorization { chain_id: U256::from(chain_id), address: STORE_ADDRESS, nonce: signer.nonce };
+                signer.nonce += 1;
+                let signature = sign_hash(&signer.key, auth.signature_hash());
+                let signed_auth = auth.into_signed(signature);
+                self.delegated.push(signer.address);
+                let tx = TxEip7702 {
+                    chain_id,
+                    nonce,
+                    gas_limit,
+                    max_fee_per_gas,
+                    max_priority_fee_per_gas,
+                    to,
+                    authorization_list: vec![signed_auth],
+                    input,
+                    ..Default::default()
+                };
+                let signature = sign_hash(&self.senders[from].key, tx.signature_hash());
+                tx.into_signed(signature).into()
+            }
+            _ => {
+                let tx = TxEip1559 {
+                    chain_id,
+                    nonce,
+                    gas_limit,
+                    max_fee_per_gas,
+                    max_priority_fee_per_gas,
+                    to,
+                    value: if input.is_empty() { U256::from(1_000_000_007u64) } else { U256::ZERO },
+                    input,
+                    ..Default::default()
+                };
+                let signature = sign_hash(&self.senders[from].key, tx.signature_hash());
+                tx.into_signed(signature).into()
+            }
+        };
+        envelope.encoded_2718().into()
+    }
+}
+
+fn sign_hash(key: &SigningKey, hash: B256) -> Signature {
+    let (signature, recovery) =
+        key.sign_prehash_recoverable(hash.as_slice()).expect("signing a 32-byte prehash");
+    Signature::from((signature, recovery))
+}
+
+/// Plain revm over an in-memory database: the stateful baseline EXECUTE is compared with.
+#[derive(Debug)]
+pub struct ReferenceState {
+    db: CacheDB<EmptyDB>,
+}
+
+impl ReferenceState {
+    /// Loads `accounts`.
+    pub fn new(accounts: &[(Address, AccountState)]) -> Self {
+        let mut db = CacheDB::new(EmptyDB::default());
+        for (address, account) in accounts {
+            let code = Bytecode::new_raw(account.code.clone());
+            let info = AccountInfo::new(account.balance, account.nonce, code.hash_slow(), code);
+            db.insert_account_info(*address, info);
+            for (slot, value) in &account.storage {
+                db.insert_account_storage(*address, *slot, *value).expect("in-memory");
+            }
+        }
+        Self { db }
+    }
+
+    /// Records a block hash for BLOCKHASH.
+    pub fn insert_block_hash(&mut self, number: u64, hash: B256) {
+        self.db.cache.block_hashes.insert(U256::from(number), hash);
+    }
+
+    /// Executes a whole block and commits it; returns the gas used.
+    pub fn execute_block(&mut self, chain: &ChainConfig, header: &Header, transactions: &[Bytes]) -> Result<u64, String> {
+        let txs = transactions
+            .iter()
+            .map(|raw| {
+                let tx = TxEnvelope::decode_2718_exact(raw.as_ref()).map_err(|e| e.to_string())?;
+                let signer = tx.recover_signer().map_err(|e| e.to_string())?;
+                Ok(Recovered::new_unchecked(tx, signer))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let spec = chain.hardforks();
+        let env = EvmEnv::for_eth_block(header, spec, chain.chain_id, chain.blob_params());
+        let evm = EthEvmFactory::default().create_evm(&mut self.db, env);
+        let ctx = EthBlockExecutionCtx {
+            parent_hash: header.parent_hash,
+            parent_beacon_block_root: header.parent_beacon_block_root,
+            ommers: &[],
+            withdrawals: (chain.fork >= Fork::Shanghai).then(|| Cow::Owned(Vec::new())),
+            extra_data: header.extra_data.clone(),
+            tx_count_hint: Some(txs.len()),
+            slot_number: None,
+        };
+        let mut executor = EthBlockExecutor::new(evm, ctx, spec, AlloyReceiptBuilder::default());
+        executor.apply_pre_execution_changes().map_err(|e| e.to_string())?;
+        for tx in &txs {
+            executor.execute_transaction(tx.as_recovered_ref()).map_err(|e| e.to_string())?;
+        }
+        let (_, result) = executor.finish().map_err(|e| e.to_string())?;
+        Ok(result.gas_used)
+    }
+
+    /// The state root, computed from the database's contents with alloy-trie's `HashBuilder`.
+    pub fn state_root(&self) -> B256 {
+        let accounts: Vec<(Address, AccountState)> = self
+            .db
+            .cache
+            .accounts
+            .iter()
+            .filter(|(_, a)| !matches!(a.account_state, revm::database::AccountState::NotExisting))
+            .map(|(address, a)| {
+                let code = self
+                    .db
+                    .cache
+                    .contracts
+                    .get(&a.info.code_hash)
+                    .map(|c| c.original_bytes())
+                    .unwrap_or_default();
+                let account = AccountState {
+                    nonce: a.info.nonce,
+                    balance: a.info.balance,
+                    code,
+                    storage: a.storage.iter().map(|(k, v)| (*k, *v)).collect(),
+                };
+                (*address, account)
+            })
+            .collect();
+        CompleteState::reference_root(&accounts)
+    }
+}
