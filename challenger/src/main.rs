@@ -1,5 +1,6 @@
 //! `challenger`: the optimistic native rollup toolkit's command line.
 
+mod bench;
 mod conformance;
 
 use std::{io::Read, path::PathBuf, process::ExitCode, time::Instant};
@@ -40,6 +41,19 @@ enum ExecuteCommand {
         #[arg(long)]
         explain: bool,
     },
+    /// Times stateful revm against stateless EXECUTE on the same mixed blocks (build with
+    /// --release for meaningful figures).
+    Bench {
+        /// Number of blocks.
+        #[arg(long, default_value_t = 5)]
+        blocks: usize,
+        /// Gas per block.
+        #[arg(long, default_value_t = 30_000_000)]
+        gas: u64,
+        /// Funded accounts in the state.
+        #[arg(long, default_value_t = 5_000)]
+        accounts: usize,
+    },
     /// Runs execution-spec-tests BlockchainTest fixtures statelessly through EXECUTE.
     Conformance {
         /// Fixture files or directories (searched recursively for .json files).
@@ -55,6 +69,9 @@ fn main() -> ExitCode {
             verify(input, fork, explain)
         }
         Command::Execute(ExecuteCommand::Conformance { paths }) => conformance(&paths),
+        Command::Execute(ExecuteCommand::Bench { blocks, gas, accounts }) => {
+            bench::run(blocks, gas, accounts).map(|()| ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,5 @@
 //! Shared set-up: a chain of sealed workload blocks with their traces.
+#![allow(dead_code)] // each test binary uses a different part of the set-up
 
 use alloy_consensus::Header;
 use execute::{
