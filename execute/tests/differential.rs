@@ -107,3 +107,33 @@ fn segments_compose_to_the_block() {
         }
     }
 }
+
+/// A `debug_executionWitness` response (reth/geth shape) imports into a trace EXECUTE accepts.
+#[test]
+fn execution_witness_import_verifies() {
+    use alloy_rpc_types_debug::ExecutionWitness;
+    let mut chain = Chain::new(Fork::Osaka, 12, 13);
+    let sealed = chain.next_block(1_000_000);
+    let trace = &sealed.trace;
+    let mut headers: Vec<_> = trace.ancestors.iter().map(|h| alloy_rlp::encode(h).into()).collect();
+    headers.reverse(); // clients may list them newest first
+    let response = ExecutionWitness {
+        state: trace.witness.state.clone(),
+        codes: trace.witness.codes.clone(),
+        keys: Vec::new(),
+        headers,
+    };
+    let json = serde_json::to_string(&response).unwrap();
+    let response: ExecutionWitness = serde_json::from_str(&json).unwrap();
+    let imported = execute::Trace::from_execution_witness(
+        trace.chain,
+        trace.header.clone(),
+        trace.transactions.clone(),
+        trace.withdrawals.clone(),
+        response,
+    )
+    .unwrap();
+    assert_eq!(&imported, trace);
+    verify_trace(sealed.pre_state_root, sealed.post_state_root, &imported, sealed.gas_used, Some(Fork::Osaka))
+        .unwrap();
+}
