@@ -116,8 +116,12 @@ impl Network {
     }
 
     fn at(&self, timestamp: u64) -> (&str, Fork) {
-        let (_, name, fork) =
-            self.forks.iter().rev().find(|(t, _, _)| timestamp >= *t).unwrap_or(&self.forks[0]);
+        let (_, name, fork) = self
+            .forks
+            .iter()
+            .rev()
+            .find(|(t, _, _)| timestamp >= *t)
+            .unwrap_or(&self.forks[0]);
         (name, *fork)
     }
 }
@@ -152,11 +156,20 @@ fn decode_block(rlp: &[u8]) -> alloy_rlp::Result<RawBlock> {
     }
     let ommers_list = alloy_rlp::Header::decode_bytes(&mut payload, true)?;
     let ommers = usize::from(!ommers_list.is_empty());
-    let withdrawals = if payload.is_empty() { Vec::new() } else { Vec::<Withdrawal>::decode(&mut payload)? };
+    let withdrawals = if payload.is_empty() {
+        Vec::new()
+    } else {
+        Vec::<Withdrawal>::decode(&mut payload)?
+    };
     if !payload.is_empty() {
         return Err(alloy_rlp::Error::UnexpectedLength);
     }
-    Ok(RawBlock { header, transactions, ommers, withdrawals })
+    Ok(RawBlock {
+        header,
+        transactions,
+        ommers,
+        withdrawals,
+    })
 }
 
 /// Every `.json` file under `dirs`, sorted.
@@ -237,7 +250,9 @@ pub fn run_test(fixture: &Fixture) -> Outcome {
 }
 
 fn run_blocks(fixture: &Fixture, network: &Network) -> Result<()> {
-    let genesis = decode_block(&fixture.genesis_rlp).context("genesis RLP")?.header;
+    let genesis = decode_block(&fixture.genesis_rlp)
+        .context("genesis RLP")?
+        .header;
     let accounts: Vec<(Address, AccountState)> = fixture
         .pre
         .iter()
@@ -253,10 +268,16 @@ fn run_blocks(fixture: &Fixture, network: &Network) -> Result<()> {
         .collect();
     let mut state = CompleteState::new(accounts);
     if state.root() != genesis.state_root {
-        bail!("pre-state root {} differs from genesis {}", state.root(), genesis.state_root);
+        bail!(
+            "pre-state root {} differs from genesis {}",
+            state.root(),
+            genesis.state_root
+        );
     }
     let config = fixture.config.as_ref();
-    let chain_id = config.and_then(|c| c.chainid).map_or(1, |id| id.to::<u64>());
+    let chain_id = config
+        .and_then(|c| c.chainid)
+        .map_or(1, |id| id.to::<u64>());
     let mut ancestors = vec![genesis];
 
     for (index, block) in fixture.blocks.iter().enumerate() {
@@ -275,7 +296,11 @@ fn run_blocks(fixture: &Fixture, network: &Network) -> Result<()> {
                 update_fraction: b.base_fee_update_fraction.to(),
             })
             .unwrap_or(ChainConfig::mainnet(fork).blobs);
-        let chain = ChainConfig { chain_id, blobs, ..ChainConfig::mainnet(fork) };
+        let chain = ChainConfig {
+            chain_id,
+            blobs,
+            ..ChainConfig::mainnet(fork)
+        };
         let request = TraceRequest {
             chain,
             ancestors: ancestors.clone(),
@@ -307,13 +332,22 @@ fn run_blocks(fixture: &Fixture, network: &Network) -> Result<()> {
         }
         // The stateless run: EXECUTE sees only the parent root, the block and the witness.
         let encoded = traced.trace.encode_to_vec();
-        execute::verify(traced.pre_state_root, raw.header.state_root, &encoded, raw.header.gas_used, Some(fork))
-            .with_context(|| format!("block {index}: EXECUTE rejected the block's trace"))?;
+        execute::verify(
+            traced.pre_state_root,
+            raw.header.state_root,
+            &encoded,
+            raw.header.gas_used,
+            Some(fork),
+        )
+        .with_context(|| format!("block {index}: EXECUTE rejected the block's trace"))?;
         ancestors.push(raw.header);
     }
     let last = ancestors.last().expect("genesis").hash_slow();
     if last != fixture.lastblockhash {
-        bail!("last block hash {last} differs from the fixture's {}", fixture.lastblockhash);
+        bail!(
+            "last block hash {last} differs from the fixture's {}",
+            fixture.lastblockhash
+        );
     }
     Ok(())
 }

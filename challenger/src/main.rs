@@ -13,7 +13,11 @@ use execute::{
 };
 
 #[derive(Parser)]
-#[command(name = "challenger", version, about = "Optimistic native rollup toolkit")]
+#[command(
+    name = "challenger",
+    version,
+    about = "Optimistic native rollup toolkit"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -65,13 +69,17 @@ enum ExecuteCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Execute(ExecuteCommand::Verify { input, fork, explain }) => {
-            verify(input, fork, explain)
-        }
+        Command::Execute(ExecuteCommand::Verify {
+            input,
+            fork,
+            explain,
+        }) => verify(input, fork, explain),
         Command::Execute(ExecuteCommand::Conformance { paths }) => conformance(&paths),
-        Command::Execute(ExecuteCommand::Bench { blocks, gas, accounts }) => {
-            bench::run(blocks, gas, accounts).map(|()| ExitCode::SUCCESS)
-        }
+        Command::Execute(ExecuteCommand::Bench {
+            blocks,
+            gas,
+            accounts,
+        }) => bench::run(blocks, gas, accounts).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -89,7 +97,9 @@ fn verify(input: Option<PathBuf>, fork: Option<String>, explain: bool) -> Result
         }
         None => {
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).context("reading stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading stdin")?;
             text
         }
     };
@@ -109,13 +119,19 @@ fn verify(input: Option<PathBuf>, fork: Option<String>, explain: bool) -> Result
     if let (Err(reason), true) = (&result, explain) {
         eprintln!("false: {reason}");
     }
-    println!("{}", alloy_primitives::hex::encode_prefixed(abi_bool(result.is_ok())));
+    println!(
+        "{}",
+        alloy_primitives::hex::encode_prefixed(abi_bool(result.is_ok()))
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 fn capitalize(name: &str) -> String {
     let mut chars = name.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn conformance(paths: &[PathBuf]) -> Result<ExitCode> {
@@ -128,8 +144,21 @@ fn conformance(paths: &[PathBuf]) -> Result<ExitCode> {
     for (reason, count) in &summary.skipped {
         println!("skipped {count}: {reason}");
     }
-    eprintln!("{} files in {:.1}s", files.len(), started.elapsed().as_secs_f64());
+    eprintln!(
+        "{} files in {:.1}s",
+        files.len(),
+        started.elapsed().as_secs_f64()
+    );
     let skipped: usize = summary.skipped.values().sum();
-    println!("{} passed, {} failed, {} skipped", summary.passed, summary.failed.len(), skipped);
-    Ok(if summary.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    println!(
+        "{} passed, {} failed, {} skipped",
+        summary.passed,
+        summary.failed.len(),
+        skipped
+    );
+    Ok(if summary.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

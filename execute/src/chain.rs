@@ -130,9 +130,17 @@ pub struct BlobSchedule {
 
 impl BlobSchedule {
     /// Cancun's schedule (3/6).
-    pub const CANCUN: Self = Self { target: 3, max: 6, update_fraction: 3_338_477 };
+    pub const CANCUN: Self = Self {
+        target: 3,
+        max: 6,
+        update_fraction: 3_338_477,
+    };
     /// Prague's and Osaka's schedule (6/9).
-    pub const PRAGUE: Self = Self { target: 6, max: 9, update_fraction: 5_007_716 };
+    pub const PRAGUE: Self = Self {
+        target: 6,
+        max: 9,
+        update_fraction: 5_007_716,
+    };
 }
 
 /// The chain a trace belongs to and the rules of its block.
@@ -151,8 +159,17 @@ pub struct ChainConfig {
 impl ChainConfig {
     /// Mainnet-like configuration for a fork: chain id 1, mainnet deposit contract.
     pub fn mainnet(fork: Fork) -> Self {
-        let blobs = if fork >= Fork::Prague { BlobSchedule::PRAGUE } else { BlobSchedule::CANCUN };
-        Self { chain_id: 1, fork, blobs, deposit_contract: MAINNET_DEPOSIT_CONTRACT_ADDRESS }
+        let blobs = if fork >= Fork::Prague {
+            BlobSchedule::PRAGUE
+        } else {
+            BlobSchedule::CANCUN
+        };
+        Self {
+            chain_id: 1,
+            fork,
+            blobs,
+            deposit_contract: MAINNET_DEPOSIT_CONTRACT_ADDRESS,
+        }
     }
 
     /// Checks the values every later computation relies on.
@@ -164,7 +181,9 @@ impl ChainConfig {
                 || b.max > MAX_BLOBS_PER_BLOCK_LIMIT
                 || b.update_fraction == 0
             {
-                return Err(ExecuteError::InvalidChainConfig("blob schedule out of range"));
+                return Err(ExecuteError::InvalidChainConfig(
+                    "blob schedule out of range",
+                ));
             }
         }
         Ok(())
@@ -198,7 +217,10 @@ impl ChainConfig {
     /// The hardfork schedule alloy-evm's block executor consults: every fork up to
     /// [`ChainConfig::fork`] active, later ones never.
     pub const fn hardforks(&self) -> ForkSchedule {
-        ForkSchedule { fork: self.fork, deposit_contract: self.deposit_contract }
+        ForkSchedule {
+            fork: self.fork,
+            deposit_contract: self.deposit_contract,
+        }
     }
 }
 
@@ -241,7 +263,8 @@ mod tests {
     #[test]
     fn schedule_selects_the_forks_spec() {
         for fork in Fork::ALL {
-            let spec = spec_by_timestamp_and_block_number(&ChainConfig::mainnet(fork).hardforks(), 1, 1);
+            let spec =
+                spec_by_timestamp_and_block_number(&ChainConfig::mainnet(fork).hardforks(), 1, 1);
             assert_eq!(spec, fork.spec_id(), "{fork:?}");
         }
     }
@@ -252,7 +275,11 @@ mod tests {
         config.validate().unwrap();
         config.blobs.update_fraction = 0;
         assert!(config.validate().is_err());
-        config.blobs = BlobSchedule { target: 7, max: 6, update_fraction: 1 };
+        config.blobs = BlobSchedule {
+            target: 7,
+            max: 6,
+            update_fraction: 1,
+        };
         assert!(config.validate().is_err());
     }
 }

@@ -2,28 +2,28 @@
 
 use std::borrow::Cow;
 
+use alloy_consensus::transaction::Recovered;
+use alloy_consensus::ReceiptEnvelope;
 use alloy_consensus::{
     proofs::calculate_receipt_root, transaction::SignerRecoverable, Transaction, TxEnvelope,
     TxReceipt, TxType,
 };
 use alloy_eips::{eip2718::Decodable2718, eip7685::Requests};
+use alloy_eips::{
+    eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
+};
+use alloy_evm::Evm;
 use alloy_evm::{
     block::{
         BlockExecutionError, BlockExecutor, BlockValidationError, InternalBlockExecutionError,
     },
     eth::{receipt_builder::AlloyReceiptBuilder, EthBlockExecutionCtx, EthBlockExecutor},
-    EvmEnv, EvmFactory, EthEvmFactory,
+    EthEvmFactory, EvmEnv, EvmFactory,
 };
-use alloy_consensus::transaction::Recovered;
 use alloy_primitives::{map::HashMap, Bloom, B256};
-use alloy_consensus::ReceiptEnvelope;
-use alloy_eips::{
-    eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
-};
-use alloy_evm::Evm;
 use revm::{
-    database::{states::bundle_state::BundleRetention, OriginalValuesKnown, State},
     context_interface::result::EVMError,
+    database::{states::bundle_state::BundleRetention, OriginalValuesKnown, State},
     database_interface::bal::EvmDatabaseError,
     primitives::KECCAK_EMPTY,
     Database,
@@ -125,28 +125,47 @@ pub fn execute_segment<'a, P: Preimages>(
     let mut blob_gas = segment.blob_gas_before;
     for (i, raw) in trace.transactions.iter().enumerate() {
         let index = segment.first_tx + i as u64;
-        let tx = TxEnvelope::decode_2718_exact(raw.as_ref())
-            .map_err(|_| InvalidBlock::Transaction { index, reason: "malformed encoding" })?;
+        let tx =
+            TxEnvelope::decode_2718_exact(raw.as_ref()).map_err(|_| InvalidBlock::Transaction {
+                index,
+                reason: "malformed encoding",
+            })?;
         if matches!(&tx, TxEnvelope::Eip4844(signed) if signed.tx().as_with_sidecar().is_some()) {
             // Blobs travel beside a block, never inside it.
-            return Err(InvalidBlock::Transaction { index, reason: "blob sidecar inside a block" }.into());
+            return Err(InvalidBlock::Transaction {
+                index,
+                reason: "blob sidecar inside a block",
+            }
+            .into());
         }
         if !tx_type_allowed(chain.fork, tx.tx_type()) {
-            return Err(InvalidBlock::Transaction { index, reason: "type not active in fork" }.into());
+            return Err(InvalidBlock::Transaction {
+                index,
+                reason: "type not active in fork",
+            }
+            .into());
         }
         if tx.chain_id().is_some_and(|id| id != chain.chain_id) {
-            return Err(InvalidBlock::Transaction { index, reason: "wrong chain id" }.into());
+            return Err(InvalidBlock::Transaction {
+                index,
+                reason: "wrong chain id",
+            }
+            .into());
         }
         blob_gas = blob_gas.saturating_add(tx.blob_gas_used().unwrap_or(0));
-        let signer = tx
-            .recover_signer()
-            .map_err(|_| InvalidBlock::Transaction { index, reason: "bad signature" })?;
+        let signer = tx.recover_signer().map_err(|_| InvalidBlock::Transaction {
+            index,
+            reason: "bad signature",
+        })?;
         transactions.push(Recovered::new_unchecked(tx, signer));
     }
     if blob_gas > chain.max_blob_gas_per_block() {
         return Err(InvalidBlock::BlobGasUsed.into());
     }
-    if segment.is_whole_block() && chain.fork >= Fork::Cancun && header.blob_gas_used != Some(blob_gas) {
+    if segment.is_whole_block()
+        && chain.fork >= Fork::Cancun
+        && header.blob_gas_used != Some(blob_gas)
+    {
         return Err(InvalidBlock::BlobGasUsed.into());
     }
 
@@ -161,7 +180,8 @@ pub fn execute_segment<'a, P: Preimages>(
         parent_hash: header.parent_hash,
         parent_beacon_block_root: header.parent_beacon_block_root,
         ommers: &[],
-        withdrawals: (chain.fork >= Fork::Shanghai).then(|| Cow::Borrowed(trace.withdrawals.as_slice())),
+        withdrawals: (chain.fork >= Fork::Shanghai)
+            .then_some(Cow::Borrowed(trace.withdrawals.as_slice())),
         extra_data: header.extra_data.clone(),
         tx_count_hint: Some(transactions.len()),
         slot_number: None,
@@ -171,10 +191,14 @@ pub fn execute_segment<'a, P: Preimages>(
     executor.blob_gas_used = segment.blob_gas_before;
 
     if segment.starts_block() {
-        executor.apply_pre_execution_changes().map_err(block_error)?;
+        executor
+            .apply_pre_execution_changes()
+            .map_err(block_error)?;
     }
     for tx in &transactions {
-        executor.execute_transaction(tx.as_recovered_ref()).map_err(block_error)?;
+        executor
+            .execute_transaction(tx.as_recovered_ref())
+            .map_err(block_error)?;
         if executor.cumulative_tx_gas_used - segment.gas_before > gas_limit {
             return Err(ExecuteError::GasLimitExceeded);
         }
@@ -183,8 +207,15 @@ pub fn execute_segment<'a, P: Preimages>(
     let (receipts, requests) = if segment.ends_block {
         if chain.fork >= Fork::Prague {
             // EIP-7002/7251: a block whose request contracts have no code is invalid.
-            for address in [WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS] {
-                let account = executor.evm.db_mut().basic(address).map_err(database_error)?;
+            for address in [
+                WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+                CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
+            ] {
+                let account = executor
+                    .evm
+                    .db_mut()
+                    .basic(address)
+                    .map_err(database_error)?;
                 if account.is_none_or(|a| a.code_hash == KECCAK_EMPTY) {
                     return Err(InvalidBlock::SystemContractEmpty(address).into());
                 }
@@ -215,9 +246,19 @@ pub fn execute_segment<'a, P: Preimages>(
             return Err(InvalidBlock::StateRoot.into());
         }
     }
-    let contracts =
-        changes.contracts.into_iter().map(|(hash, code)| (hash, code.original_bytes())).collect();
-    Ok(SegmentOutcome { post_state_root, gas_used, receipts, requests, contracts, state: db })
+    let contracts = changes
+        .contracts
+        .into_iter()
+        .map(|(hash, code)| (hash, code.original_bytes()))
+        .collect();
+    Ok(SegmentOutcome {
+        post_state_root,
+        gas_used,
+        receipts,
+        requests,
+        contracts,
+        state: db,
+    })
 }
 
 /// Maps the block executor's error: a state error is a witness problem, anything else makes the
@@ -242,7 +283,9 @@ fn find_state_error(err: &(dyn std::error::Error + 'static)) -> Option<StateErro
         if let Some(state) = e.downcast_ref::<StateError>() {
             return Some(state.clone());
         }
-        if let Some(EvmDatabaseError::Database(state)) = e.downcast_ref::<EvmDatabaseError<StateError>>() {
+        if let Some(EvmDatabaseError::Database(state)) =
+            e.downcast_ref::<EvmDatabaseError<StateError>>()
+        {
             return Some(state.clone());
         }
         if let Some(EVMError::Database(EvmDatabaseError::Database(state))) =

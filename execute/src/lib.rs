@@ -188,17 +188,26 @@ pub fn verify_trace(
 ) -> Result<(), ExecuteError> {
     if let Some(host_fork) = host {
         if host_fork != trace.chain.fork {
-            return Err(ExecuteError::ForkMismatch { trace: trace.chain.fork, host });
+            return Err(ExecuteError::ForkMismatch {
+                trace: trace.chain.fork,
+                host,
+            });
         }
     }
     if trace.segment.is_whole_block() && trace.header.gas_used != gas_used {
-        return Err(ExecuteError::GasUsedMismatch { actual: trace.header.gas_used, claimed: gas_used });
+        return Err(ExecuteError::GasUsedMismatch {
+            actual: trace.header.gas_used,
+            claimed: gas_used,
+        });
     }
     let preimages = state::WitnessPreimages::new(&trace.witness);
     let hashes = executor::ancestor_hashes(trace)?;
     let outcome = execute_segment(pre_state_root, trace, &preimages, &hashes, gas_used, true)?;
     if outcome.gas_used != gas_used {
-        return Err(ExecuteError::GasUsedMismatch { actual: outcome.gas_used, claimed: gas_used });
+        return Err(ExecuteError::GasUsedMismatch {
+            actual: outcome.gas_used,
+            claimed: gas_used,
+        });
     }
     if outcome.post_state_root != post_state_root {
         return Err(ExecuteError::PostStateMismatch {

@@ -32,7 +32,12 @@ pub struct ExecuteInput {
 impl ExecuteInput {
     /// ABI-encodes the input as the precompile takes it.
     pub fn abi_encode(&self) -> Vec<u8> {
-        (self.pre_state_root, self.post_state_root, self.trace.clone(), self.gas_used)
+        (
+            self.pre_state_root,
+            self.post_state_root,
+            self.trace.clone(),
+            self.gas_used,
+        )
             .abi_encode_params()
     }
 
@@ -40,14 +45,25 @@ impl ExecuteInput {
     pub fn abi_decode(data: &[u8]) -> Option<Self> {
         let (pre_state_root, post_state_root, trace, gas_used) =
             <(B256, B256, Bytes, u64)>::abi_decode_params(data).ok()?;
-        let input = Self { pre_state_root, post_state_root, trace, gas_used };
+        let input = Self {
+            pre_state_root,
+            post_state_root,
+            trace,
+            gas_used,
+        };
         (input.abi_encode() == data).then_some(input)
     }
 
     /// Runs EXECUTE's check for this input; never panics.
     pub fn verify(&self, host: Option<Fork>) -> Result<(), ExecuteError> {
         catch_unwind(AssertUnwindSafe(|| {
-            verify(self.pre_state_root, self.post_state_root, &self.trace, self.gas_used, host)
+            verify(
+                self.pre_state_root,
+                self.post_state_root,
+                &self.trace,
+                self.gas_used,
+                host,
+            )
         }))
         .unwrap_or_else(|panic| {
             let message = panic
@@ -100,34 +116,48 @@ pub fn call(
         }
         return Ok(CallOutcome {
             gas_used: input_cost,
-            result: Err(ExecuteError::MalformedTrace(alloy_rlp::Error::Custom("bad ABI input"))),
+            result: Err(ExecuteError::MalformedTrace(alloy_rlp::Error::Custom(
+                "bad ABI input",
+            ))),
         });
     };
-    let cost = market.call_cost(data.len(), input.gas_used).ok_or(CallHalt::OutOfGas)?;
+    let cost = market
+        .call_cost(data.len(), input.gas_used)
+        .ok_or(CallHalt::OutOfGas)?;
     if cost > gas_limit {
         return Err(CallHalt::OutOfGas);
     }
     market.admit(input.gas_used)?;
-    Ok(CallOutcome { gas_used: cost, result: input.verify(Some(host)) })
+    Ok(CallOutcome {
+        gas_used: cost,
+        result: input.verify(Some(host)),
+    })
 }
 
 /// The EXECUTE precompile for an EVM running `host`'s rules, charging against `market`
 /// (shared with the node, which rolls it over between blocks with [`ExecuteMarket::next_block`]).
 pub fn execute_precompile(market: Arc<Mutex<ExecuteMarket>>, host: Fork) -> DynPrecompile {
-    DynPrecompile::new_stateful(PrecompileId::Custom("EXECUTE".into()), move |input: PrecompileInput<'_>| -> PrecompileResult {
-        let mut market = market.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        Ok(match call(input.data, input.gas, &mut market, host) {
-            Ok(outcome) => PrecompileOutput::new(
-                outcome.gas_used,
-                abi_bool(outcome.result.is_ok()),
-                input.reservoir,
-            ),
-            Err(CallHalt::OutOfGas) => PrecompileOutput::halt(PrecompileHalt::OutOfGas, input.reservoir),
-            Err(halt @ CallHalt::CumulativeLimit(_)) => {
-                PrecompileOutput::halt(PrecompileHalt::other(halt.to_string()), input.reservoir)
-            }
-        })
-    })
+    DynPrecompile::new_stateful(
+        PrecompileId::Custom("EXECUTE".into()),
+        move |input: PrecompileInput<'_>| -> PrecompileResult {
+            let mut market = market
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            Ok(match call(input.data, input.gas, &mut market, host) {
+                Ok(outcome) => PrecompileOutput::new(
+                    outcome.gas_used,
+                    abi_bool(outcome.result.is_ok()),
+                    input.reservoir,
+                ),
+                Err(CallHalt::OutOfGas) => {
+                    PrecompileOutput::halt(PrecompileHalt::OutOfGas, input.reservoir)
+                }
+                Err(halt @ CallHalt::CumulativeLimit(_)) => {
+                    PrecompileOutput::halt(PrecompileHalt::other(halt.to_string()), input.reservoir)
+                }
+            })
+        },
+    )
 }
 
 /// Adds EXECUTE to a precompile set.

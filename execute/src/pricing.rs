@@ -53,19 +53,26 @@ pub struct CumulativeLimitReached {
 impl ExecuteMarket {
     /// The market of a chain's first block: the minimum price, nothing used.
     pub const fn genesis(config: PricingConfig) -> Self {
-        Self { config, price: config.min_price, cumulative_gas: 0 }
+        Self {
+            config,
+            price: config.min_price,
+            cumulative_gas: 0,
+        }
     }
 
     /// What a call costs in L1 gas: `base + words * word_cost + gas_used * price`; `None` if it
     /// does not fit in 64 bits (no call can pay that).
     pub fn call_cost(&self, input_len: usize, gas_used: u64) -> Option<u64> {
-        self.input_cost(input_len)?.checked_add(gas_used.checked_mul(self.price)?)
+        self.input_cost(input_len)?
+            .checked_add(gas_used.checked_mul(self.price)?)
     }
 
     /// The part of the cost that does not depend on the declared gas.
     pub fn input_cost(&self, input_len: usize) -> Option<u64> {
         let words = (input_len as u64).div_ceil(32);
-        self.config.base_cost.checked_add(words.checked_mul(self.config.word_cost)?)
+        self.config
+            .base_cost
+            .checked_add(words.checked_mul(self.config.word_cost)?)
     }
 
     /// Counts a call's declared gas against this block's limit.
@@ -95,7 +102,11 @@ impl ExecuteMarket {
             price - price * (target_128 - used) / target_128 / denominator as u128
         };
         let next = u64::try_from(next).unwrap_or(u64::MAX).max(c.min_price);
-        Self { config: c, price: next, cumulative_gas: 0 }
+        Self {
+            config: c,
+            price: next,
+            cumulative_gas: 0,
+        }
     }
 }
 
@@ -109,13 +120,19 @@ mod tests {
         let mut market = ExecuteMarket::genesis(config);
         market.admit(config.cumulative_gas_limit).unwrap();
         let busy = market.next_block();
-        assert_eq!(busy.price, 2, "a full block raises the price by at least one");
+        assert_eq!(
+            busy.price, 2,
+            "a full block raises the price by at least one"
+        );
         let mut high = ExecuteMarket { price: 800, ..busy };
         high.admit(config.cumulative_gas_limit).unwrap();
         assert_eq!(high.next_block().price, 900, "a full block is +12.5%");
         let idle = ExecuteMarket { price: 800, ..busy }.next_block();
         assert_eq!(idle.price, 700, "an empty block is -12.5%");
-        assert_eq!(ExecuteMarket::genesis(config).next_block().price, config.min_price);
+        assert_eq!(
+            ExecuteMarket::genesis(config).next_block().price,
+            config.min_price
+        );
     }
 
     #[test]
@@ -123,14 +140,20 @@ mod tests {
         let mut market = ExecuteMarket::genesis(PricingConfig::default());
         market.admit(20_000_000).unwrap();
         assert!(market.admit(10_000_001).is_err());
-        assert_eq!(market.cumulative_gas, 20_000_000, "a refused call counts nothing");
+        assert_eq!(
+            market.cumulative_gas, 20_000_000,
+            "a refused call counts nothing"
+        );
         market.admit(10_000_000).unwrap();
         assert!(market.admit(u64::MAX).is_err());
     }
 
     #[test]
     fn cost_is_base_plus_words_plus_declared_gas() {
-        let market = ExecuteMarket { price: 3, ..ExecuteMarket::genesis(PricingConfig::default()) };
+        let market = ExecuteMarket {
+            price: 3,
+            ..ExecuteMarket::genesis(PricingConfig::default())
+        };
         assert_eq!(market.call_cost(64, 1000), Some(100_000 + 2 * 6 + 3000));
         assert_eq!(market.call_cost(65, 0), Some(100_000 + 3 * 6));
         assert_eq!(market.call_cost(0, u64::MAX), None);

@@ -60,9 +60,16 @@ pub struct WitnessPreimages {
 impl WitnessPreimages {
     /// Indexes a witness: every node and bytecode is hashed once.
     pub fn new(witness: &Witness) -> Self {
-        let nodes = witness.state.iter().map(|n| (keccak256(n), n.clone())).collect();
-        let codes =
-            witness.codes.iter().map(|c| (keccak256(c), Bytecode::new_raw(c.clone()))).collect();
+        let nodes = witness
+            .state
+            .iter()
+            .map(|n| (keccak256(n), n.clone()))
+            .collect();
+        let codes = witness
+            .codes
+            .iter()
+            .map(|c| (keccak256(c), Bytecode::new_raw(c.clone())))
+            .collect();
         Self { nodes, codes }
     }
 }
@@ -91,7 +98,12 @@ pub struct RecordingPreimages<'a> {
 impl<'a> RecordingPreimages<'a> {
     /// Records over complete node and code stores.
     pub fn new(nodes: &'a B256Map<Bytes>, codes: &'a B256Map<Bytes>) -> Self {
-        Self { nodes, codes, used_nodes: Default::default(), used_codes: Default::default() }
+        Self {
+            nodes,
+            codes,
+            used_nodes: Default::default(),
+            used_codes: Default::default(),
+        }
     }
 
     /// The witness of everything used so far, sorted by hash for a canonical encoding.
@@ -169,18 +181,34 @@ impl<'a, P: Preimages> WitnessDb<'a, P> {
             let storage = SparseTrie::from_root(
                 account.map_or(alloy_trie::EMPTY_ROOT_HASH, |a| a.storage_root),
             );
-            self.entries.insert(address, AccountEntry { account, storage });
+            self.entries
+                .insert(address, AccountEntry { account, storage });
         }
         Ok(self.entries.get_mut(&address).expect("inserted above"))
     }
 
     /// Applies a block's changes and returns the new state root.
+    ///
+    /// Within each trie, writes go before deletions and both in key order. The order decides
+    /// which nodes are revealed (a deletion that collapses a branch needs its sibling, unless a
+    /// write landed there first), so a fixed order makes the witness recorded by one run exactly
+    /// what every later run of the same trace needs.
     pub fn apply(&mut self, changes: &StateChangeset) -> Result<B256, StateError> {
         let preimages = self.preimages;
-        let infos: AddressMap<Option<&AccountInfo>> =
-            changes.accounts.iter().map(|(a, info)| (*a, info.as_ref())).collect();
+        let infos: AddressMap<Option<&AccountInfo>> = changes
+            .accounts
+            .iter()
+            .map(|(a, info)| (*a, info.as_ref()))
+            .collect();
 
-        for PlainStorageChangeset { address, wipe_storage, storage } in &changes.storage {
+        let mut storage_changes: Vec<&PlainStorageChangeset> = changes.storage.iter().collect();
+        storage_changes.sort_unstable_by_key(|c| c.address);
+        for PlainStorageChangeset {
+            address,
+            wipe_storage,
+            storage,
+        } in storage_changes
+        {
             if infos.get(address).is_some_and(|info| info.is_none()) {
                 continue; // deleted account: its storage goes with it
             }
@@ -188,25 +216,37 @@ impl<'a, P: Preimages> WitnessDb<'a, P> {
             if *wipe_storage {
                 entry.storage = SparseTrie::empty();
             }
-            for (slot, value) in storage {
-                let key = keccak256(B256::from(*slot));
+            let mut slots: Vec<(B256, U256)> = storage
+                .iter()
+                .map(|(slot, value)| (keccak256(B256::from(*slot)), *value))
+                .collect();
+            slots.sort_unstable_by_key(|(key, value)| (value.is_zero(), *key));
+            for (key, value) in slots {
                 if value.is_zero() {
                     entry.storage.remove(&key, preimages)?;
                 } else {
-                    entry.storage.insert(&key, alloy_rlp::encode(value), preimages)?;
+                    entry
+                        .storage
+                        .insert(&key, alloy_rlp::encode(value), preimages)?;
                 }
             }
         }
 
         let mut touched: Vec<Address> = infos.keys().copied().collect();
-        touched.extend(changes.storage.iter().map(|s| s.address).filter(|a| !infos.contains_key(a)));
-        touched.sort_unstable();
+        touched.extend(
+            changes
+                .storage
+                .iter()
+                .map(|s| s.address)
+                .filter(|a| !infos.contains_key(a)),
+        );
+        let mut leaves: Vec<(B256, Option<Vec<u8>>)> = Vec::with_capacity(touched.len());
         for address in touched {
             let key = keccak256(address);
             let info = match infos.get(&address) {
                 Some(None) => {
-                    self.accounts.remove(&key, preimages)?;
                     self.entries.remove(&address);
+                    leaves.push((key, None));
                     continue;
                 }
                 Some(Some(info)) => Some((info.nonce, info.balance, info.code_hash)),
@@ -219,9 +259,23 @@ impl<'a, P: Preimages> WitnessDb<'a, P> {
                 (None, Some(a)) => (a.nonce, a.balance, a.code_hash),
                 (None, None) => (0, U256::ZERO, KECCAK_EMPTY),
             };
-            let account = TrieAccount { nonce, balance, storage_root, code_hash };
+            let account = TrieAccount {
+                nonce,
+                balance,
+                storage_root,
+                code_hash,
+            };
             entry.account = Some(account);
-            self.accounts.insert(&key, alloy_rlp::encode(account), preimages)?;
+            leaves.push((key, Some(alloy_rlp::encode(account))));
+        }
+        leaves.sort_unstable_by_key(|(key, leaf)| (leaf.is_none(), *key));
+        for (key, leaf) in leaves {
+            match leaf {
+                Some(rlp) => self.accounts.insert(&key, rlp, preimages)?,
+                None => {
+                    self.accounts.remove(&key, preimages)?;
+                }
+            }
         }
         Ok(self.accounts.root())
     }
@@ -242,7 +296,10 @@ impl<P: Preimages> Database for WitnessDb<'_, P> {
         Ok(self.entry(address)?.account.map(|a| {
             // Code is loaded lazily through `code_by_hash`, so only code that runs is witnessed.
             let code = (a.code_hash == KECCAK_EMPTY).then(Bytecode::default);
-            AccountInfo { code, ..AccountInfo::new(a.balance, a.nonce, a.code_hash, Bytecode::default()) }
+            AccountInfo {
+                code,
+                ..AccountInfo::new(a.balance, a.nonce, a.code_hash, Bytecode::default())
+            }
         }))
     }
 
@@ -250,20 +307,34 @@ impl<P: Preimages> Database for WitnessDb<'_, P> {
         if code_hash == KECCAK_EMPTY {
             return Ok(Bytecode::default());
         }
-        self.preimages.code(&code_hash).ok_or(StateError::MissingCode(code_hash))
+        self.preimages
+            .code(&code_hash)
+            .ok_or(StateError::MissingCode(code_hash))
     }
 
-    fn storage(&mut self, address: Address, index: StorageKey) -> Result<StorageValue, Self::Error> {
+    fn storage(
+        &mut self,
+        address: Address,
+        index: StorageKey,
+    ) -> Result<StorageValue, Self::Error> {
         let preimages = self.preimages;
         let entry = self.entry(address)?;
-        match entry.storage.get(&keccak256(B256::from(index)), preimages)? {
+        match entry
+            .storage
+            .get(&keccak256(B256::from(index)), preimages)?
+        {
             None => Ok(U256::ZERO),
-            Some(rlp) => U256::decode(&mut rlp.as_slice()).map_err(|_| StateError::BadSlot(address)),
+            Some(rlp) => {
+                U256::decode(&mut rlp.as_slice()).map_err(|_| StateError::BadSlot(address))
+            }
         }
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
-        let hash = *self.block_hashes.get(&number).ok_or(StateError::MissingBlockHash(number))?;
+        let hash = *self
+            .block_hashes
+            .get(&number)
+            .ok_or(StateError::MissingBlockHash(number))?;
         self.oldest_hash_used = Some(self.oldest_hash_used.map_or(number, |o| o.min(number)));
         Ok(hash)
     }

@@ -36,8 +36,12 @@ pub struct Segment {
 
 impl Segment {
     /// The whole block.
-    pub const WHOLE_BLOCK: Self =
-        Self { first_tx: 0, gas_before: 0, blob_gas_before: 0, ends_block: true };
+    pub const WHOLE_BLOCK: Self = Self {
+        first_tx: 0,
+        gas_before: 0,
+        blob_gas_before: 0,
+        ends_block: true,
+    };
 
     /// Whether this segment is the whole block.
     pub const fn is_whole_block(&self) -> bool {
@@ -104,7 +108,9 @@ impl Trace {
         }
         let trace = Self::decode(&mut rest).map_err(ExecuteError::MalformedTrace)?;
         if !rest.is_empty() {
-            return Err(ExecuteError::MalformedTrace(alloy_rlp::Error::UnexpectedLength));
+            return Err(ExecuteError::MalformedTrace(
+                alloy_rlp::Error::UnexpectedLength,
+            ));
         }
         Ok(trace)
     }
@@ -139,7 +145,10 @@ impl Trace {
             segment: Segment::WHOLE_BLOCK,
             transactions,
             withdrawals,
-            witness: Witness { state: witness.state, codes: witness.codes },
+            witness: Witness {
+                state: witness.state,
+                codes: witness.codes,
+            },
         })
     }
 }

@@ -36,52 +36,77 @@ fn ensure(ok: bool, err: InvalidBlock) -> Result<(), InvalidBlock> {
 /// Checks that `header` is a valid child of `parent` under `chain`'s fork: numbering, time, gas
 /// limit, base fee, blob gas and the presence of each fork's fields. These fix the block context
 /// the EVM sees, so they apply to every segment.
-pub fn validate_header(header: &Header, parent: &Header, chain: &ChainConfig) -> Result<(), InvalidBlock> {
+pub fn validate_header(
+    header: &Header,
+    parent: &Header,
+    chain: &ChainConfig,
+) -> Result<(), InvalidBlock> {
     let fork = chain.fork;
-    ensure(Some(header.number) == parent.number.checked_add(1), InvalidBlock::Number)?;
+    ensure(
+        Some(header.number) == parent.number.checked_add(1),
+        InvalidBlock::Number,
+    )?;
     ensure(header.timestamp > parent.timestamp, InvalidBlock::Timestamp)?;
     ensure(header.extra_data.len() <= 32, InvalidBlock::ExtraData)?;
-    ensure(header.gas_used <= header.gas_limit, InvalidBlock::GasUsedOverLimit)?;
+    ensure(
+        header.gas_used <= header.gas_limit,
+        InvalidBlock::GasUsedOverLimit,
+    )?;
     ensure(
         (MIN_GAS_LIMIT..=MAX_GAS_LIMIT).contains(&header.gas_limit)
-            && header.gas_limit.abs_diff(parent.gas_limit) < parent.gas_limit / GAS_LIMIT_BOUND_DIVISOR,
+            && header.gas_limit.abs_diff(parent.gas_limit)
+                < parent.gas_limit / GAS_LIMIT_BOUND_DIVISOR,
         InvalidBlock::GasLimit,
     )?;
 
     if fork >= Fork::London {
         let expected = match parent.base_fee_per_gas {
-            Some(parent_fee) if parent.gas_used <= parent.gas_limit => Some(
-                BaseFeeParams::ethereum().next_block_base_fee(
+            Some(parent_fee) if parent.gas_used <= parent.gas_limit => {
+                Some(BaseFeeParams::ethereum().next_block_base_fee(
                     parent.gas_used,
                     parent.gas_limit,
                     parent_fee,
-                ),
-            ),
+                ))
+            }
             Some(_) => None,
             None => Some(INITIAL_BASE_FEE),
         };
-        ensure(expected.is_some() && header.base_fee_per_gas == expected, InvalidBlock::BaseFee)?;
+        ensure(
+            expected.is_some() && header.base_fee_per_gas == expected,
+            InvalidBlock::BaseFee,
+        )?;
     } else {
         ensure(header.base_fee_per_gas.is_none(), InvalidBlock::BaseFee)?;
     }
 
     if fork >= Fork::Paris {
         ensure(
-            header.difficulty.is_zero() && header.nonce.is_zero() && header.ommers_hash == EMPTY_OMMER_ROOT_HASH,
+            header.difficulty.is_zero()
+                && header.nonce.is_zero()
+                && header.ommers_hash == EMPTY_OMMER_ROOT_HASH,
             InvalidBlock::PreMergeFields,
         )?;
     }
-    ensure(header.withdrawals_root.is_some() == (fork >= Fork::Shanghai), InvalidBlock::ForkFields)?;
-    ensure(header.requests_hash.is_some() == (fork >= Fork::Prague), InvalidBlock::ForkFields)?;
+    ensure(
+        header.withdrawals_root.is_some() == (fork >= Fork::Shanghai),
+        InvalidBlock::ForkFields,
+    )?;
+    ensure(
+        header.requests_hash.is_some() == (fork >= Fork::Prague),
+        InvalidBlock::ForkFields,
+    )?;
 
     if let Some(params) = chain.blob_params() {
-        let (Some(blob_gas_used), Some(excess), Some(_)) =
-            (header.blob_gas_used, header.excess_blob_gas, header.parent_beacon_block_root)
-        else {
+        let (Some(blob_gas_used), Some(excess), Some(_)) = (
+            header.blob_gas_used,
+            header.excess_blob_gas,
+            header.parent_beacon_block_root,
+        ) else {
             return Err(InvalidBlock::ForkFields);
         };
         ensure(
-            blob_gas_used % DATA_GAS_PER_BLOB == 0 && blob_gas_used <= chain.max_blob_gas_per_block(),
+            blob_gas_used % DATA_GAS_PER_BLOB == 0
+                && blob_gas_used <= chain.max_blob_gas_per_block(),
             InvalidBlock::BlobGasUsed,
         )?;
         let parent_excess = parent.excess_blob_gas.unwrap_or(0);
@@ -118,7 +143,10 @@ pub fn validate_body(
     let tx_root = alloy_trie::root::ordered_trie_root_with_encoder(transactions, |tx, buf| {
         buf.extend_from_slice(tx)
     });
-    ensure(tx_root == header.transactions_root, InvalidBlock::TransactionsRoot)?;
+    ensure(
+        tx_root == header.transactions_root,
+        InvalidBlock::TransactionsRoot,
+    )?;
     if chain.fork >= Fork::Shanghai {
         ensure(
             Some(proofs::calculate_withdrawals_root(withdrawals)) == header.withdrawals_root,
@@ -128,7 +156,10 @@ pub fn validate_body(
         ensure(withdrawals.is_empty(), InvalidBlock::WithdrawalsRoot)?;
     }
     if chain.fork >= Fork::Osaka {
-        ensure(block_rlp_size(header, transactions, withdrawals) <= MAX_RLP_BLOCK_SIZE, InvalidBlock::TooLarge)?;
+        ensure(
+            block_rlp_size(header, transactions, withdrawals) <= MAX_RLP_BLOCK_SIZE,
+            InvalidBlock::TooLarge,
+        )?;
     }
     Ok(())
 }
@@ -159,8 +190,14 @@ pub fn validate_outputs(
     requests_hash: Option<B256>,
 ) -> Result<(), InvalidBlock> {
     ensure(header.gas_used == gas_used, InvalidBlock::GasUsed)?;
-    ensure(header.receipts_root == receipts_root, InvalidBlock::ReceiptsRoot)?;
+    ensure(
+        header.receipts_root == receipts_root,
+        InvalidBlock::ReceiptsRoot,
+    )?;
     ensure(header.logs_bloom == logs_bloom, InvalidBlock::LogsBloom)?;
-    ensure(header.requests_hash == requests_hash, InvalidBlock::RequestsHash)?;
+    ensure(
+        header.requests_hash == requests_hash,
+        InvalidBlock::RequestsHash,
+    )?;
     Ok(())
 }

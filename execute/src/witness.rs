@@ -4,7 +4,7 @@
 //! the whole state and record what is read. What is recorded is exactly what the verifier will
 //! ask for, including the siblings that deletions reveal, so the trace is minimal for it.
 
-use alloy_consensus::{proofs, Header, TxEnvelope, Transaction};
+use alloy_consensus::{proofs, Header, Transaction, TxEnvelope};
 use alloy_eips::{eip2718::Decodable2718, eip4895::Withdrawal, eip7685::Requests};
 use alloy_primitives::{keccak256, map::B256Map, Address, Bloom, Bytes, B256, U256};
 use alloy_trie::{TrieAccount, EMPTY_ROOT_HASH};
@@ -62,6 +62,9 @@ pub struct TracedSegment {
     pub gas_used: u64,
 }
 
+/// Receipts root, logs bloom and requests of a run, for sealing a header.
+type BlockResults = (B256, Bloom, Option<Requests>);
+
 /// A complete state: every trie node and bytecode, as a full node holds them.
 #[derive(Debug, Clone)]
 pub struct CompleteState {
@@ -81,7 +84,11 @@ impl CompleteState {
             let mut storage = SparseTrie::empty();
             for (slot, value) in account.storage.iter().filter(|(_, v)| !v.is_zero()) {
                 storage
-                    .insert(&keccak256(B256::from(*slot)), alloy_rlp::encode(value), &none)
+                    .insert(
+                        &keccak256(B256::from(*slot)),
+                        alloy_rlp::encode(value),
+                        &none,
+                    )
                     .expect("an in-memory trie has every node");
             }
             storage.collect_nodes(&mut nodes);
@@ -128,7 +135,8 @@ impl CompleteState {
                 buf.extend_from_slice(tx)
             });
         if request.chain.fork >= Fork::Shanghai {
-            header.withdrawals_root = Some(proofs::calculate_withdrawals_root(&request.withdrawals));
+            header.withdrawals_root =
+                Some(proofs::calculate_withdrawals_root(&request.withdrawals));
         }
         if request.chain.fork >= Fork::Cancun {
             let blob_gas = request
@@ -155,8 +163,15 @@ impl CompleteState {
         &mut self,
         request: TraceRequest,
         check_outputs: bool,
-    ) -> Result<(TracedSegment, (B256, Bloom, Option<Requests>)), ExecuteError> {
-        let TraceRequest { chain, ancestors, header, segment, transactions, withdrawals } = request;
+    ) -> Result<(TracedSegment, BlockResults), ExecuteError> {
+        let TraceRequest {
+            chain,
+            ancestors,
+            header,
+            segment,
+            transactions,
+            withdrawals,
+        } = request;
         let mut trace = Trace {
             chain,
             ancestors,
@@ -168,15 +183,24 @@ impl CompleteState {
         };
         let hashes = ancestor_hashes(&trace)?;
         let recording = RecordingPreimages::new(&self.nodes, &self.codes);
-        let outcome =
-            execute_segment(self.root, &trace, &recording, &hashes, u64::MAX, check_outputs)?;
+        let outcome = execute_segment(
+            self.root,
+            &trace,
+            &recording,
+            &hashes,
+            u64::MAX,
+            check_outputs,
+        )?;
         let receipts_root = proofs::calculate_receipt_root(&outcome.receipts);
         let bloom = outcome.receipts.iter().fold(Bloom::ZERO, |mut acc, r| {
             acc.accrue_bloom(&alloy_consensus::TxReceipt::bloom(r));
             acc
         });
-        let (post_state_root, gas_used, requests) =
-            (outcome.post_state_root, outcome.gas_used, outcome.requests.clone());
+        let (post_state_root, gas_used, requests) = (
+            outcome.post_state_root,
+            outcome.gas_used,
+            outcome.requests.clone(),
+        );
         let oldest = outcome.state.oldest_hash_used();
         let mut new_nodes = B256Map::default();
         let mut state = outcome.state;
@@ -195,7 +219,12 @@ impl CompleteState {
         self.codes.extend(contracts);
         self.root = post_state_root;
         Ok((
-            TracedSegment { trace, pre_state_root, post_state_root, gas_used },
+            TracedSegment {
+                trace,
+                pre_state_root,
+                post_state_root,
+                gas_used,
+            },
             (receipts_root, bloom, requests),
         ))
     }
@@ -205,12 +234,31 @@ impl CompleteState {
     pub fn reference_root(accounts: &[(Address, AccountState)]) -> B256 {
         let leaves = accounts.iter().map(|(address, account)| {
             let storage_root = alloy_trie::root::storage_root_unhashed(
-                account.storage.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (B256::from(*k), *v)),
+                account
+                    .storage
+                    .iter()
+                    .filter(|(_, v)| !v.is_zero())
+                    .map(|(k, v)| (B256::from(*k), *v)),
             );
-            let code_hash =
-                if account.code.is_empty() { KECCAK_EMPTY } else { keccak256(&account.code) };
-            let storage_root = if account.storage.is_empty() { EMPTY_ROOT_HASH } else { storage_root };
-            (*address, TrieAccount { nonce: account.nonce, balance: account.balance, storage_root, code_hash })
+            let code_hash = if account.code.is_empty() {
+                KECCAK_EMPTY
+            } else {
+                keccak256(&account.code)
+            };
+            let storage_root = if account.storage.is_empty() {
+                EMPTY_ROOT_HASH
+            } else {
+                storage_root
+            };
+            (
+                *address,
+                TrieAccount {
+                    nonce: account.nonce,
+                    balance: account.balance,
+                    storage_root,
+                    code_hash,
+                },
+            )
         });
         alloy_trie::root::state_root_unhashed(leaves)
     }

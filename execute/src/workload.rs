@@ -4,26 +4,26 @@
 //! self-destructing deploys and EIP-7702 delegations from a seeded generator, so the same blocks
 //! can be run statefully ([`ReferenceState`]) and statelessly (EXECUTE) in tests and benchmarks.
 
+use alloy_consensus::transaction::{Recovered, SignerRecoverable};
 use alloy_consensus::{
     Header, SignableTransaction, TxEip1559, TxEip7702, TxEnvelope, EMPTY_OMMER_ROOT_HASH,
 };
+use alloy_eips::eip2718::Decodable2718;
 use alloy_eips::{
-    eip1559::BaseFeeParams, eip2718::Encodable2718, eip7702::Authorization, eip4788, eip2935,
-    eip7002, eip7251,
+    eip1559::BaseFeeParams, eip2718::Encodable2718, eip2935, eip4788, eip7002, eip7251,
+    eip7702::Authorization,
 };
 use alloy_evm::{
     block::BlockExecutor,
     eth::{receipt_builder::AlloyReceiptBuilder, EthBlockExecutionCtx, EthBlockExecutor},
     EthEvmFactory, EvmEnv, EvmFactory,
 };
-use alloy_consensus::transaction::{Recovered, SignerRecoverable};
 use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, B256, U256};
-use alloy_eips::eip2718::Decodable2718;
 use k256::ecdsa::SigningKey;
 use revm::{
+    bytecode::Bytecode,
     database::{CacheDB, EmptyDB},
     state::AccountInfo,
-    bytecode::Bytecode,
 };
 use std::borrow::Cow;
 
@@ -62,7 +62,9 @@ pub struct Workload {
 
 impl std::fmt::Debug for Workload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Workload").field("senders", &self.senders.len()).finish_non_exhaustive()
+        f.debug_struct("Workload")
+            .field("senders", &self.senders.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -71,13 +73,25 @@ impl Workload {
     pub fn new(chain: ChainConfig, senders: usize, seed: u64) -> Self {
         let senders = (0..senders)
             .map(|i| {
-                let secret = keccak256([b"workload sender".as_slice(), &(i as u64).to_be_bytes()].concat());
-                let key = SigningKey::from_slice(secret.as_slice()).expect("keccak output is a valid key");
+                let secret =
+                    keccak256([b"workload sender".as_slice(), &(i as u64).to_be_bytes()].concat());
+                let key = SigningKey::from_slice(secret.as_slice())
+                    .expect("keccak output is a valid key");
                 let address = Address::from_public_key(key.verifying_key());
-                Sender { key, address, nonce: 0 }
+                Sender {
+                    key,
+                    address,
+                    nonce: 0,
+                }
             })
             .collect();
-        Self { chain, senders, delegated: Vec::new(), rng: seed | 1, fresh: 0 }
+        Self {
+            chain,
+            senders,
+            delegated: Vec::new(),
+            rng: seed | 1,
+            fresh: 0,
+        }
     }
 
     /// The chain the workload signs for.
@@ -90,15 +104,33 @@ impl Workload {
         let mut accounts: Vec<_> = self
             .senders
             .iter()
-            .map(|s| (s.address, AccountState { balance: U256::from(10u128.pow(24)), ..Default::default() }))
+            .map(|s| {
+                (
+                    s.address,
+                    AccountState {
+                        balance: U256::from(10u128.pow(24)),
+                        ..Default::default()
+                    },
+                )
+            })
             .collect();
-        let contract = |code: &Bytes| AccountState { nonce: 1, code: code.clone(), ..Default::default() };
+        let contract = |code: &Bytes| AccountState {
+            nonce: 1,
+            code: code.clone(),
+            ..Default::default()
+        };
         accounts.push((STORE_ADDRESS, contract(&Bytes::from_static(&STORE_RUNTIME))));
         if self.chain.fork >= Fork::Cancun {
-            accounts.push((eip4788::BEACON_ROOTS_ADDRESS, contract(&eip4788::BEACON_ROOTS_CODE)));
+            accounts.push((
+                eip4788::BEACON_ROOTS_ADDRESS,
+                contract(&eip4788::BEACON_ROOTS_CODE),
+            ));
         }
         if self.chain.fork >= Fork::Prague {
-            accounts.push((eip2935::HISTORY_STORAGE_ADDRESS, contract(&eip2935::HISTORY_STORAGE_CODE)));
+            accounts.push((
+                eip2935::HISTORY_STORAGE_ADDRESS,
+                contract(&eip2935::HISTORY_STORAGE_CODE),
+            ));
             accounts.push((
                 eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
                 contract(&eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_CODE),
@@ -123,7 +155,8 @@ impl Workload {
             blob_gas_used: (fork >= Fork::Cancun).then_some(0),
             excess_blob_gas: (fork >= Fork::Cancun).then_some(0),
             parent_beacon_block_root: (fork >= Fork::Cancun).then_some(B256::ZERO),
-            requests_hash: (fork >= Fork::Prague).then_some(alloy_eips::eip7685::EMPTY_REQUESTS_HASH),
+            requests_hash: (fork >= Fork::Prague)
+                .then_some(alloy_eips::eip7685::EMPTY_REQUESTS_HASH),
             ..Default::default()
         }
     }
@@ -139,7 +172,11 @@ impl Workload {
             gas_limit: parent.gas_limit,
             mix_hash: keccak256(parent.number.to_be_bytes()),
             base_fee_per_gas: parent.base_fee_per_gas.map(|fee| {
-                BaseFeeParams::ethereum().next_block_base_fee(parent.gas_used, parent.gas_limit, fee)
+                BaseFeeParams::ethereum().next_block_base_fee(
+                    parent.gas_used,
+                    parent.gas_limit,
+                    fee,
+                )
             }),
             excess_blob_gas: params.map(|p| {
                 p.next_block_excess_blob_gas_osaka(
@@ -173,12 +210,18 @@ impl Workload {
             let from = self.pick(self.senders.len());
             let roll = self.pick(100);
             let slot = U256::from(self.next() % 4096);
-            let value = if self.next() % 4 == 0 { U256::ZERO } else { U256::from(self.next()) };
-            let store_input: Bytes = [slot.to_be_bytes::<32>(), value.to_be_bytes::<32>()].concat().into();
+            let value = if self.next().is_multiple_of(4) {
+                U256::ZERO
+            } else {
+                U256::from(self.next())
+            };
+            let store_input: Bytes = [slot.to_be_bytes::<32>(), value.to_be_bytes::<32>()]
+                .concat()
+                .into();
             let (gas, to, input, auth) = match roll {
                 0..=34 => {
                     self.fresh += 1;
-                    let to = if self.fresh % 2 == 0 {
+                    let to = if self.fresh.is_multiple_of(2) {
                         let i = self.pick(self.senders.len());
                         self.senders[i].address
                     } else {
@@ -187,14 +230,29 @@ impl Workload {
                     (21_000, TxKind::Call(to), Bytes::new(), None)
                 }
                 35..=64 => (50_000, TxKind::Call(STORE_ADDRESS), store_input, None),
-                65..=74 => (100_000, TxKind::Create, Bytes::from_static(&STORE_INIT), None),
-                75..=79 => (60_000, TxKind::Create, Bytes::from_static(&SELFDESTRUCT_INIT), None),
+                65..=74 => (
+                    100_000,
+                    TxKind::Create,
+                    Bytes::from_static(&STORE_INIT),
+                    None,
+                ),
+                75..=79 => (
+                    60_000,
+                    TxKind::Create,
+                    Bytes::from_static(&SELFDESTRUCT_INIT),
+                    None,
+                ),
                 80..=89 if self.chain.fork >= Fork::Prague => {
                     let authority = self.pick(self.senders.len());
                     if authority == from {
                         continue;
                     }
-                    (120_000, TxKind::Call(self.senders[authority].address), store_input, Some(authority))
+                    (
+                        120_000,
+                        TxKind::Call(self.senders[authority].address),
+                        store_input,
+                        Some(authority),
+                    )
                 }
                 _ if !self.delegated.is_empty() => {
                     let i = self.pick(self.delegated.len());
@@ -211,7 +269,14 @@ impl Workload {
         }
     }
 
-    fn sign(&mut self, from: usize, gas_limit: u64, to: TxKind, input: Bytes, authority: Option<usize>) -> Bytes {
+    fn sign(
+        &mut self,
+        from: usize,
+        gas_limit: u64,
+        to: TxKind,
+        input: Bytes,
+        authority: Option<usize>,
+    ) -> Bytes {
         let chain_id = self.chain.chain_id;
         let nonce = self.senders[from].nonce;
         self.senders[from].nonce += 1;
@@ -219,7 +284,11 @@ impl Workload {
         let envelope: TxEnvelope = match (authority, to) {
             (Some(authority), TxKind::Call(to)) => {
                 let signer = &mut self.senders[authority];
-                let auth = Authorization { chain_id: U256::from(chain_id), address: STORE_ADDRESS, nonce: signer.nonce };
+                let auth = Authorization {
+                    chain_id: U256::from(chain_id),
+                    address: STORE_ADDRESS,
+                    nonce: signer.nonce,
+                };
                 signer.nonce += 1;
                 let signature = sign_hash(&signer.key, auth.signature_hash());
                 let signed_auth = auth.into_signed(signature);
@@ -246,7 +315,11 @@ impl Workload {
                     max_fee_per_gas,
                     max_priority_fee_per_gas,
                     to,
-                    value: if input.is_empty() { U256::from(1_000_000_007u64) } else { U256::ZERO },
+                    value: if input.is_empty() {
+                        U256::from(1_000_000_007u64)
+                    } else {
+                        U256::ZERO
+                    },
                     input,
                     ..Default::default()
                 };
@@ -259,8 +332,9 @@ impl Workload {
 }
 
 fn sign_hash(key: &SigningKey, hash: B256) -> Signature {
-    let (signature, recovery) =
-        key.sign_prehash_recoverable(hash.as_slice()).expect("signing a 32-byte prehash");
+    let (signature, recovery) = key
+        .sign_prehash_recoverable(hash.as_slice())
+        .expect("signing a 32-byte prehash");
     Signature::from((signature, recovery))
 }
 
@@ -279,7 +353,8 @@ impl ReferenceState {
             let info = AccountInfo::new(account.balance, account.nonce, code.hash_slow(), code);
             db.insert_account_info(*address, info);
             for (slot, value) in &account.storage {
-                db.insert_account_storage(*address, *slot, *value).expect("in-memory");
+                db.insert_account_storage(*address, *slot, *value)
+                    .expect("in-memory");
             }
         }
         Self { db }
@@ -291,7 +366,12 @@ impl ReferenceState {
     }
 
     /// Executes a whole block and commits it; returns the gas used.
-    pub fn execute_block(&mut self, chain: &ChainConfig, header: &Header, transactions: &[Bytes]) -> Result<u64, String> {
+    pub fn execute_block(
+        &mut self,
+        chain: &ChainConfig,
+        header: &Header,
+        transactions: &[Bytes],
+    ) -> Result<u64, String> {
         let txs = transactions
             .iter()
             .map(|raw| {
@@ -313,9 +393,13 @@ impl ReferenceState {
             slot_number: None,
         };
         let mut executor = EthBlockExecutor::new(evm, ctx, spec, AlloyReceiptBuilder::default());
-        executor.apply_pre_execution_changes().map_err(|e| e.to_string())?;
+        executor
+            .apply_pre_execution_changes()
+            .map_err(|e| e.to_string())?;
         for tx in &txs {
-            executor.execute_transaction(tx.as_recovered_ref()).map_err(|e| e.to_string())?;
+            executor
+                .execute_transaction(tx.as_recovered_ref())
+                .map_err(|e| e.to_string())?;
         }
         let (_, result) = executor.finish().map_err(|e| e.to_string())?;
         Ok(result.gas_used)

@@ -13,23 +13,44 @@ use execute::{
 
 #[test]
 fn stateful_and_stateless_runs_agree() {
-    for (fork, seed) in [(Fork::Cancun, 1), (Fork::Prague, 2), (Fork::Osaka, 3), (Fork::Osaka, 4)] {
+    for (fork, seed) in [
+        (Fork::Cancun, 1),
+        (Fork::Prague, 2),
+        (Fork::Osaka, 3),
+        (Fork::Osaka, 4),
+    ] {
         let mut chain = Chain::new(fork, 24, seed);
-        assert_eq!(chain.state.root(), chain.reference.state_root(), "genesis roots differ");
+        assert_eq!(
+            chain.state.root(),
+            chain.reference.state_root(),
+            "genesis roots differ"
+        );
         for _ in 0..6 {
             let sealed = chain.next_block(3_000_000);
             let header = &sealed.trace.header;
-            chain.reference.insert_block_hash(header.number - 1, header.parent_hash);
+            chain
+                .reference
+                .insert_block_hash(header.number - 1, header.parent_hash);
             let gas = chain
                 .reference
                 .execute_block(&chain.workload.chain(), header, &sealed.trace.transactions)
                 .expect("stateful run");
             assert_eq!(gas, header.gas_used, "{fork:?}: gas differs");
-            assert_eq!(chain.reference.state_root(), header.state_root, "{fork:?}: roots differ");
+            assert_eq!(
+                chain.reference.state_root(),
+                header.state_root,
+                "{fork:?}: roots differ"
+            );
 
             let encoded = sealed.trace.encode_to_vec();
-            verify(sealed.pre_state_root, header.state_root, &encoded, header.gas_used, Some(fork))
-                .expect("EXECUTE accepts the witness-only trace");
+            verify(
+                sealed.pre_state_root,
+                header.state_root,
+                &encoded,
+                header.gas_used,
+                Some(fork),
+            )
+            .expect("EXECUTE accepts the witness-only trace");
         }
     }
 }
@@ -38,14 +59,25 @@ fn stateful_and_stateless_runs_agree() {
 fn wrong_claims_are_rejected() {
     let mut chain = Chain::new(Fork::Osaka, 16, 7);
     let sealed = chain.next_block(2_000_000);
-    let (pre, post, gas) = (sealed.pre_state_root, sealed.post_state_root, sealed.gas_used);
+    let (pre, post, gas) = (
+        sealed.pre_state_root,
+        sealed.post_state_root,
+        sealed.gas_used,
+    );
     let trace = &sealed.trace;
     let host = Some(Fork::Osaka);
     assert!(matches!(
         verify_trace(pre, post, trace, gas + 1, host),
         Err(ExecuteError::GasUsedMismatch { .. })
     ));
-    assert!(verify_trace(pre, alloy_primitives::B256::repeat_byte(1), trace, gas, host).is_err());
+    assert!(verify_trace(
+        pre,
+        alloy_primitives::B256::repeat_byte(1),
+        trace,
+        gas,
+        host
+    )
+    .is_err());
     assert!(verify_trace(post, post, trace, gas, host).is_err());
     assert!(matches!(
         verify_trace(pre, post, trace, gas, Some(Fork::Prague)),
@@ -78,7 +110,12 @@ fn segments_compose_to_the_block() {
                 chain: block.chain,
                 ancestors: chain.headers[..chain.headers.len() - 1].to_vec(),
                 header: block.header.clone(),
-                segment: Segment { first_tx: 0, gas_before: 0, blob_gas_before: 0, ends_block: false },
+                segment: Segment {
+                    first_tx: 0,
+                    gas_before: 0,
+                    blob_gas_before: 0,
+                    ends_block: false,
+                },
                 transactions: txs[..split].to_vec(),
                 withdrawals: Vec::new(),
             })
@@ -101,8 +138,14 @@ fn segments_compose_to_the_block() {
         assert_eq!(second.post_state_root, block.header.state_root);
         assert_eq!(first.gas_used + second.gas_used, block.header.gas_used);
         for part in [&first, &second] {
-            verify_trace(part.pre_state_root, part.post_state_root, &part.trace, part.gas_used, None)
-                .expect("each segment verifies on its own");
+            verify_trace(
+                part.pre_state_root,
+                part.post_state_root,
+                &part.trace,
+                part.gas_used,
+                None,
+            )
+            .expect("each segment verifies on its own");
             assert!(part.trace.witness.size() < block.witness.size() + 1);
         }
     }
@@ -115,7 +158,11 @@ fn execution_witness_import_verifies() {
     let mut chain = Chain::new(Fork::Osaka, 12, 13);
     let sealed = chain.next_block(1_000_000);
     let trace = &sealed.trace;
-    let mut headers: Vec<_> = trace.ancestors.iter().map(|h| alloy_rlp::encode(h).into()).collect();
+    let mut headers: Vec<_> = trace
+        .ancestors
+        .iter()
+        .map(|h| alloy_rlp::encode(h).into())
+        .collect();
     headers.reverse(); // clients may list them newest first
     let response = ExecutionWitness {
         state: trace.witness.state.clone(),
@@ -134,6 +181,12 @@ fn execution_witness_import_verifies() {
     )
     .unwrap();
     assert_eq!(&imported, trace);
-    verify_trace(sealed.pre_state_root, sealed.post_state_root, &imported, sealed.gas_used, Some(Fork::Osaka))
-        .unwrap();
+    verify_trace(
+        sealed.pre_state_root,
+        sealed.post_state_root,
+        &imported,
+        sealed.gas_used,
+        Some(Fork::Osaka),
+    )
+    .unwrap();
 }

@@ -42,7 +42,10 @@ fn valid_input_is_true_and_charged_in_full() {
     let mut m = market();
     let outcome = call(&data, 30_000_000, &mut m, Fork::Osaka).unwrap();
     assert_eq!(outcome.result, Ok(()));
-    assert_eq!(outcome.gas_used, m.call_cost(data.len(), input.gas_used).unwrap());
+    assert_eq!(
+        outcome.gas_used,
+        m.call_cost(data.len(), input.gas_used).unwrap()
+    );
     assert_eq!(m.cumulative_gas, input.gas_used);
 
     let mut wrong = input.clone();
@@ -50,8 +53,15 @@ fn valid_input_is_true_and_charged_in_full() {
     let data = wrong.abi_encode();
     let outcome = call(&data, 30_000_000, &mut m, Fork::Osaka).unwrap();
     assert!(outcome.result.is_err());
-    assert_eq!(outcome.gas_used, m.call_cost(data.len(), input.gas_used).unwrap(), "false is charged in full");
-    assert!(call(&data, 1000, &mut m, Fork::Osaka).is_err(), "too little gas halts");
+    assert_eq!(
+        outcome.gas_used,
+        m.call_cost(data.len(), input.gas_used).unwrap(),
+        "false is charged in full"
+    );
+    assert!(
+        call(&data, 1000, &mut m, Fork::Osaka).is_err(),
+        "too little gas halts"
+    );
 }
 
 proptest! {
@@ -100,12 +110,25 @@ fn execute_is_callable_from_a_transaction() {
     let caller = Address::repeat_byte(0xca);
     let run = |data: Vec<u8>| {
         let mut db = CacheDB::new(EmptyDB::default());
-        db.insert_account_info(caller, AccountInfo { balance: U256::from(10u128.pow(20)), ..Default::default() });
+        db.insert_account_info(
+            caller,
+            AccountInfo {
+                balance: U256::from(10u128.pow(20)),
+                ..Default::default()
+            },
+        );
         let market = Arc::new(Mutex::new(market()));
-        let mut precompiles =
-            PrecompilesMap::from_static(Precompiles::new(PrecompileSpecId::from_spec_id(Fork::Osaka.spec_id())));
+        let mut precompiles = PrecompilesMap::from_static(Precompiles::new(
+            PrecompileSpecId::from_spec_id(Fork::Osaka.spec_id()),
+        ));
         install(&mut precompiles, market.clone(), Fork::Osaka);
-        let env = EvmEnv::new(CfgEnv::new_with_spec(Fork::Osaka.spec_id()), BlockEnv { gas_limit: 60_000_000, ..Default::default() });
+        let env = EvmEnv::new(
+            CfgEnv::new_with_spec(Fork::Osaka.spec_id()),
+            BlockEnv {
+                gas_limit: 60_000_000,
+                ..Default::default()
+            },
+        );
         let mut evm = EthEvmBuilder::new(db, env).precompiles(precompiles).build();
         let tx = TxEnv {
             caller,
@@ -127,5 +150,8 @@ fn execute_is_callable_from_a_transaction() {
     bad.gas_used += 1;
     let (no, _) = run(bad.abi_encode());
     assert_eq!(no.output().unwrap(), &abi_bool(false));
-    assert!(no.tx_gas_used() > ok.tx_gas_used(), "false pays the full charge of its declared gas");
+    assert!(
+        no.tx_gas_used() > ok.tx_gas_used(),
+        "false pays the full charge of its declared gas"
+    );
 }

@@ -24,7 +24,12 @@ impl Chain {
         let state = CompleteState::new(genesis.clone());
         let reference = ReferenceState::new(&genesis);
         let headers = vec![workload.genesis_header(state.root())];
-        Self { workload, state, reference, headers }
+        Self {
+            workload,
+            state,
+            reference,
+            headers,
+        }
     }
 
     /// Seals the next block with transactions worth `gas_budget` of gas limit.
