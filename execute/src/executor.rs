@@ -53,6 +53,21 @@ pub struct SegmentOutcome<'a, P> {
     pub state: WitnessDb<'a, P>,
 }
 
+impl<P> SegmentOutcome<'_, P> {
+    /// Root of the receipts trie of the segment's receipts.
+    pub fn receipts_root(&self) -> B256 {
+        calculate_receipt_root(&self.receipts)
+    }
+
+    /// Union of the receipts' blooms.
+    pub fn logs_bloom(&self) -> Bloom {
+        self.receipts.iter().fold(Bloom::ZERO, |mut acc, r| {
+            acc.accrue_bloom(&r.bloom());
+            acc
+        })
+    }
+}
+
 /// Transaction types each fork accepts.
 fn tx_type_allowed(fork: Fork, ty: TxType) -> bool {
     match ty {
@@ -232,33 +247,35 @@ pub fn execute_segment<'a, P: Preimages>(
     let mut db = state.database;
     let post_state_root = db.apply(&changes)?;
 
-    if segment.is_whole_block() && check_outputs {
-        let receipts_root = calculate_receipt_root(&receipts);
-        let bloom = receipts.iter().fold(Bloom::ZERO, |mut acc, r| {
-            acc.accrue_bloom(&r.bloom());
-            acc
-        });
-        let requests_hash = (chain.fork >= Fork::Prague)
-            .then(|| requests.as_ref().map(Requests::requests_hash))
-            .flatten();
-        validate::validate_outputs(header, gas_used, receipts_root, bloom, requests_hash)?;
-        if header.state_root != post_state_root {
-            return Err(InvalidBlock::StateRoot.into());
-        }
-    }
     let contracts = changes
         .contracts
         .into_iter()
         .map(|(hash, code)| (hash, code.original_bytes()))
         .collect();
-    Ok(SegmentOutcome {
+    let outcome = SegmentOutcome {
         post_state_root,
         gas_used,
         receipts,
         requests,
         contracts,
         state: db,
-    })
+    };
+    if segment.is_whole_block() && check_outputs {
+        let requests_hash = (chain.fork >= Fork::Prague)
+            .then(|| outcome.requests.as_ref().map(Requests::requests_hash))
+            .flatten();
+        validate::validate_outputs(
+            header,
+            gas_used,
+            outcome.receipts_root(),
+            outcome.logs_bloom(),
+            requests_hash,
+        )?;
+        if header.state_root != post_state_root {
+            return Err(InvalidBlock::StateRoot.into());
+        }
+    }
+    Ok(outcome)
 }
 
 /// Maps the block executor's error: a state error is a witness problem, anything else makes the

@@ -191,11 +191,7 @@ impl CompleteState {
             u64::MAX,
             check_outputs,
         )?;
-        let receipts_root = proofs::calculate_receipt_root(&outcome.receipts);
-        let bloom = outcome.receipts.iter().fold(Bloom::ZERO, |mut acc, r| {
-            acc.accrue_bloom(&alloy_consensus::TxReceipt::bloom(r));
-            acc
-        });
+        let (receipts_root, bloom) = (outcome.receipts_root(), outcome.logs_bloom());
         let (post_state_root, gas_used, requests) = (
             outcome.post_state_root,
             outcome.gas_used,
