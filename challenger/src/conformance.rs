@@ -4,7 +4,9 @@
 //! Per test: build the pre-state, check its root against the genesis header, then per block
 //! generate the block's witness from a stateful run over the complete state, hand EXECUTE only
 //! the parent root, the block and the witness, and compare with the header's state root. Blocks
-//! marked `expectException` must be rejected; the last accepted block must be `lastblockhash`.
+//! marked `expectException` must be rejected (EXECUTE is handed the invalid block with the witness
+//! of everything read before the failure and must answer false); the last accepted block must be
+//! `lastblockhash`.
 
 use std::{
     collections::BTreeMap,
@@ -319,10 +321,29 @@ fn run_blocks(fixture: &Fixture, network: &Network) -> Result<()> {
         }
 
         // The stateful run: over the complete state, recording the witness.
-        let traced = match state.trace(request) {
+        let traced = match state.trace(request.clone()) {
             Ok(traced) => traced,
-            Err(_) if expect_invalid => continue,
-            Err(err) => bail!("block {index}: rejected a valid block: {err}"),
+            Err(err) if !expect_invalid => bail!("block {index}: rejected a valid block: {err}"),
+            Err(_) => {
+                // EXECUTE itself must answer false, given what the failed run read.
+                let (_, trace) = state
+                    .rejected(request)
+                    .context("rejected once, accepted after")?;
+                let encoded = trace.encode_to_vec();
+                let header = &trace.header;
+                if execute::verify(
+                    state.root(),
+                    header.state_root,
+                    &encoded,
+                    header.gas_used,
+                    Some(fork),
+                )
+                .is_ok()
+                {
+                    bail!("block {index}: EXECUTE accepted an invalid block");
+                }
+                continue;
+            }
         };
         if expect_invalid {
             bail!(

@@ -49,6 +49,29 @@ pub struct TraceRequest {
     pub withdrawals: Vec<Withdrawal>,
 }
 
+impl TraceRequest {
+    /// The trace of this request, with an empty witness.
+    fn into_trace(self) -> Trace {
+        let TraceRequest {
+            chain,
+            ancestors,
+            header,
+            segment,
+            transactions,
+            withdrawals,
+        } = self;
+        Trace {
+            chain,
+            ancestors,
+            header,
+            segment,
+            transactions,
+            withdrawals,
+            witness: Witness::default(),
+        }
+    }
+}
+
 /// A traced segment.
 #[derive(Debug, Clone)]
 pub struct TracedSegment {
@@ -125,6 +148,25 @@ impl CompleteState {
         self.run(request, true).map(|(traced, _)| traced)
     }
 
+    /// For a segment the executor rejects: why, and the trace with everything the run read
+    /// before it failed, as a verifier would be handed it. `None` if the segment is valid. The
+    /// state does not change.
+    pub fn rejected(&self, request: TraceRequest) -> Option<(ExecuteError, Trace)> {
+        let mut trace = request.into_trace();
+        let recording = RecordingPreimages::new(&self.nodes, &self.codes);
+        let error = match ancestor_hashes(&trace) {
+            Err(invalid) => invalid.into(),
+            Ok(hashes) => {
+                match execute_segment(self.root, &trace, &recording, &hashes, u64::MAX, true) {
+                    Ok(_) => return None,
+                    Err(error) => error,
+                }
+            }
+        };
+        trace.witness = recording.witness();
+        Some((error, trace))
+    }
+
     /// Fills a whole block's result fields (roots, gas, bloom, requests) by running it, moves to
     /// the post-state, and returns the sealed block's trace.
     pub fn seal(&mut self, mut request: TraceRequest) -> Result<TracedSegment, ExecuteError> {
@@ -164,23 +206,7 @@ impl CompleteState {
         request: TraceRequest,
         check_outputs: bool,
     ) -> Result<(TracedSegment, BlockResults), ExecuteError> {
-        let TraceRequest {
-            chain,
-            ancestors,
-            header,
-            segment,
-            transactions,
-            withdrawals,
-        } = request;
-        let mut trace = Trace {
-            chain,
-            ancestors,
-            header,
-            segment,
-            transactions,
-            withdrawals,
-            witness: Witness::default(),
-        };
+        let mut trace = request.into_trace();
         let hashes = ancestor_hashes(&trace)?;
         let recording = RecordingPreimages::new(&self.nodes, &self.codes);
         let outcome = execute_segment(
