@@ -139,7 +139,7 @@ pub fn execute_segment<'a, P: Preimages>(
     let mut transactions = Vec::with_capacity(trace.transactions.len());
     let mut blob_gas = segment.blob_gas_before;
     for (i, raw) in trace.transactions.iter().enumerate() {
-        let index = segment.first_tx + i as u64;
+        let index = segment.first_tx.saturating_add(i as u64);
         let tx =
             TxEnvelope::decode_2718_exact(raw.as_ref()).map_err(|_| InvalidBlock::Transaction {
                 index,

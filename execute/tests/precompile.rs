@@ -10,7 +10,7 @@ use alloy_primitives::{Address, Bytes, TxKind, U256};
 use common::Chain;
 use execute::{
     precompile::{abi_bool, call, install, ExecuteInput},
-    ExecuteMarket, Fork, PricingConfig, EXECUTE_ADDRESS,
+    ExecuteError, ExecuteMarket, Fork, PricingConfig, EXECUTE_ADDRESS,
 };
 use proptest::prelude::*;
 use revm::{
@@ -88,6 +88,48 @@ proptest! {
         let second = call(&data, 30_000_000, &mut m2, Fork::Osaka).unwrap();
         prop_assert_eq!(&first, &second);
         prop_assert_eq!(first.gas_used, m1.call_cost(data.len(), input.gas_used).unwrap());
+        prop_assert!(!matches!(first.result, Err(ExecuteError::Internal(_))), "caught panic: {:?}", first.result);
+    }
+
+    /// Decoded fields set to hostile values: the executor must reject them without panicking
+    /// (a caught panic shows as `ExecuteError::Internal`).
+    #[test]
+    fn hostile_field_values_are_rejected_without_panics(
+        first_tx in any::<u64>(),
+        gas_before in any::<u64>(),
+        blob_gas_before in any::<u64>(),
+        ends_block in any::<bool>(),
+        gas_used in any::<u64>(),
+        number in any::<u64>(),
+        timestamp in any::<u64>(),
+        gas_limit in any::<u64>(),
+        excess in any::<u64>(),
+        base_fee in any::<u64>(),
+        blobs in (any::<u64>(), any::<u64>(), any::<u64>()),
+        which in 0u8..4,
+    ) {
+        let input = VALID.with(|v| v.clone());
+        let mut trace = execute::Trace::decode_bytes(&input.trace).unwrap();
+        match which {
+            0 => trace.segment = execute::Segment { first_tx, gas_before, blob_gas_before, ends_block },
+            1 => {
+                trace.header.number = number;
+                trace.header.timestamp = timestamp;
+                trace.header.gas_limit = gas_limit;
+            }
+            2 => {
+                let parent = trace.ancestors.last_mut().unwrap();
+                parent.excess_blob_gas = Some(excess);
+                parent.blob_gas_used = Some(gas_before);
+                parent.base_fee_per_gas = Some(base_fee);
+                parent.gas_used = gas_used;
+                parent.gas_limit = gas_limit;
+            }
+            _ => trace.chain.blobs = execute::BlobSchedule { target: blobs.0, max: blobs.1, update_fraction: blobs.2 },
+        }
+        let hostile = ExecuteInput { trace: trace.encode_to_vec().into(), gas_used, ..input };
+        let result = hostile.verify(Some(Fork::Osaka));
+        prop_assert!(!matches!(result, Err(ExecuteError::Internal(_))), "caught panic: {:?}", result);
     }
 
     #[test]
