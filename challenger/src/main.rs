@@ -112,9 +112,10 @@ fn verify(input: Option<PathBuf>, fork: Option<String>, explain: bool) -> Result
         },
         None => None,
     };
+    // Malformed ABI is `false`, as the precompile answers it.
     let result = match ExecuteInput::abi_decode(&bytes) {
-        Some(input) => input.verify(host),
-        None => bail!("input is not abi.encode(bytes32, bytes32, bytes, uint64)"),
+        Some(input) => input.verify(host).map_err(|e| e.to_string()),
+        None => Err("input is not abi.encode(bytes32, bytes32, bytes, uint64)".to_string()),
     };
     if let (Err(reason), true) = (&result, explain) {
         eprintln!("false: {reason}");
