@@ -596,39 +596,41 @@ mod tests {
     }
 
     #[test]
-    fn unrevealed_sibling_is_reported_on_collapse() {
+    fn deletion_needs_the_sibling_a_read_does_not() {
+        use crate::state::RecordingPreimages;
         let none = B256Map::<Bytes>::default();
         let mut full = SparseTrie::empty();
-        // Two long values so that both children of the root branch are hashed nodes.
+        // Long values, so both children of the root branch are hashed nodes of their own.
         let (a, b) = (key(1), key(2));
         full.insert(&a, vec![1; 40], &none).unwrap();
         full.insert(&b, vec![2; 40], &none).unwrap();
         let root = full.root();
         let mut nodes = B256Map::default();
         full.collect_nodes(&mut nodes);
+        let witness_of = |op: &dyn Fn(&mut SparseTrie, &RecordingPreimages<'_>)| {
+            let recording = RecordingPreimages::new(&nodes, &none);
+            op(&mut SparseTrie::from_root(root), &recording);
+            let state = recording.witness().state;
+            state
+                .into_iter()
+                .map(|n| (keccak256(&n), n))
+                .collect::<B256Map<Bytes>>()
+        };
 
-        // Reveal only the root and the path to `a`.
-        let mut witness = B256Map::default();
-        let mut recorder = SparseTrie::from_root(root);
-        let root_rlp = nodes.get(&root).unwrap().clone();
-        witness.insert(root, root_rlp);
-        let mut probe = SparseTrie::from_root(root);
-        let leaf_a = nodes
-            .iter()
-            .find(|(h, _)| {
-                let mut only = B256Map::default();
-                only.insert(root, nodes[&root].clone());
-                only.insert(**h, nodes[*h].clone());
-                probe = SparseTrie::from_root(root);
-                **h != root && probe.get(&a, &only).is_ok()
-            })
-            .map(|(h, v)| (*h, v.clone()))
-            .unwrap();
-        witness.insert(leaf_a.0, leaf_a.1);
+        let read = witness_of(&|t, p| assert!(t.get(&a, p).unwrap().is_some()));
+        let delete = witness_of(&|t, p| assert!(t.remove(&a, p).unwrap()));
+        assert_eq!(
+            (read.len(), delete.len()),
+            (2, 3),
+            "root and leaf a; plus sibling b"
+        );
 
-        assert_eq!(recorder.get(&a, &witness).unwrap(), Some(vec![1; 40]));
-        let err = recorder.remove(&a, &witness).unwrap_err();
+        let err = SparseTrie::from_root(root).remove(&a, &read).unwrap_err();
         assert!(matches!(err, TrieError::MissingNode(_)), "{err}");
+        let mut trie = SparseTrie::from_root(root);
+        trie.remove(&a, &delete).unwrap();
+        full.remove(&a, &none).unwrap();
+        assert_eq!(trie.root(), full.root());
     }
 
     #[test]
