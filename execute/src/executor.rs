@@ -1,6 +1,9 @@
 //! The stateless executor: runs a trace's segment over its witness and computes the post root.
 
-use std::borrow::Cow;
+use std::{
+    borrow::Cow,
+    sync::{Arc, Mutex},
+};
 
 use alloy_consensus::transaction::Recovered;
 use alloy_consensus::ReceiptEnvelope;
@@ -18,7 +21,7 @@ use alloy_evm::{
         BlockExecutionError, BlockExecutor, BlockValidationError, InternalBlockExecutionError,
     },
     eth::{receipt_builder::AlloyReceiptBuilder, EthBlockExecutionCtx, EthBlockExecutor},
-    EthEvmFactory, EvmEnv, EvmFactory,
+    EvmEnv,
 };
 use alloy_primitives::{map::HashMap, Bloom, B256};
 use revm::{
@@ -29,8 +32,13 @@ use revm::{
     Database,
 };
 
+use alloy_evm::{eth::EthEvmBuilder, precompiles::PrecompilesMap};
+use revm::precompile::{PrecompileSpecId, Precompiles};
+
 use crate::{
     chain::Fork,
+    precompile::install,
+    pricing::ExecuteMarket,
     state::{Preimages, StateError, WitnessDb},
     trace::Trace,
     validate, ExecuteError, InvalidBlock,
@@ -99,20 +107,63 @@ pub fn ancestor_hashes(trace: &Trace) -> Result<HashMap<u64, B256>, InvalidBlock
     }
 }
 
+/// How [`execute_segment`] runs, beyond what the trace says.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The run stops with [`ExecuteError::GasLimitExceeded`] as soon as the segment's
+    /// transactions have used more gas than this.
+    pub gas_limit: u64,
+    /// For a whole block, check the header's result fields (state root, gas, receipts, bloom,
+    /// requests). Off while sealing a new block, whose results come from the run.
+    pub check_outputs: bool,
+    /// Install EXECUTE in the EVM, charging this market: for blocks of a chain that has it.
+    pub execute_market: Option<Arc<Mutex<ExecuteMarket>>>,
+}
+
+impl RunOptions {
+    /// Verifying a trace: outputs checked, work bounded by the declared gas.
+    pub const fn verify(gas_limit: u64) -> Self {
+        Self {
+            gas_limit,
+            check_outputs: true,
+            execute_market: None,
+        }
+    }
+
+    /// Running a block whose header results are to be filled in.
+    pub const fn seal() -> Self {
+        Self {
+            gas_limit: u64::MAX,
+            check_outputs: false,
+            execute_market: None,
+        }
+    }
+
+    /// The same options with EXECUTE installed.
+    pub fn with_execute(self, market: Option<Arc<Mutex<ExecuteMarket>>>) -> Self {
+        Self {
+            execute_market: market,
+            ..self
+        }
+    }
+}
+
 /// Runs `trace`'s segment statelessly from `pre_state_root`, with `preimages` as the only state.
 ///
-/// `gas_limit` bounds the work: the run stops with [`ExecuteError::GasLimitExceeded`] as soon as
-/// the segment's transactions have used more. For a whole block with `check_outputs`, the header
-/// is checked in full, including that its state root is the computed one; without, the header's
-/// result fields are ignored (a block builder fills them from the outcome).
+/// For a whole block with [`RunOptions::check_outputs`], the header is checked in full,
+/// including that its state root is the computed one.
 pub fn execute_segment<'a, P: Preimages>(
     pre_state_root: B256,
     trace: &Trace,
     preimages: &'a P,
     block_hashes: &'a HashMap<u64, B256>,
-    gas_limit: u64,
-    check_outputs: bool,
+    options: &RunOptions,
 ) -> Result<SegmentOutcome<'a, P>, ExecuteError> {
+    let RunOptions {
+        gas_limit,
+        check_outputs,
+        ..
+    } = *options;
     let chain = &trace.chain;
     chain.validate()?;
     let segment = trace.segment;
@@ -190,7 +241,15 @@ pub fn execute_segment<'a, P: Preimages>(
         .build();
     let spec = chain.hardforks();
     let env = EvmEnv::for_eth_block(header, spec, chain.chain_id, chain.blob_params());
-    let evm = EthEvmFactory::default().create_evm(&mut state, env);
+    let mut precompiles = PrecompilesMap::from_static(Precompiles::new(
+        PrecompileSpecId::from_spec_id(chain.fork.spec_id()),
+    ));
+    if let Some(market) = &options.execute_market {
+        install(&mut precompiles, market.clone(), chain.fork);
+    }
+    let evm = EthEvmBuilder::new(&mut state, env)
+        .precompiles(precompiles)
+        .build();
     let ctx = EthBlockExecutionCtx {
         parent_hash: header.parent_hash,
         parent_beacon_block_root: header.parent_beacon_block_root,

@@ -22,7 +22,7 @@ pub mod witness;
 pub mod workload;
 
 pub use chain::{BlobSchedule, ChainConfig, Fork};
-pub use executor::{execute_segment, SegmentOutcome};
+pub use executor::{execute_segment, RunOptions, SegmentOutcome};
 pub use precompile::{ExecuteInput, EXECUTE_ADDRESS};
 pub use pricing::{ExecuteMarket, PricingConfig};
 pub use trace::{Segment, Trace, Witness, TRACE_VERSION};
@@ -202,7 +202,13 @@ pub fn verify_trace(
     }
     let preimages = state::WitnessPreimages::new(&trace.witness);
     let hashes = executor::ancestor_hashes(trace)?;
-    let outcome = execute_segment(pre_state_root, trace, &preimages, &hashes, gas_used, true)?;
+    let outcome = execute_segment(
+        pre_state_root,
+        trace,
+        &preimages,
+        &hashes,
+        &RunOptions::verify(gas_used),
+    )?;
     if outcome.gas_used != gas_used {
         return Err(ExecuteError::GasUsedMismatch {
             actual: outcome.gas_used,

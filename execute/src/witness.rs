@@ -4,16 +4,20 @@
 //! the whole state and record what is read. What is recorded is exactly what the verifier will
 //! ask for, including the siblings that deletions reveal, so the trace is minimal for it.
 
-use alloy_consensus::{proofs, Header, Transaction, TxEnvelope};
+use std::sync::{Arc, Mutex};
+
+use alloy_consensus::{proofs, Header, ReceiptEnvelope, Transaction, TxEnvelope};
 use alloy_eips::{eip2718::Decodable2718, eip4895::Withdrawal, eip7685::Requests};
 use alloy_primitives::{keccak256, map::B256Map, Address, Bloom, Bytes, B256, U256};
+use alloy_rlp::Decodable;
 use alloy_trie::{TrieAccount, EMPTY_ROOT_HASH};
 use revm::primitives::KECCAK_EMPTY;
 
 use crate::{
     chain::{ChainConfig, Fork},
-    executor::{ancestor_hashes, execute_segment},
+    executor::{ancestor_hashes, execute_segment, RunOptions},
     mpt::SparseTrie,
+    pricing::ExecuteMarket,
     state::RecordingPreimages,
     trace::{Segment, Trace, Witness},
     ExecuteError,
@@ -83,6 +87,8 @@ pub struct TracedSegment {
     pub post_state_root: B256,
     /// Gas the segment used.
     pub gas_used: u64,
+    /// Receipts of the segment's transactions.
+    pub receipts: Vec<ReceiptEnvelope>,
 }
 
 /// Receipts root, logs bloom and requests of a run, for sealing a header.
@@ -94,6 +100,7 @@ pub struct CompleteState {
     root: B256,
     nodes: B256Map<Bytes>,
     codes: B256Map<Bytes>,
+    execute_market: Option<Arc<Mutex<ExecuteMarket>>>,
 }
 
 impl CompleteState {
@@ -134,7 +141,60 @@ impl CompleteState {
         }
         let root = accounts_trie.root();
         accounts_trie.collect_nodes(&mut nodes);
-        Self { root, nodes, codes }
+        Self {
+            root,
+            nodes,
+            codes,
+            execute_market: None,
+        }
+    }
+
+    /// Runs blocks with the EXECUTE precompile, charging `market`: the state of an L1 that has it.
+    pub fn with_execute(mut self, market: Arc<Mutex<ExecuteMarket>>) -> Self {
+        self.execute_market = Some(market);
+        self
+    }
+
+    fn options(&self, check_outputs: bool) -> RunOptions {
+        let options = if check_outputs {
+            RunOptions::verify(u64::MAX)
+        } else {
+            RunOptions::seal()
+        };
+        options.with_execute(self.execute_market.clone())
+    }
+
+    /// Preimages of the whole state, for reading it or running calls over it.
+    pub fn preimages(&self) -> RecordingPreimages<'_> {
+        RecordingPreimages::new(&self.nodes, &self.codes)
+    }
+
+    /// The account at `address`, if it exists.
+    pub fn account(&self, address: Address) -> Option<TrieAccount> {
+        let rlp = SparseTrie::from_root(self.root)
+            .get(&keccak256(address), &self.nodes)
+            .ok()??;
+        TrieAccount::decode(&mut rlp.as_slice()).ok()
+    }
+
+    /// The value of a storage slot (zero when unset or the account does not exist).
+    pub fn storage(&self, address: Address, slot: U256) -> U256 {
+        let Some(account) = self.account(address) else {
+            return U256::ZERO;
+        };
+        SparseTrie::from_root(account.storage_root)
+            .get(&keccak256(B256::from(slot)), &self.nodes)
+            .ok()
+            .flatten()
+            .and_then(|rlp| U256::decode(&mut rlp.as_slice()).ok())
+            .unwrap_or_default()
+    }
+
+    /// The code of `address` (empty for accounts without code).
+    pub fn code(&self, address: Address) -> Bytes {
+        self.account(address)
+            .and_then(|a| self.codes.get(&a.code_hash).cloned())
+            .unwrap_or_default()
     }
 
     /// The current state root.
@@ -157,7 +217,7 @@ impl CompleteState {
         let error = match ancestor_hashes(&trace) {
             Err(invalid) => invalid.into(),
             Ok(hashes) => {
-                match execute_segment(self.root, &trace, &recording, &hashes, u64::MAX, true) {
+                match execute_segment(self.root, &trace, &recording, &hashes, &self.options(true)) {
                     Ok(_) => return None,
                     Err(error) => error,
                 }
@@ -214,14 +274,14 @@ impl CompleteState {
             &trace,
             &recording,
             &hashes,
-            u64::MAX,
-            check_outputs,
+            &self.options(check_outputs),
         )?;
         let (receipts_root, bloom) = (outcome.receipts_root(), outcome.logs_bloom());
-        let (post_state_root, gas_used, requests) = (
+        let (post_state_root, gas_used, requests, receipts) = (
             outcome.post_state_root,
             outcome.gas_used,
             outcome.requests.clone(),
+            outcome.receipts.clone(),
         );
         let oldest = outcome.state.oldest_hash_used();
         let mut new_nodes = B256Map::default();
@@ -246,6 +306,7 @@ impl CompleteState {
                 pre_state_root,
                 post_state_root,
                 gas_used,
+                receipts,
             },
             (receipts_root, bloom, requests),
         ))
