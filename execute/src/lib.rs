@@ -12,6 +12,7 @@
 
 pub mod chain;
 pub mod executor;
+pub mod header;
 pub mod mpt;
 pub mod precompile;
 pub mod pricing;

@@ -5,13 +5,10 @@
 //! can be run statefully ([`ReferenceState`]) and statelessly (EXECUTE) in tests and benchmarks.
 
 use alloy_consensus::transaction::{Recovered, SignerRecoverable};
-use alloy_consensus::{
-    Header, SignableTransaction, TxEip1559, TxEip7702, TxEnvelope, EMPTY_OMMER_ROOT_HASH,
-};
+use alloy_consensus::{Header, SignableTransaction, TxEip1559, TxEip7702, TxEnvelope};
 use alloy_eips::eip2718::Decodable2718;
 use alloy_eips::{
-    eip1559::BaseFeeParams, eip2718::Encodable2718, eip2935, eip4788, eip7002, eip7251,
-    eip7702::Authorization,
+    eip2718::Encodable2718, eip2935, eip4788, eip7002, eip7251, eip7702::Authorization,
 };
 use alloy_evm::{
     block::BlockExecutor,
@@ -29,6 +26,7 @@ use std::borrow::Cow;
 
 use crate::{
     chain::{ChainConfig, Fork},
+    header,
     witness::{AccountState, CompleteState},
 };
 
@@ -145,49 +143,17 @@ impl Workload {
 
     /// A genesis header for `state_root`.
     pub fn genesis_header(&self, state_root: B256) -> Header {
-        let fork = self.chain.fork;
-        Header {
-            state_root,
-            gas_limit: 60_000_000,
-            base_fee_per_gas: Some(1_000_000_000),
-            ommers_hash: EMPTY_OMMER_ROOT_HASH,
-            withdrawals_root: (fork >= Fork::Shanghai).then_some(alloy_trie::EMPTY_ROOT_HASH),
-            blob_gas_used: (fork >= Fork::Cancun).then_some(0),
-            excess_blob_gas: (fork >= Fork::Cancun).then_some(0),
-            parent_beacon_block_root: (fork >= Fork::Cancun).then_some(B256::ZERO),
-            requests_hash: (fork >= Fork::Prague)
-                .then_some(alloy_eips::eip7685::EMPTY_REQUESTS_HASH),
-            ..Default::default()
-        }
+        header::genesis_header(&self.chain, state_root, 60_000_000, 0)
     }
 
     /// The header template of `parent`'s child: context fields set, result fields to be sealed.
     pub fn child_header(&self, parent: &Header) -> Header {
-        let params = self.chain.blob_params();
-        Header {
-            parent_hash: parent.hash_slow(),
-            number: parent.number + 1,
-            timestamp: parent.timestamp + 12,
-            beneficiary: Address::repeat_byte(0xfe),
-            gas_limit: parent.gas_limit,
-            mix_hash: keccak256(parent.number.to_be_bytes()),
-            base_fee_per_gas: parent.base_fee_per_gas.map(|fee| {
-                BaseFeeParams::ethereum().next_block_base_fee(
-                    parent.gas_used,
-                    parent.gas_limit,
-                    fee,
-                )
-            }),
-            excess_blob_gas: params.map(|p| {
-                p.next_block_excess_blob_gas_osaka(
-                    parent.excess_blob_gas.unwrap_or(0),
-                    parent.blob_gas_used.unwrap_or(0),
-                    parent.base_fee_per_gas.unwrap_or(0),
-                )
-            }),
-            parent_beacon_block_root: params.map(|_| keccak256(parent.number.to_le_bytes())),
-            ..self.genesis_header(B256::ZERO)
-        }
+        header::child_header(
+            parent,
+            &self.chain,
+            parent.timestamp + 12,
+            Address::repeat_byte(0xfe),
+        )
     }
 
     fn next(&mut self) -> u64 {
