@@ -7,7 +7,10 @@
 use std::sync::{Arc, Mutex};
 
 use alloy_consensus::{proofs, Header, ReceiptEnvelope, Transaction, TxEnvelope};
-use alloy_eips::{eip2718::Decodable2718, eip4895::Withdrawal, eip7685::Requests};
+use alloy_eips::{
+    eip2718::Decodable2718, eip2935, eip4788, eip4895::Withdrawal, eip7002, eip7251,
+    eip7685::Requests,
+};
 use alloy_primitives::{keccak256, map::B256Map, Address, Bloom, Bytes, B256, U256};
 use alloy_rlp::Decodable;
 use alloy_trie::{TrieAccount, EMPTY_ROOT_HASH};
@@ -34,6 +37,38 @@ pub struct AccountState {
     pub code: Bytes,
     /// Storage slots; zero values are ignored.
     pub storage: Vec<(U256, U256)>,
+}
+
+/// The system contracts `fork` calls at block boundaries (EIP-4788, EIP-2935, EIP-7002,
+/// EIP-7251), with the code their EIPs deploy; a genesis for that fork needs them.
+pub fn system_contracts(fork: Fork) -> Vec<(Address, AccountState)> {
+    let contract = |code: &Bytes| AccountState {
+        nonce: 1,
+        code: code.clone(),
+        ..Default::default()
+    };
+    let mut accounts = Vec::new();
+    if fork >= Fork::Cancun {
+        accounts.push((
+            eip4788::BEACON_ROOTS_ADDRESS,
+            contract(&eip4788::BEACON_ROOTS_CODE),
+        ));
+    }
+    if fork >= Fork::Prague {
+        accounts.push((
+            eip2935::HISTORY_STORAGE_ADDRESS,
+            contract(&eip2935::HISTORY_STORAGE_CODE),
+        ));
+        accounts.push((
+            eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+            contract(&eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_CODE),
+        ));
+        accounts.push((
+            eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
+            contract(&eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_CODE),
+        ));
+    }
+    accounts
 }
 
 /// What to trace: a segment of a block, with every ancestor header available.

@@ -7,9 +7,7 @@
 use alloy_consensus::transaction::{Recovered, SignerRecoverable};
 use alloy_consensus::{Header, SignableTransaction, TxEip1559, TxEip7702, TxEnvelope};
 use alloy_eips::eip2718::Decodable2718;
-use alloy_eips::{
-    eip2718::Encodable2718, eip2935, eip4788, eip7002, eip7251, eip7702::Authorization,
-};
+use alloy_eips::{eip2718::Encodable2718, eip7702::Authorization};
 use alloy_evm::{
     block::BlockExecutor,
     eth::{receipt_builder::AlloyReceiptBuilder, EthBlockExecutionCtx, EthBlockExecutor},
@@ -27,6 +25,7 @@ use std::borrow::Cow;
 use crate::{
     chain::{ChainConfig, Fork},
     header,
+    witness::system_contracts,
     witness::{AccountState, CompleteState},
 };
 
@@ -112,32 +111,15 @@ impl Workload {
                 )
             })
             .collect();
-        let contract = |code: &Bytes| AccountState {
-            nonce: 1,
-            code: code.clone(),
-            ..Default::default()
-        };
-        accounts.push((STORE_ADDRESS, contract(&Bytes::from_static(&STORE_RUNTIME))));
-        if self.chain.fork >= Fork::Cancun {
-            accounts.push((
-                eip4788::BEACON_ROOTS_ADDRESS,
-                contract(&eip4788::BEACON_ROOTS_CODE),
-            ));
-        }
-        if self.chain.fork >= Fork::Prague {
-            accounts.push((
-                eip2935::HISTORY_STORAGE_ADDRESS,
-                contract(&eip2935::HISTORY_STORAGE_CODE),
-            ));
-            accounts.push((
-                eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
-                contract(&eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_CODE),
-            ));
-            accounts.push((
-                eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
-                contract(&eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_CODE),
-            ));
-        }
+        accounts.push((
+            STORE_ADDRESS,
+            AccountState {
+                nonce: 1,
+                code: Bytes::from_static(&STORE_RUNTIME),
+                ..Default::default()
+            },
+        ));
+        accounts.extend(system_contracts(self.chain.fork));
         accounts
     }
 

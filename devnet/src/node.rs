@@ -1,0 +1,399 @@
+//! The dev chain: state, blocks, transaction admission and mining, with EXECUTE in every block.
+//!
+//! Blocks are built by the same executor EXECUTE verifies with (`execute::witness`), with the
+//! EXECUTE precompile installed and charged against a per-block market that rolls over with
+//! each mined block. State is complete and in memory; every block's header carries real roots.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use alloy_consensus::{
+    transaction::SignerRecoverable, Header, ReceiptEnvelope, Transaction, TxEnvelope,
+};
+use alloy_eips::eip2718::Decodable2718;
+use alloy_primitives::{Address, Bytes, B256, U256};
+use execute::{
+    header::{child_header, genesis_header},
+    trace::Segment,
+    witness::{system_contracts, AccountState, CompleteState, TraceRequest},
+    ChainConfig, ExecuteMarket, Fork, PricingConfig,
+};
+
+use crate::accounts::{dev_accounts, DeriveError, DEV_MNEMONIC};
+
+/// Headers BLOCKHASH can reach.
+const BLOCKHASH_WINDOW: usize = 256;
+/// Gas of the simplest transaction.
+const TX_BASE_GAS: u64 = 21_000;
+
+/// How the chain starts.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Chain id and fork (EXECUTE follows this fork).
+    pub chain: ChainConfig,
+    /// EXECUTE's pricing constants.
+    pub pricing: PricingConfig,
+    /// Block gas limit.
+    pub gas_limit: u64,
+    /// Genesis timestamp.
+    pub genesis_timestamp: u64,
+    /// Fee recipient of mined blocks.
+    pub coinbase: Address,
+    /// Genesis accounts.
+    pub alloc: Vec<(Address, AccountState)>,
+}
+
+impl NodeConfig {
+    /// A dev chain: ten accounts of the well-known dev mnemonic with 10,000 ether each.
+    pub fn dev(chain_id: u64, fork: Fork) -> Result<Self, DeriveError> {
+        let ether = U256::from(10u128.pow(18));
+        let mut alloc: Vec<_> = dev_accounts(DEV_MNEMONIC, 10)?
+            .iter()
+            .map(|s| {
+                let account = AccountState {
+                    balance: ether * U256::from(10_000),
+                    ..Default::default()
+                };
+                (s.address(), account)
+            })
+            .collect();
+        alloc.extend(system_contracts(fork));
+        Ok(Self {
+            chain: ChainConfig {
+                chain_id,
+                ..ChainConfig::mainnet(fork)
+            },
+            pricing: PricingConfig::default(),
+            gas_limit: 60_000_000,
+            genesis_timestamp: unix_now(),
+            coinbase: Address::ZERO,
+            alloc,
+        })
+    }
+}
+
+/// Why a transaction was not accepted. The chain is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxError {
+    /// The bytes are not an EIP-2718 transaction.
+    #[error("transaction could not be decoded: {0}")]
+    Decode(String),
+    /// The signature does not recover a sender.
+    #[error("invalid transaction signature")]
+    Signature,
+    /// Signed for another chain.
+    #[error("invalid chain id: expected {expected}, got {got}")]
+    ChainId {
+        /// This chain's id.
+        expected: u64,
+        /// The transaction's.
+        got: u64,
+    },
+    /// Nonce already used.
+    #[error("nonce too low: next nonce {expected}, tx nonce {got}")]
+    NonceTooLow {
+        /// The sender's next nonce.
+        expected: u64,
+        /// The transaction's.
+        got: u64,
+    },
+    /// Nonce leaves a gap (this node mines every transaction at once and keeps no queue).
+    #[error("nonce too high: next nonce {expected}, tx nonce {got}")]
+    NonceTooHigh {
+        /// The sender's next nonce.
+        expected: u64,
+        /// The transaction's.
+        got: u64,
+    },
+    /// Max fee below the next block's base fee.
+    #[error(
+        "max fee per gas less than block base fee: maxFeePerGas: {max_fee}, baseFee: {base_fee}"
+    )]
+    Underpriced {
+        /// The transaction's max fee per gas.
+        max_fee: u128,
+        /// The next block's base fee.
+        base_fee: u64,
+    },
+    /// Gas limit below the intrinsic minimum.
+    #[error("intrinsic gas too low: gas limit {0}")]
+    IntrinsicGas(u64),
+    /// Gas limit above the block's.
+    #[error("exceeds block gas limit: gas limit {gas}, block gas limit {block}")]
+    GasLimit {
+        /// The transaction's gas limit.
+        gas: u64,
+        /// The block's.
+        block: u64,
+    },
+    /// Balance does not cover gas and value.
+    #[error("insufficient funds for gas * price + value: have {have} want {want}")]
+    InsufficientFunds {
+        /// Sender's balance.
+        have: U256,
+        /// Upper bound of the cost.
+        want: U256,
+    },
+    /// The block with this transaction failed to execute.
+    #[error("transaction rejected by execution: {0}")]
+    Execution(String),
+}
+
+/// A mined block and what it produced.
+#[derive(Debug, Clone)]
+pub struct MinedBlock {
+    /// The sealed header.
+    pub header: Header,
+    /// Its hash.
+    pub hash: B256,
+    /// EIP-2718 encodings of its transactions.
+    pub transactions: Vec<Bytes>,
+    /// Hashes of its transactions.
+    pub tx_hashes: Vec<B256>,
+    /// Senders of its transactions.
+    pub senders: Vec<Address>,
+    /// Receipts of its transactions.
+    pub receipts: Vec<ReceiptEnvelope>,
+    /// EXECUTE's price in this block (L1 gas per declared EXECUTE gas).
+    pub execute_price: u64,
+    /// EXECUTE gas declared by this block's calls.
+    pub execute_gas: u64,
+}
+
+/// The dev chain.
+#[derive(Debug)]
+pub struct Node {
+    config: NodeConfig,
+    state: CompleteState,
+    market: Arc<Mutex<ExecuteMarket>>,
+    blocks: Vec<MinedBlock>,
+    tx_index: HashMap<B256, (u64, usize)>,
+    next_timestamp: Option<u64>,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Node {
+    /// Starts the chain at its genesis.
+    pub fn new(config: NodeConfig) -> Self {
+        let market = Arc::new(Mutex::new(ExecuteMarket::genesis(config.pricing)));
+        let state = CompleteState::new(config.alloc.clone()).with_execute(market.clone());
+        let header = genesis_header(
+            &config.chain,
+            state.root(),
+            config.gas_limit,
+            config.genesis_timestamp,
+        );
+        let genesis = MinedBlock {
+            hash: header.hash_slow(),
+            header,
+            transactions: Vec::new(),
+            tx_hashes: Vec::new(),
+            senders: Vec::new(),
+            receipts: Vec::new(),
+            execute_price: config.pricing.min_price,
+            execute_gas: 0,
+        };
+        Self {
+            config,
+            state,
+            market,
+            blocks: vec![genesis],
+            tx_index: HashMap::new(),
+            next_timestamp: None,
+        }
+    }
+
+    /// The chain configuration.
+    pub const fn chain(&self) -> &ChainConfig {
+        &self.config.chain
+    }
+
+    /// The newest block.
+    pub fn latest(&self) -> &MinedBlock {
+        self.blocks.last().expect("the chain has a genesis")
+    }
+
+    /// The block at `number`.
+    pub fn block(&self, number: u64) -> Option<&MinedBlock> {
+        self.blocks.get(usize::try_from(number).ok()?)
+    }
+
+    /// The block with `hash`.
+    pub fn block_by_hash(&self, hash: B256) -> Option<&MinedBlock> {
+        self.blocks.iter().rev().find(|b| b.hash == hash)
+    }
+
+    /// The block holding a transaction, and its index there.
+    pub fn transaction(&self, hash: B256) -> Option<(&MinedBlock, usize)> {
+        let (number, index) = *self.tx_index.get(&hash)?;
+        Some((self.block(number)?, index))
+    }
+
+    /// Next nonce of `address`.
+    pub fn nonce(&self, address: Address) -> u64 {
+        self.state.account(address).map_or(0, |a| a.nonce)
+    }
+
+    /// Balance of `address`.
+    pub fn balance(&self, address: Address) -> U256 {
+        self.state
+            .account(address)
+            .map_or(U256::ZERO, |a| a.balance)
+    }
+
+    /// Code of `address`.
+    pub fn code(&self, address: Address) -> Bytes {
+        self.state.code(address)
+    }
+
+    /// A storage slot of `address`.
+    pub fn storage(&self, address: Address, slot: U256) -> U256 {
+        self.state.storage(address, slot)
+    }
+
+    /// The market EXECUTE charges in the block being built.
+    pub fn execute_market(&self) -> ExecuteMarket {
+        *lock(&self.market)
+    }
+
+    /// Base fee of the next block.
+    pub fn next_base_fee(&self) -> u64 {
+        self.next_header().base_fee_per_gas.unwrap_or(0)
+    }
+
+    /// Sets the next block's timestamp (it must still exceed the parent's).
+    pub fn set_next_timestamp(&mut self, timestamp: u64) {
+        self.next_timestamp = Some(timestamp);
+    }
+
+    fn next_header(&self) -> Header {
+        let parent = &self.latest().header;
+        let timestamp = self
+            .next_timestamp
+            .unwrap_or_else(unix_now)
+            .max(parent.timestamp + 1);
+        child_header(parent, &self.config.chain, timestamp, self.config.coinbase)
+    }
+
+    /// Checks a transaction as a mempool would, then mines it in a block of its own.
+    pub fn send_raw_transaction(&mut self, raw: &[u8]) -> Result<B256, TxError> {
+        let tx = TxEnvelope::decode_2718_exact(raw).map_err(|e| TxError::Decode(e.to_string()))?;
+        let sender = tx.recover_signer().map_err(|_| TxError::Signature)?;
+        let expected = self.config.chain.chain_id;
+        if let Some(got) = tx.chain_id().filter(|id| *id != expected) {
+            return Err(TxError::ChainId { expected, got });
+        }
+        let next = self.nonce(sender);
+        match tx.nonce() {
+            n if n < next => {
+                return Err(TxError::NonceTooLow {
+                    expected: next,
+                    got: n,
+                })
+            }
+            n if n > next => {
+                return Err(TxError::NonceTooHigh {
+                    expected: next,
+                    got: n,
+                })
+            }
+            _ => {}
+        }
+        let base_fee = self.next_base_fee();
+        if tx.max_fee_per_gas() < base_fee as u128 {
+            return Err(TxError::Underpriced {
+                max_fee: tx.max_fee_per_gas(),
+                base_fee,
+            });
+        }
+        if tx.gas_limit() < TX_BASE_GAS {
+            return Err(TxError::IntrinsicGas(tx.gas_limit()));
+        }
+        if tx.gas_limit() > self.config.gas_limit {
+            return Err(TxError::GasLimit {
+                gas: tx.gas_limit(),
+                block: self.config.gas_limit,
+            });
+        }
+        let want = U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas()) + tx.value();
+        let have = self.balance(sender);
+        if have < want {
+            return Err(TxError::InsufficientFunds { have, want });
+        }
+        let hash = *tx.tx_hash();
+        self.mine(vec![Bytes::copy_from_slice(raw)])?;
+        Ok(hash)
+    }
+
+    /// Mines a block of `transactions` (possibly none). On error the chain is unchanged.
+    pub fn mine(&mut self, transactions: Vec<Bytes>) -> Result<&MinedBlock, TxError> {
+        let header = self.next_header();
+        let ancestors = self.blocks[self.blocks.len().saturating_sub(BLOCKHASH_WINDOW)..]
+            .iter()
+            .map(|b| b.header.clone())
+            .collect();
+        let before = *lock(&self.market);
+        let request = TraceRequest {
+            chain: self.config.chain,
+            ancestors,
+            header,
+            segment: Segment::WHOLE_BLOCK,
+            transactions: transactions.clone(),
+            withdrawals: Vec::new(),
+        };
+        let sealed = match self.state.seal(request) {
+            Ok(sealed) => sealed,
+            Err(err) => {
+                *lock(&self.market) = before;
+                return Err(TxError::Execution(err.to_string()));
+            }
+        };
+        let (execute_price, execute_gas) = {
+            let mut market = lock(&self.market);
+            let used = (market.price, market.cumulative_gas);
+            *market = market.next_block();
+            used
+        };
+        let mut tx_hashes = Vec::with_capacity(transactions.len());
+        let mut senders = Vec::with_capacity(transactions.len());
+        for raw in &transactions {
+            let tx = TxEnvelope::decode_2718_exact(raw.as_ref()).expect("sealed blocks decode");
+            senders.push(
+                tx.recover_signer()
+                    .expect("sealed blocks have valid signatures"),
+            );
+            tx_hashes.push(*tx.tx_hash());
+        }
+        let header = sealed.trace.header;
+        let number = header.number;
+        for (index, hash) in tx_hashes.iter().enumerate() {
+            self.tx_index.insert(*hash, (number, index));
+        }
+        self.next_timestamp = None;
+        self.blocks.push(MinedBlock {
+            hash: header.hash_slow(),
+            header,
+            transactions,
+            tx_hashes,
+            senders,
+            receipts: sealed.receipts,
+            execute_price,
+            execute_gas,
+        });
+        Ok(self.latest())
+    }
+}
+
+fn lock(market: &Mutex<ExecuteMarket>) -> MutexGuard<'_, ExecuteMarket> {
+    market
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
