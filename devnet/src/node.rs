@@ -274,6 +274,23 @@ impl Node {
         self.next_timestamp = Some(timestamp);
     }
 
+    /// The complete state at the latest block.
+    pub(crate) const fn state(&self) -> &CompleteState {
+        &self.state
+    }
+
+    /// Hashes BLOCKHASH can return in the next block, by number.
+    pub(crate) fn recent_hashes(&self) -> impl Iterator<Item = (u64, B256)> + '_ {
+        self.blocks[self.blocks.len().saturating_sub(BLOCKHASH_WINDOW)..]
+            .iter()
+            .map(|b| (b.header.number, b.hash))
+    }
+
+    /// The header the next block would get (result fields unset).
+    pub fn pending_header(&self) -> Header {
+        self.next_header()
+    }
+
     fn next_header(&self) -> Header {
         let parent = &self.latest().header;
         let timestamp = self

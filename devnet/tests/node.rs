@@ -226,3 +226,48 @@ fn a_contract_calls_execute_and_the_block_accounts_for_it() {
         "a false answer is charged in full"
     );
 }
+
+#[test]
+fn calls_and_estimates_see_the_latest_state_and_change_nothing() {
+    use devnet::{CallError, CallRequest};
+    let (node, keys) = node();
+    let alice = keys[0].address();
+    let transfer = CallRequest {
+        from: Some(alice),
+        to: Some(keys[1].address()),
+        value: U256::from(5),
+        ..Default::default()
+    };
+    assert_eq!(node.estimate_gas(&transfer).unwrap(), 21_000);
+
+    let step = l2_step();
+    let execute = CallRequest {
+        from: Some(alice),
+        to: Some(execute::EXECUTE_ADDRESS),
+        data: step.abi_encode().into(),
+        ..Default::default()
+    };
+    let (output, _) = node.call(&execute).unwrap();
+    assert_eq!(output, execute::precompile::abi_bool(true));
+    let estimate = node.estimate_gas(&execute).unwrap();
+    let cost = node
+        .execute_market()
+        .call_cost(step.abi_encode().len(), step.gas_used)
+        .unwrap();
+    assert!(
+        estimate > cost,
+        "estimate {estimate} covers EXECUTE's charge {cost}"
+    );
+    assert_eq!(
+        node.execute_market().cumulative_gas,
+        0,
+        "calls charge no real block"
+    );
+
+    let starved = CallRequest {
+        gas: Some(30_000),
+        ..execute
+    };
+    assert!(matches!(node.call(&starved), Err(CallError::Halt(_) | CallError::Invalid(_))));
+    assert_eq!(node.latest().header.number, 0);
+}
