@@ -3,10 +3,14 @@
 //! - [`accounts`]: the dev mnemonic's accounts.
 //! - [`node`]: the chain: state, blocks, admission and mining.
 //! - [`call`]: calls and gas estimates against the latest state.
+//! - [`rpc`]: JSON-RPC methods over the node.
+//! - [`server`]: the HTTP endpoint.
 
 pub mod accounts;
 pub mod call;
 pub mod node;
+pub mod rpc;
+pub mod server;
 
 pub use call::{CallError, CallRequest};
 pub use node::{MinedBlock, Node, NodeConfig, TxError};

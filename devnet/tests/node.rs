@@ -268,6 +268,9 @@ fn calls_and_estimates_see_the_latest_state_and_change_nothing() {
         gas: Some(30_000),
         ..execute
     };
-    assert!(matches!(node.call(&starved), Err(CallError::Halt(_) | CallError::Invalid(_))));
+    assert!(matches!(
+        node.call(&starved),
+        Err(CallError::Halt(_) | CallError::Invalid(_))
+    ));
     assert_eq!(node.latest().header.number, 0);
 }

@@ -1,0 +1,492 @@
+//! JSON-RPC 2.0 over the node: request parsing, batches, errors with the standard codes, and
+//! the `eth_`, `net_`, `web3_`, `evm_` and `execute_` methods.
+
+use std::sync::Mutex;
+
+use alloy_consensus::{Transaction as _, TxEnvelope};
+use alloy_eips::eip2718::Decodable2718;
+use alloy_primitives::{Address, Bytes, B256, U256, U64};
+use alloy_rpc_types_eth::{
+    Block, BlockTransactions, Header as RpcHeader, Log, Transaction, TransactionReceipt,
+};
+use serde::{de::DeserializeOwned, Deserialize};
+use serde_json::{json, Value};
+
+use crate::{call::CallRequest, CallError, MinedBlock, Node};
+
+/// Parse error: the body is not JSON.
+pub const PARSE_ERROR: i64 = -32700;
+/// The JSON is not a request object.
+pub const INVALID_REQUEST: i64 = -32600;
+/// No such method.
+pub const METHOD_NOT_FOUND: i64 = -32601;
+/// Parameters missing or of the wrong type.
+pub const INVALID_PARAMS: i64 = -32602;
+/// A server-side failure: rejected transaction, unavailable state.
+pub const SERVER_ERROR: i64 = -32000;
+/// A call that reverted (geth's code), with the revert data in `data`.
+pub const EXECUTION_REVERTED: i64 = 3;
+
+/// A JSON-RPC error object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcError {
+    code: i64,
+    message: String,
+    data: Option<Value>,
+}
+
+impl RpcError {
+    fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    fn params(message: impl std::fmt::Display) -> Self {
+        Self::new(INVALID_PARAMS, format!("invalid params: {message}"))
+    }
+
+    fn to_json(&self) -> Value {
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(data) = &self.data {
+            error["data"] = data.clone();
+        }
+        error
+    }
+}
+
+impl From<CallError> for RpcError {
+    fn from(err: CallError) -> Self {
+        match err {
+            CallError::Revert(data) => Self {
+                code: EXECUTION_REVERTED,
+                message: "execution reverted".into(),
+                data: Some(json!(data)),
+            },
+            other => Self::new(SERVER_ERROR, other.to_string()),
+        }
+    }
+}
+
+/// Answers one HTTP body: a request or a batch. `None` when nothing is to be sent back (only
+/// notifications).
+pub fn handle_body(node: &Mutex<Node>, body: &[u8]) -> Option<Value> {
+    let value: Value = match serde_json::from_slice(body) {
+        Ok(value) => value,
+        Err(err) => {
+            return Some(response(
+                Value::Null,
+                Err(RpcError::new(PARSE_ERROR, format!("parse error: {err}"))),
+            ))
+        }
+    };
+    match value {
+        Value::Array(batch) if batch.is_empty() => Some(response(
+            Value::Null,
+            Err(RpcError::new(INVALID_REQUEST, "empty batch")),
+        )),
+        Value::Array(batch) => {
+            let answers: Vec<Value> = batch
+                .into_iter()
+                .filter_map(|r| handle_request(node, r))
+                .collect();
+            (!answers.is_empty()).then_some(Value::Array(answers))
+        }
+        single => handle_request(node, single),
+    }
+}
+
+fn response(id: Value, result: Result<Value, RpcError>) -> Value {
+    match result {
+        Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+        Err(error) => json!({ "jsonrpc": "2.0", "id": id, "error": error.to_json() }),
+    }
+}
+
+fn handle_request(node: &Mutex<Node>, request: Value) -> Option<Value> {
+    let Value::Object(mut object) = request else {
+        return Some(response(
+            Value::Null,
+            Err(RpcError::new(INVALID_REQUEST, "invalid request")),
+        ));
+    };
+    let id = object.remove("id");
+    let method = match object.remove("method") {
+        Some(Value::String(method)) if object.get("jsonrpc") == Some(&json!("2.0")) => method,
+        _ => {
+            return Some(response(
+                id.unwrap_or(Value::Null),
+                Err(RpcError::new(INVALID_REQUEST, "invalid request")),
+            ))
+        }
+    };
+    let params = match object.remove("params") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(params)) => params,
+        Some(_) => {
+            return Some(response(
+                id.unwrap_or(Value::Null),
+                Err(RpcError::params("params must be an array")),
+            ))
+        }
+    };
+    let mut node = node.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let result = dispatch(&mut node, &method, Params(params));
+    // A request without an id is a notification: no answer.
+    id.map(|id| response(id, result))
+}
+
+/// Positional parameters.
+struct Params(Vec<Value>);
+
+impl Params {
+    fn get<T: DeserializeOwned>(&self, index: usize, name: &str) -> Result<T, RpcError> {
+        let value = self
+            .0
+            .get(index)
+            .cloned()
+            .ok_or_else(|| RpcError::params(format!("missing {name}")))?;
+        serde_json::from_value(value).map_err(|e| RpcError::params(format!("{name}: {e}")))
+    }
+
+    fn optional<T: DeserializeOwned>(
+        &self,
+        index: usize,
+        name: &str,
+    ) -> Result<Option<T>, RpcError> {
+        match self.0.get(index) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => self.get(index, name).map(Some),
+        }
+    }
+}
+
+/// A block parameter: a number or a tag.
+fn block_number(node: &Node, tag: Option<String>) -> Result<u64, RpcError> {
+    let latest = node.latest().header.number;
+    match tag.as_deref() {
+        None | Some("latest" | "safe" | "finalized" | "pending") => Ok(latest),
+        Some("earliest") => Ok(0),
+        Some(hex) => {
+            let number: U64 = hex
+                .parse()
+                .map_err(|_| RpcError::params(format!("bad block {hex}")))?;
+            Ok(number.to())
+        }
+    }
+}
+
+/// State is kept for the latest block only.
+fn latest_state(node: &Node, tag: Option<String>) -> Result<(), RpcError> {
+    let number = block_number(node, tag)?;
+    if number != node.latest().header.number {
+        return Err(RpcError::new(
+            SERVER_ERROR,
+            format!("state of block {number} is not kept; only the latest"),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CallParams {
+    from: Option<Address>,
+    to: Option<Address>,
+    input: Option<Bytes>,
+    data: Option<Bytes>,
+    value: Option<U256>,
+    gas: Option<U64>,
+}
+
+impl From<CallParams> for CallRequest {
+    fn from(p: CallParams) -> Self {
+        Self {
+            from: p.from,
+            to: p.to,
+            // Clients may send both; `input` is the current name.
+            data: p.input.or(p.data).unwrap_or_default(),
+            value: p.value.unwrap_or_default(),
+            gas: p.gas.map(|g| g.to()),
+        }
+    }
+}
+
+fn dispatch(node: &mut Node, method: &str, params: Params) -> Result<Value, RpcError> {
+    match method {
+        "web3_clientVersion" => Ok(json!(concat!(
+            "native-rollup-devnet/",
+            env!("CARGO_PKG_VERSION")
+        ))),
+        "net_version" => Ok(json!(node.chain().chain_id.to_string())),
+        "net_listening" => Ok(json!(true)),
+        "eth_chainId" => Ok(json!(U64::from(node.chain().chain_id))),
+        "eth_blockNumber" => Ok(json!(U64::from(node.latest().header.number))),
+        "eth_syncing" | "eth_mining" => Ok(json!(false)),
+        "eth_accounts" => Ok(json!(Vec::<Address>::new())),
+        "eth_gasPrice" => Ok(json!(
+            U256::from(node.next_base_fee()) + U256::from(1_000_000_000u64)
+        )),
+        "eth_maxPriorityFeePerGas" => Ok(json!(U256::from(1_000_000_000u64))),
+        "eth_getBalance" => {
+            latest_state(node, params.optional(1, "block")?)?;
+            Ok(json!(node.balance(params.get(0, "address")?)))
+        }
+        "eth_getTransactionCount" => {
+            latest_state(node, params.optional(1, "block")?)?;
+            Ok(json!(U64::from(node.nonce(params.get(0, "address")?))))
+        }
+        "eth_getCode" => {
+            latest_state(node, params.optional(1, "block")?)?;
+            Ok(json!(node.code(params.get(0, "address")?)))
+        }
+        "eth_getStorageAt" => {
+            latest_state(node, params.optional(2, "block")?)?;
+            let slot: U256 = params.get(1, "slot")?;
+            Ok(json!(B256::from(
+                node.storage(params.get(0, "address")?, slot)
+            )))
+        }
+        "eth_call" => {
+            latest_state(node, params.optional(1, "block")?)?;
+            let request: CallParams = params.get(0, "call")?;
+            Ok(json!(node.call(&request.into())?.0))
+        }
+        "eth_estimateGas" => {
+            let request: CallParams = params.get(0, "call")?;
+            Ok(json!(U64::from(node.estimate_gas(&request.into())?)))
+        }
+        "eth_sendRawTransaction" => {
+            let raw: Bytes = params.get(0, "transaction")?;
+            let hash = node
+                .send_raw_transaction(&raw)
+                .map_err(|e| RpcError::new(SERVER_ERROR, e.to_string()))?;
+            Ok(json!(hash))
+        }
+        "eth_getBlockByNumber" => {
+            let number = block_number(node, params.get(0, "block")?)?;
+            let full: bool = params.optional(1, "full")?.unwrap_or(false);
+            node.block(number)
+                .map_or(Ok(Value::Null), |b| to_json(&rpc_block(b, full)))
+        }
+        "eth_getBlockByHash" => {
+            let hash: B256 = params.get(0, "hash")?;
+            let full: bool = params.optional(1, "full")?.unwrap_or(false);
+            node.block_by_hash(hash)
+                .map_or(Ok(Value::Null), |b| to_json(&rpc_block(b, full)))
+        }
+        "eth_getTransactionByHash" => {
+            let hash: B256 = params.get(0, "hash")?;
+            node.transaction(hash)
+                .map_or(Ok(Value::Null), |(b, i)| to_json(&rpc_transaction(b, i)))
+        }
+        "eth_getTransactionReceipt" => {
+            let hash: B256 = params.get(0, "hash")?;
+            node.transaction(hash)
+                .map_or(Ok(Value::Null), |(b, i)| to_json(&rpc_receipt(b, i)))
+        }
+        "eth_feeHistory" => {
+            let count: U64 = params.get(0, "blockCount")?;
+            let newest = block_number(node, params.get(1, "newestBlock")?)?;
+            let percentiles: Vec<f64> =
+                params.optional(2, "rewardPercentiles")?.unwrap_or_default();
+            Ok(fee_history(
+                node,
+                count.to::<u64>().clamp(1, 1024),
+                newest,
+                &percentiles,
+            ))
+        }
+        "eth_blobBaseFee" => Ok(json!(U256::from(blob_base_fee(
+            node,
+            &node.pending_header()
+        )))),
+        "evm_mine" => {
+            let block = node
+                .mine(Vec::new())
+                .map_err(|e| RpcError::new(SERVER_ERROR, e.to_string()))?;
+            Ok(json!(U64::from(block.header.number)))
+        }
+        "evm_setNextBlockTimestamp" => {
+            let timestamp: U64 = params.get(0, "timestamp")?;
+            node.set_next_timestamp(timestamp.to());
+            Ok(Value::Null)
+        }
+        "execute_market" => {
+            // The EXECUTE market of a block: its price and the EXECUTE gas its calls declared.
+            let number = block_number(node, params.optional(0, "block")?)?;
+            let block = node
+                .block(number)
+                .ok_or_else(|| RpcError::params(format!("no block {number}")))?;
+            let pending = node.execute_market();
+            Ok(json!({
+                "block": U64::from(number),
+                "price": U64::from(block.execute_price),
+                "cumulativeGas": U64::from(block.execute_gas),
+                "nextPrice": U64::from(pending.price),
+                "target": U64::from(pending.config.cumulative_gas_target),
+                "limit": U64::from(pending.config.cumulative_gas_limit),
+            }))
+        }
+        _ => Err(RpcError::new(
+            METHOD_NOT_FOUND,
+            format!("the method {method} does not exist/is not available"),
+        )),
+    }
+}
+
+fn blob_base_fee(node: &Node, header: &alloy_consensus::Header) -> u128 {
+    match (node.chain().blob_params(), header.excess_blob_gas) {
+        (Some(params), Some(excess)) => params.calc_blob_fee(excess),
+        _ => 0,
+    }
+}
+
+/// `eth_feeHistory`: base fees (with the next block's), gas used ratios, blob fees, and the
+/// priority fees paid at the given percentiles of each block's gas.
+fn fee_history(node: &Node, count: u64, newest: u64, percentiles: &[f64]) -> Value {
+    let newest = newest.min(node.latest().header.number);
+    let oldest = newest.saturating_sub(count - 1);
+    let blocks: Vec<&MinedBlock> = (oldest..=newest).filter_map(|n| node.block(n)).collect();
+    let next = node
+        .block(newest + 1)
+        .map_or_else(|| node.pending_header(), |b| b.header.clone());
+    let mut base_fees: Vec<U256> = blocks
+        .iter()
+        .map(|b| U256::from(b.header.base_fee_per_gas.unwrap_or(0)))
+        .collect();
+    base_fees.push(U256::from(next.base_fee_per_gas.unwrap_or(0)));
+    let mut blob_fees: Vec<U256> = blocks
+        .iter()
+        .map(|b| U256::from(blob_base_fee(node, &b.header)))
+        .collect();
+    blob_fees.push(U256::from(blob_base_fee(node, &next)));
+    let max_blob_gas = node.chain().max_blob_gas_per_block().max(1) as f64;
+    let mut history = json!({
+        "oldestBlock": U64::from(oldest),
+        "baseFeePerGas": base_fees,
+        "gasUsedRatio": blocks.iter().map(|b| b.header.gas_used as f64 / b.header.gas_limit as f64).collect::<Vec<_>>(),
+        "baseFeePerBlobGas": blob_fees,
+        "blobGasUsedRatio": blocks.iter().map(|b| b.header.blob_gas_used.unwrap_or(0) as f64 / max_blob_gas).collect::<Vec<_>>(),
+    });
+    if !percentiles.is_empty() {
+        let rewards: Vec<Vec<U256>> = blocks
+            .iter()
+            .map(|b| block_rewards(b, percentiles))
+            .collect();
+        history["reward"] = json!(rewards);
+    }
+    history
+}
+
+/// Priority fee per gas paid at each percentile of a block's gas, lowest tips first.
+fn block_rewards(block: &MinedBlock, percentiles: &[f64]) -> Vec<U256> {
+    let base_fee = block.header.base_fee_per_gas.unwrap_or(0);
+    let mut previous = 0;
+    let mut tips: Vec<(u128, u64)> = block
+        .transactions
+        .iter()
+        .zip(&block.receipts)
+        .filter_map(|(raw, receipt)| {
+            let tx = TxEnvelope::decode_2718_exact(raw.as_ref()).ok()?;
+            let used = receipt.cumulative_gas_used() - previous;
+            previous = receipt.cumulative_gas_used();
+            Some((tx.effective_tip_per_gas(base_fee).unwrap_or(0), used))
+        })
+        .collect();
+    tips.sort_unstable();
+    let total: u64 = tips.iter().map(|(_, gas)| gas).sum();
+    percentiles
+        .iter()
+        .map(|p| {
+            let threshold = (total as f64 * p / 100.0) as u64;
+            let mut cumulative = 0;
+            let tip = tips.iter().find(|(_, gas)| {
+                cumulative += gas;
+                cumulative >= threshold
+            });
+            U256::from(tip.or(tips.last()).map_or(0, |(tip, _)| *tip))
+        })
+        .collect()
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, RpcError> {
+    serde_json::to_value(value).map_err(|e| RpcError::new(SERVER_ERROR, e.to_string()))
+}
+
+fn rpc_transaction(block: &MinedBlock, index: usize) -> Transaction {
+    let tx = TxEnvelope::decode_2718_exact(block.transactions[index].as_ref())
+        .expect("mined transactions decode");
+    let base_fee = block.header.base_fee_per_gas;
+    Transaction {
+        effective_gas_price: Some(tx.effective_gas_price(base_fee)),
+        inner: alloy_consensus::transaction::Recovered::new_unchecked(tx, block.senders[index]),
+        block_hash: Some(block.hash),
+        block_number: Some(block.header.number),
+        transaction_index: Some(index as u64),
+        block_timestamp: Some(block.header.timestamp),
+    }
+}
+
+fn rpc_receipt(block: &MinedBlock, index: usize) -> TransactionReceipt {
+    let tx = rpc_transaction(block, index);
+    let receipt = &block.receipts[index];
+    let previous = index
+        .checked_sub(1)
+        .map_or(0, |i| block.receipts[i].cumulative_gas_used());
+    let logs_before: usize = block.receipts[..index].iter().map(|r| r.logs().len()).sum();
+    let hash = block.tx_hashes[index];
+    let mut log_index = logs_before as u64;
+    let inner = receipt.clone().map_logs(|log| {
+        let rpc = Log {
+            inner: log,
+            block_hash: Some(block.hash),
+            block_number: Some(block.header.number),
+            block_timestamp: Some(block.header.timestamp),
+            transaction_hash: Some(hash),
+            transaction_index: Some(index as u64),
+            log_index: Some(log_index),
+            removed: false,
+        };
+        log_index += 1;
+        rpc
+    });
+    let sender = block.senders[index];
+    let to = tx.inner.to();
+    TransactionReceipt {
+        inner,
+        transaction_hash: hash,
+        transaction_index: Some(index as u64),
+        block_hash: Some(block.hash),
+        block_number: Some(block.header.number),
+        gas_used: receipt.cumulative_gas_used() - previous,
+        effective_gas_price: tx.effective_gas_price.unwrap_or_default(),
+        blob_gas_used: tx.inner.blob_gas_used(),
+        blob_gas_price: None,
+        from: sender,
+        to,
+        contract_address: to.is_none().then(|| sender.create(tx.inner.nonce())),
+    }
+}
+
+fn rpc_block(block: &MinedBlock, full: bool) -> Block {
+    let transactions = if full {
+        BlockTransactions::Full(
+            (0..block.transactions.len())
+                .map(|i| rpc_transaction(block, i))
+                .collect(),
+        )
+    } else {
+        BlockTransactions::Hashes(block.tx_hashes.clone())
+    };
+    let mut header = RpcHeader::new(block.header.clone());
+    header.total_difficulty = Some(U256::ZERO);
+    Block {
+        header,
+        uncles: Vec::new(),
+        transactions,
+        withdrawals: block.header.withdrawals_root.map(|_| Vec::new().into()),
+    }
+}
