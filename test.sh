@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, lints, unit/property/differential tests, and the EEST conformance
-# suite through EXECUTE. Installs nothing by hand: cargo fetches what Cargo.lock names.
+# Runs every test: formatting, lints, unit/property/differential tests, the devnet driven by real
+# Foundry `cast`, and the EEST conformance suite through EXECUTE. Installs what it needs: cargo
+# fetches what Cargo.lock names, npm what package-lock.json names (Foundry's cast).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 eest="${EEST_DIR:-../shared/eest/blockchain_tests}"
+
+npm ci --no-audit --no-fund --loglevel=error
+export CAST="$PWD/node_modules/.bin/cast"
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
