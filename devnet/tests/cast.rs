@@ -23,12 +23,14 @@ use execute::{
 const KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const BOB: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 /// Init code returning the 2-byte runtime `0x6001` (PUSH1 1).
-const INIT: &str = "0x616001600052600260 1ef3";
+const INIT: &str = "0x6160016000526002601ef3";
 
 fn cast_path() -> PathBuf {
-    std::env::var_os("CAST").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/cast")
-    })
+    std::env::var_os("CAST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/cast")
+        })
 }
 
 struct Cast {
@@ -44,8 +46,17 @@ impl Cast {
             .args(["--rpc-url", &self.url])
             .args(&args[1..])
             .output()
-            .unwrap_or_else(|e| panic!("cast not found at {} ({e}); run ./test.sh", cast_path().display()));
-        assert!(out.status.success(), "cast {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cast not found at {} ({e}); run ./test.sh",
+                    cast_path().display()
+                )
+            });
+        assert!(
+            out.status.success(),
+            "cast {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 
@@ -55,7 +66,14 @@ impl Cast {
 }
 
 fn l2_step() -> ExecuteInput {
-    let mut workload = Workload::new(ChainConfig { chain_id: 901, ..ChainConfig::mainnet(Fork::Osaka) }, 6, 21);
+    let mut workload = Workload::new(
+        ChainConfig {
+            chain_id: 901,
+            ..ChainConfig::mainnet(Fork::Osaka)
+        },
+        6,
+        21,
+    );
     let mut state = CompleteState::new(workload.genesis());
     let genesis = workload.genesis_header(state.root());
     let sealed = state
@@ -79,9 +97,14 @@ fn l2_step() -> ExecuteInput {
 #[test]
 fn cast_transfers_deploys_and_calls_execute() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let node = Arc::new(Mutex::new(Node::new(NodeConfig::dev(31337, Fork::Osaka).unwrap())));
+    let node = Arc::new(Mutex::new(Node::new(
+        NodeConfig::dev(31337, Fork::Osaka).unwrap(),
+    )));
     let server = runtime
-        .block_on(Server::start(node.clone(), SocketAddr::from(([127, 0, 0, 1], 0))))
+        .block_on(Server::start(
+            node.clone(),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        ))
         .unwrap();
     let cast = Cast { url: server.url() };
 
@@ -91,8 +114,7 @@ fn cast_transfers_deploys_and_calls_execute() {
     let after: u128 = cast.run(&["balance", BOB]).parse().unwrap();
     assert_eq!(after - before, 1000);
 
-    let init = INIT.replace(' ', "");
-    let receipt = cast.run(&["send", "--private-key", KEY, "--create", &init, "--json"]);
+    let receipt = cast.run(&["send", "--private-key", KEY, "--create", INIT, "--json"]);
     let receipt: serde_json::Value = serde_json::from_str(&receipt).unwrap();
     let contract = receipt["contractAddress"].as_str().unwrap().to_string();
     assert_eq!(cast.run(&["code", &contract]), "0x6001");
@@ -109,9 +131,20 @@ fn cast_transfers_deploys_and_calls_execute() {
     assert_eq!(cast.run(&["call", &to, &bad]), word(false));
 
     // Sent for real, the false answer is charged in full in its block.
-    cast.run(&["send", &to, &bad, "--private-key", KEY, "--gas-limit", "16000000"]);
+    cast.run(&[
+        "send",
+        &to,
+        &bad,
+        "--private-key",
+        KEY,
+        "--gas-limit",
+        "16000000",
+    ]);
     let market = cast.rpc("execute_market", "[\"latest\"]");
-    assert_eq!(market["cumulativeGas"], serde_json::json!(format!("{:#x}", step.gas_used)));
+    assert_eq!(
+        market["cumulativeGas"],
+        serde_json::json!(format!("{:#x}", step.gas_used))
+    );
 
     runtime.block_on(server.shutdown()).unwrap();
 }
