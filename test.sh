@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit/property/differential tests, the devnet driven by real
 # Foundry `cast`, and the EEST conformance suite through EXECUTE. Installs what it needs: cargo
-# fetches what Cargo.lock names, npm what package-lock.json names (Foundry's cast).
+# fetches what Cargo.lock names, npm the pinned Foundry cast of package.json.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 eest="${EEST_DIR:-../shared/eest/blockchain_tests}"
 
-npm ci --no-audit --no-fund --loglevel=error
+npm install --no-audit --no-fund --loglevel=error
 export CAST="$PWD/node_modules/.bin/cast"
 
 cargo fmt --all --check
