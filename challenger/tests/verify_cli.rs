@@ -5,37 +5,10 @@ use std::{
     process::{Command, Stdio},
 };
 
-use execute::{
-    precompile::ExecuteInput,
-    trace::Segment,
-    witness::{CompleteState, TraceRequest},
-    workload::Workload,
-    ChainConfig, Fork,
-};
+use execute::{workload::sample_step, ChainConfig, Fork};
 
 const TRUE: &str = "0x0000000000000000000000000000000000000000000000000000000000000001";
 const FALSE: &str = "0x0000000000000000000000000000000000000000000000000000000000000000";
-
-fn sealed_input() -> ExecuteInput {
-    let mut workload = Workload::new(ChainConfig::mainnet(Fork::Osaka), 6, 9);
-    let mut state = CompleteState::new(workload.genesis());
-    let genesis = workload.genesis_header(state.root());
-    let request = TraceRequest {
-        chain: workload.chain(),
-        ancestors: vec![genesis.clone()],
-        header: workload.child_header(&genesis),
-        segment: Segment::WHOLE_BLOCK,
-        transactions: workload.block(300_000),
-        withdrawals: Vec::new(),
-    };
-    let sealed = state.seal(request).unwrap();
-    ExecuteInput {
-        pre_state_root: sealed.pre_state_root,
-        post_state_root: sealed.post_state_root,
-        trace: sealed.trace.encode_to_vec().into(),
-        gas_used: sealed.gas_used,
-    }
-}
 
 fn run(args: &[&str], stdin: &str) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_challenger"))
@@ -59,7 +32,7 @@ fn run(args: &[&str], stdin: &str) -> (bool, String, String) {
 
 #[test]
 fn verify_answers_true_false_and_explains() {
-    let input = sealed_input();
+    let input = sample_step(ChainConfig::mainnet(Fork::Osaka), 9, 300_000);
     let hex = alloy_primitives::hex::encode_prefixed(input.abi_encode());
     assert_eq!(run(&[], &hex), (true, TRUE.to_string(), String::new()));
     assert_eq!(run(&["--fork", "osaka"], &hex).1, TRUE);

@@ -12,13 +12,7 @@ use std::{
 };
 
 use devnet::{server::Server, Node, NodeConfig};
-use execute::{
-    precompile::ExecuteInput,
-    trace::Segment,
-    witness::{CompleteState, TraceRequest},
-    workload::Workload,
-    ChainConfig, Fork,
-};
+use execute::{workload::sample_step, ChainConfig, Fork};
 
 const KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const BOB: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
@@ -65,35 +59,6 @@ impl Cast {
     }
 }
 
-fn l2_step() -> ExecuteInput {
-    let mut workload = Workload::new(
-        ChainConfig {
-            chain_id: 901,
-            ..ChainConfig::mainnet(Fork::Osaka)
-        },
-        6,
-        21,
-    );
-    let mut state = CompleteState::new(workload.genesis());
-    let genesis = workload.genesis_header(state.root());
-    let sealed = state
-        .seal(TraceRequest {
-            chain: workload.chain(),
-            ancestors: vec![genesis.clone()],
-            header: workload.child_header(&genesis),
-            segment: Segment::WHOLE_BLOCK,
-            transactions: workload.block(300_000),
-            withdrawals: Vec::new(),
-        })
-        .unwrap();
-    ExecuteInput {
-        pre_state_root: sealed.pre_state_root,
-        post_state_root: sealed.post_state_root,
-        trace: sealed.trace.encode_to_vec().into(),
-        gas_used: sealed.gas_used,
-    }
-}
-
 #[test]
 fn cast_transfers_deploys_and_calls_execute() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -119,7 +84,14 @@ fn cast_transfers_deploys_and_calls_execute() {
     let contract = receipt["contractAddress"].as_str().unwrap().to_string();
     assert_eq!(cast.run(&["code", &contract]), "0x6001");
 
-    let step = l2_step();
+    let step = sample_step(
+        ChainConfig {
+            chain_id: 901,
+            ..ChainConfig::mainnet(Fork::Osaka)
+        },
+        21,
+        300_000,
+    );
     let data = alloy_primitives::hex::encode_prefixed(step.abi_encode());
     let to = execute::EXECUTE_ADDRESS.to_string();
     let word = |b: bool| format!("0x{:064x}", b as u8);

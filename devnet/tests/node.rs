@@ -11,11 +11,7 @@ use devnet::{
     Node, NodeConfig, TxError,
 };
 use execute::{
-    precompile::ExecuteInput,
-    trace::Segment,
-    witness::{AccountState, CompleteState, TraceRequest},
-    workload::Workload,
-    ChainConfig, Fork,
+    precompile::ExecuteInput, witness::AccountState, workload::sample_step, ChainConfig, Fork,
 };
 
 const CHAIN_ID: u64 = 31337;
@@ -141,36 +137,6 @@ fn bad_transactions_get_clear_errors_and_change_nothing() {
     );
 }
 
-/// An L2 block's trace, as the challenger would submit it.
-fn l2_step() -> ExecuteInput {
-    let mut workload = Workload::new(
-        ChainConfig {
-            chain_id: 901,
-            ..ChainConfig::mainnet(Fork::Osaka)
-        },
-        6,
-        3,
-    );
-    let mut state = CompleteState::new(workload.genesis());
-    let genesis = workload.genesis_header(state.root());
-    let sealed = state
-        .seal(TraceRequest {
-            chain: workload.chain(),
-            ancestors: vec![genesis.clone()],
-            header: workload.child_header(&genesis),
-            segment: Segment::WHOLE_BLOCK,
-            transactions: workload.block(300_000),
-            withdrawals: Vec::new(),
-        })
-        .unwrap();
-    ExecuteInput {
-        pre_state_root: sealed.pre_state_root,
-        post_state_root: sealed.post_state_root,
-        trace: sealed.trace.encode_to_vec().into(),
-        gas_used: sealed.gas_used,
-    }
-}
-
 #[test]
 fn a_contract_calls_execute_and_the_block_accounts_for_it() {
     let (mut node, keys) = node();
@@ -195,7 +161,14 @@ fn a_contract_calls_execute_and_the_block_accounts_for_it() {
         )
     };
 
-    let step = l2_step();
+    let step = sample_step(
+        ChainConfig {
+            chain_id: 901,
+            ..ChainConfig::mainnet(Fork::Osaka)
+        },
+        3,
+        300_000,
+    );
     let (answer, success, block) = call(&mut node, &step);
     assert_eq!(
         (answer, success),
@@ -240,7 +213,14 @@ fn calls_and_estimates_see_the_latest_state_and_change_nothing() {
     };
     assert_eq!(node.estimate_gas(&transfer).unwrap(), 21_000);
 
-    let step = l2_step();
+    let step = sample_step(
+        ChainConfig {
+            chain_id: 901,
+            ..ChainConfig::mainnet(Fork::Osaka)
+        },
+        3,
+        300_000,
+    );
     let execute = CallRequest {
         from: Some(alice),
         to: Some(execute::EXECUTE_ADDRESS),

@@ -25,8 +25,10 @@ use std::borrow::Cow;
 use crate::{
     chain::{ChainConfig, Fork},
     header,
+    precompile::ExecuteInput,
+    trace::Segment,
     witness::system_contracts,
-    witness::{AccountState, CompleteState},
+    witness::{AccountState, CompleteState, TraceRequest},
 };
 
 /// Runtime code of the storage contract: `SSTORE(calldata[0..32], calldata[32..64])`.
@@ -379,5 +381,29 @@ impl ReferenceState {
             })
             .collect();
         CompleteState::reference_root(&accounts)
+    }
+}
+
+/// The first block of a fresh workload chain (six senders), sealed and given as EXECUTE input:
+/// a ready true case for tests of the precompile and of contracts that call it.
+pub fn sample_step(chain: ChainConfig, seed: u64, gas_budget: u64) -> ExecuteInput {
+    let mut workload = Workload::new(chain, 6, seed);
+    let mut state = CompleteState::new(workload.genesis());
+    let genesis = workload.genesis_header(state.root());
+    let sealed = state
+        .seal(TraceRequest {
+            chain,
+            ancestors: vec![genesis.clone()],
+            header: workload.child_header(&genesis),
+            segment: Segment::WHOLE_BLOCK,
+            transactions: workload.block(gas_budget),
+            withdrawals: Vec::new(),
+        })
+        .expect("workload blocks are valid");
+    ExecuteInput {
+        pre_state_root: sealed.pre_state_root,
+        post_state_root: sealed.post_state_root,
+        trace: sealed.trace.encode_to_vec().into(),
+        gas_used: sealed.gas_used,
     }
 }
