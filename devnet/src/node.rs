@@ -172,6 +172,18 @@ pub struct Node {
     blocks: Vec<MinedBlock>,
     tx_index: HashMap<B256, (u64, usize)>,
     next_timestamp: Option<u64>,
+    /// Seconds added to the wall clock for new blocks (`evm_increaseTime`).
+    time_offset: u64,
+    snapshots: Vec<Snapshot>,
+}
+
+/// What `evm_revert` restores.
+#[derive(Debug)]
+struct Snapshot {
+    state: CompleteState,
+    market: ExecuteMarket,
+    blocks: usize,
+    time_offset: u64,
 }
 
 fn unix_now() -> u64 {
@@ -208,6 +220,8 @@ impl Node {
             blocks: vec![genesis],
             tx_index: HashMap::new(),
             next_timestamp: None,
+            time_offset: 0,
+            snapshots: Vec::new(),
         }
     }
 
@@ -274,6 +288,49 @@ impl Node {
         self.next_timestamp = Some(timestamp);
     }
 
+    /// Moves the clock of future blocks forward by `seconds`; returns the total offset.
+    pub fn increase_time(&mut self, seconds: u64) -> u64 {
+        self.time_offset = self.time_offset.saturating_add(seconds);
+        self.time_offset
+    }
+
+    /// Records the chain as it is; [`Node::revert`] returns to it. Returns the snapshot's id.
+    pub fn snapshot(&mut self) -> u64 {
+        self.snapshots.push(Snapshot {
+            state: self.state.clone(),
+            market: *lock(&self.market),
+            blocks: self.blocks.len(),
+            time_offset: self.time_offset,
+        });
+        self.snapshots.len() as u64 - 1
+    }
+
+    /// Returns to snapshot `id`, dropping it and every later one; false if there is no such
+    /// snapshot.
+    pub fn revert(&mut self, id: u64) -> bool {
+        let Some(index) = usize::try_from(id)
+            .ok()
+            .filter(|i| *i < self.snapshots.len())
+        else {
+            return false;
+        };
+        let snapshot = self
+            .snapshots
+            .drain(index..)
+            .next()
+            .expect("index is in range");
+        self.state = snapshot.state;
+        *lock(&self.market) = snapshot.market;
+        for block in self.blocks.drain(snapshot.blocks..) {
+            for hash in block.tx_hashes {
+                self.tx_index.remove(&hash);
+            }
+        }
+        self.time_offset = snapshot.time_offset;
+        self.next_timestamp = None;
+        true
+    }
+
     /// The complete state at the latest block.
     pub(crate) const fn state(&self) -> &CompleteState {
         &self.state
@@ -295,7 +352,7 @@ impl Node {
         let parent = &self.latest().header;
         let timestamp = self
             .next_timestamp
-            .unwrap_or_else(unix_now)
+            .unwrap_or_else(|| unix_now().saturating_add(self.time_offset))
             .max(parent.timestamp + 1);
         child_header(parent, &self.config.chain, timestamp, self.config.coinbase)
     }

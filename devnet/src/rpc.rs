@@ -309,6 +309,19 @@ fn dispatch(node: &mut Node, method: &str, params: Params) -> Result<Value, RpcE
                 .map_err(|e| RpcError::new(SERVER_ERROR, e.to_string()))?;
             Ok(json!(U64::from(block.header.number)))
         }
+        "evm_snapshot" => Ok(json!(U64::from(node.snapshot()))),
+        "evm_revert" => {
+            let id: U64 = params.get(0, "snapshot")?;
+            Ok(json!(node.revert(id.to())))
+        }
+        "evm_increaseTime" => {
+            let seconds: U64 = params.get(0, "seconds")?;
+            Ok(json!(U64::from(node.increase_time(seconds.to()))))
+        }
+        "eth_getLogs" => {
+            let filter: LogFilter = params.get(0, "filter")?;
+            to_json(&logs(node, &filter)?)
+        }
         "evm_setNextBlockTimestamp" => {
             let timestamp: U64 = params.get(0, "timestamp")?;
             node.set_next_timestamp(timestamp.to());
@@ -410,6 +423,96 @@ fn block_rewards(block: &MinedBlock, percentiles: &[f64]) -> Vec<U256> {
             U256::from(tip.or(tips.last()).map_or(0, |(tip, _)| *tip))
         })
         .collect()
+}
+
+/// Most blocks one `eth_getLogs` may scan.
+const MAX_LOG_RANGE: u64 = 10_000;
+
+/// An `eth_getLogs` filter.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LogFilter {
+    from_block: Option<String>,
+    to_block: Option<String>,
+    block_hash: Option<B256>,
+    #[serde(default)]
+    address: OneOrMany<Address>,
+    #[serde(default)]
+    topics: Vec<Option<OneOrMany<B256>>>,
+}
+
+/// A filter field that is one value or a list of alternatives (empty: any).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> Default for OneOrMany<T> {
+    fn default() -> Self {
+        Self::Many(Vec::new())
+    }
+}
+
+impl<T: PartialEq> OneOrMany<T> {
+    fn matches(&self, value: &T) -> bool {
+        match self {
+            Self::One(one) => one == value,
+            Self::Many(many) => many.is_empty() || many.contains(value),
+        }
+    }
+}
+
+fn logs(node: &Node, filter: &LogFilter) -> Result<Vec<Log>, RpcError> {
+    let (from, to) = match filter.block_hash {
+        Some(hash) => {
+            let block = node
+                .block_by_hash(hash)
+                .ok_or_else(|| RpcError::params("unknown block hash"))?;
+            (block.header.number, block.header.number)
+        }
+        None => (
+            block_number(node, filter.from_block.clone())?,
+            block_number(node, filter.to_block.clone())?,
+        ),
+    };
+    if from > to {
+        return Err(RpcError::params("fromBlock is after toBlock"));
+    }
+    if to - from >= MAX_LOG_RANGE {
+        return Err(RpcError::new(
+            SERVER_ERROR,
+            format!("block range over {MAX_LOG_RANGE} blocks"),
+        ));
+    }
+    let mut out = Vec::new();
+    for block in (from..=to).filter_map(|n| node.block(n)) {
+        for index in 0..block.receipts.len() {
+            let receipt = rpc_receipt(block, index);
+            out.extend(
+                receipt
+                    .inner
+                    .logs()
+                    .iter()
+                    .filter(|log| {
+                        filter.address.matches(&log.address())
+                            && filter
+                                .topics
+                                .iter()
+                                .enumerate()
+                                .all(|(i, wanted)| match wanted {
+                                    None => true,
+                                    Some(wanted) => {
+                                        log.topics().get(i).is_some_and(|t| wanted.matches(t))
+                                    }
+                                })
+                    })
+                    .cloned(),
+            );
+        }
+    }
+    Ok(out)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, RpcError> {

@@ -1,0 +1,187 @@
+//! The JSON-RPC layer: error codes, batches and notifications, clocks and snapshots, and logs.
+
+use std::sync::Mutex;
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{address, hex, Address, Bytes, TxKind, B256, U256};
+use alloy_signer::SignerSync;
+use devnet::{
+    accounts::{dev_accounts, DEV_MNEMONIC},
+    rpc::{
+        handle_body, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, SERVER_ERROR,
+    },
+    Node, NodeConfig,
+};
+use execute::{witness::AccountState, Fork};
+use serde_json::{json, Value};
+
+const EMITTER: Address = address!("0x00000000000000000000000000000000000e0001");
+const TOPIC: B256 = B256::repeat_byte(0x77);
+
+fn node() -> Mutex<Node> {
+    let mut config = NodeConfig::dev(31337, Fork::Osaka).unwrap();
+    // MSTORE(0, 42); LOG1(0, 32, TOPIC)
+    let mut code = vec![0x60, 0x2a, 0x5f, 0x52, 0x7f];
+    code.extend_from_slice(TOPIC.as_slice());
+    code.extend_from_slice(&[0x60, 0x20, 0x5f, 0xa1, 0x00]);
+    config.alloc.push((
+        EMITTER,
+        AccountState {
+            nonce: 1,
+            code: code.into(),
+            ..Default::default()
+        },
+    ));
+    Mutex::new(Node::new(config))
+}
+
+fn call(node: &Mutex<Node>, method: &str, params: Value) -> Value {
+    let body = json!({ "jsonrpc": "2.0", "id": 7, "method": method, "params": params }).to_string();
+    handle_body(node, body.as_bytes()).unwrap()
+}
+
+fn code(answer: &Value) -> i64 {
+    answer["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no error in {answer}"))
+}
+
+#[test]
+fn wrong_requests_get_standard_codes_and_the_node_keeps_serving() {
+    let node = node();
+    assert_eq!(
+        code(&handle_body(&node, b"{not json").unwrap()),
+        PARSE_ERROR
+    );
+    assert_eq!(code(&handle_body(&node, b"[]").unwrap()), INVALID_REQUEST);
+    assert_eq!(code(&handle_body(&node, b"42").unwrap()), INVALID_REQUEST);
+    assert_eq!(
+        code(&handle_body(&node, br#"{"id":1,"method":"eth_chainId"}"#).unwrap()),
+        INVALID_REQUEST
+    );
+    assert_eq!(code(&call(&node, "eth_nope", json!([]))), METHOD_NOT_FOUND);
+    assert_eq!(
+        code(&call(&node, "eth_getBalance", json!(["0x12"]))),
+        INVALID_PARAMS
+    );
+    assert_eq!(
+        code(&call(&node, "eth_getBalance", json!([]))),
+        INVALID_PARAMS
+    );
+    assert_eq!(
+        code(&call(&node, "eth_sendRawTransaction", json!(["0x02c0"]))),
+        SERVER_ERROR
+    );
+    assert_eq!(
+        code(&call(&node, "eth_getBalance", json!([EMITTER, "0x5"]))),
+        SERVER_ERROR,
+        "no history"
+    );
+
+    let batch = br#"[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"nope"}]"#;
+    let answers = handle_body(&node, batch).unwrap();
+    let answers = answers.as_array().unwrap();
+    assert_eq!(answers.len(), 2, "the notification gets no answer");
+    assert_eq!(answers[0]["result"], json!("0x7a69"));
+    assert_eq!(code(&answers[1]), METHOD_NOT_FOUND);
+    assert!(handle_body(&node, br#"{"jsonrpc":"2.0","method":"eth_chainId"}"#).is_none());
+    assert_eq!(call(&node, "eth_chainId", json!([]))["id"], json!(7));
+}
+
+fn send_to_emitter(node: &Mutex<Node>) -> Value {
+    let signer = &dev_accounts(DEV_MNEMONIC, 1).unwrap()[0];
+    let nonce = node.lock().unwrap().nonce(signer.address());
+    let tx = TxEip1559 {
+        chain_id: 31337,
+        nonce,
+        gas_limit: 100_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(EMITTER),
+        ..Default::default()
+    };
+    let signature = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
+    let raw = Bytes::from(TxEnvelope::from(tx.into_signed(signature)).encoded_2718());
+    call(node, "eth_sendRawTransaction", json!([raw]))
+}
+
+#[test]
+fn logs_are_filtered_by_block_address_and_topic() {
+    let node = node();
+    let hash = send_to_emitter(&node)["result"].clone();
+    send_to_emitter(&node);
+    let logs = call(
+        &node,
+        "eth_getLogs",
+        json!([{ "fromBlock": "0x1", "toBlock": "latest", "address": EMITTER }]),
+    );
+    let logs = logs["result"].as_array().unwrap();
+    assert_eq!(logs.len(), 2);
+    assert_eq!(logs[0]["transactionHash"], hash);
+    assert_eq!(logs[0]["topics"], json!([TOPIC]));
+    assert_eq!(logs[0]["data"], json!(format!("0x{:064x}", 42)));
+    let only_second = call(
+        &node,
+        "eth_getLogs",
+        json!([{ "fromBlock": "0x2", "topics": [[TOPIC]] }]),
+    );
+    assert_eq!(only_second["result"].as_array().unwrap().len(), 1);
+    let other_topic = call(
+        &node,
+        "eth_getLogs",
+        json!([{ "fromBlock": "0x0", "topics": [B256::ZERO] }]),
+    );
+    assert_eq!(other_topic["result"], json!([]));
+    let receipt = call(&node, "eth_getTransactionReceipt", json!([hash]));
+    assert_eq!(receipt["result"]["logs"][0]["logIndex"], json!("0x0"));
+}
+
+#[test]
+fn snapshots_revert_blocks_state_and_clock() {
+    let node = node();
+    let id = call(&node, "evm_snapshot", json!([]))["result"].clone();
+    let hash = send_to_emitter(&node)["result"].clone();
+    call(&node, "evm_increaseTime", json!(["0x3e8"]));
+    call(&node, "evm_mine", json!([]));
+    let t1 = node.lock().unwrap().latest().header.timestamp;
+    let t0 = node.lock().unwrap().block(1).unwrap().header.timestamp;
+    // Block 1 may run a second ahead of the wall clock (timestamps must increase).
+    assert!(
+        t1 >= t0 + 999,
+        "the clock moved forward by 1000 s: {t0} -> {t1}"
+    );
+
+    assert_eq!(
+        call(&node, "evm_revert", json!([id]))["result"],
+        json!(true)
+    );
+    assert_eq!(
+        call(&node, "eth_blockNumber", json!([]))["result"],
+        json!("0x0")
+    );
+    assert_eq!(
+        call(&node, "eth_getTransactionReceipt", json!([hash]))["result"],
+        Value::Null
+    );
+    let signer = dev_accounts(DEV_MNEMONIC, 1).unwrap()[0].address();
+    assert_eq!(node.lock().unwrap().nonce(signer), 0);
+    assert_eq!(
+        call(&node, "evm_revert", json!([id]))["result"],
+        json!(false),
+        "used up"
+    );
+
+    call(
+        &node,
+        "evm_setNextBlockTimestamp",
+        json!([hex::encode_prefixed(
+            U256::from(4_000_000_000u64).to_be_bytes_trimmed_vec()
+        )]),
+    );
+    call(&node, "evm_mine", json!([]));
+    assert_eq!(
+        node.lock().unwrap().latest().header.timestamp,
+        4_000_000_000
+    );
+}
