@@ -18,7 +18,7 @@ use alloy_primitives::{Address, Bytes, B256, U256};
 use execute::{
     header::{child_header, genesis_header},
     trace::Segment,
-    witness::{system_contracts, AccountState, CompleteState, TraceRequest},
+    witness::{system_contracts, AccountProof, AccountState, CompleteState, TraceRequest},
     ChainConfig, ExecuteMarket, Fork, PricingConfig,
 };
 
@@ -266,6 +266,11 @@ impl Node {
     /// Code of `address`.
     pub fn code(&self, address: Address) -> Bytes {
         self.state.code(address)
+    }
+
+    /// EIP-1186 proof of `address` and `slots` at the latest block.
+    pub fn proof(&self, address: Address, slots: &[B256]) -> AccountProof {
+        self.state.proof(address, slots)
     }
 
     /// A storage slot of `address`.

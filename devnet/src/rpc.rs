@@ -7,8 +7,10 @@ use alloy_consensus::{Transaction as _, TxEnvelope};
 use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{Address, Bytes, B256, U256, U64};
 use alloy_rpc_types_eth::{
-    Block, BlockTransactions, Header as RpcHeader, Log, Transaction, TransactionReceipt,
+    Block, BlockTransactions, EIP1186AccountProofResponse, EIP1186StorageProof,
+    Header as RpcHeader, Log, Transaction, TransactionReceipt,
 };
+use alloy_serde::storage::JsonStorageKey;
 use serde::{de::DeserializeOwned, Deserialize};
 use serde_json::{json, Value};
 
@@ -248,6 +250,30 @@ fn dispatch(node: &mut Node, method: &str, params: Params) -> Result<Value, RpcE
             Ok(json!(B256::from(
                 node.storage(params.get(0, "address")?, slot)
             )))
+        }
+        "eth_getProof" => {
+            latest_state(node, params.optional(2, "block")?)?;
+            let address: Address = params.get(0, "address")?;
+            let keys: Vec<JsonStorageKey> = params.get(1, "storageKeys")?;
+            let slots: Vec<B256> = keys.iter().map(JsonStorageKey::as_b256).collect();
+            let proof = node.proof(address, &slots);
+            to_json(&EIP1186AccountProofResponse {
+                address,
+                balance: proof.account.balance,
+                code_hash: proof.account.code_hash,
+                nonce: proof.account.nonce,
+                storage_hash: proof.storage_root,
+                account_proof: proof.account_proof,
+                storage_proof: proof
+                    .storage
+                    .into_iter()
+                    .map(|(key, value, proof)| EIP1186StorageProof {
+                        key: key.into(),
+                        value,
+                        proof,
+                    })
+                    .collect(),
+            })
         }
         "eth_call" => {
             latest_state(node, params.optional(1, "block")?)?;

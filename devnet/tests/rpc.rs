@@ -185,3 +185,38 @@ fn snapshots_revert_blocks_state_and_clock() {
         4_000_000_000
     );
 }
+
+#[test]
+fn get_proof_verifies_against_the_state_root() {
+    use alloy_trie::{proof::verify_proof, Nibbles, TrieAccount};
+    let node = node();
+    send_to_emitter(&node);
+    let root = node.lock().unwrap().latest().header.state_root;
+    let signer = dev_accounts(DEV_MNEMONIC, 1).unwrap()[0].address();
+    for address in [signer, EMITTER, Address::repeat_byte(0x99)] {
+        let answer = call(
+            &node,
+            "eth_getProof",
+            json!([address, [B256::ZERO], "latest"]),
+        )["result"]
+            .clone();
+        let proof: Vec<Bytes> = serde_json::from_value(answer["accountProof"].clone()).unwrap();
+        let leaf = (address != Address::repeat_byte(0x99)).then(|| {
+            alloy_rlp::encode(TrieAccount {
+                nonce: serde_json::from_value::<alloy_primitives::U64>(answer["nonce"].clone())
+                    .unwrap()
+                    .to(),
+                balance: serde_json::from_value(answer["balance"].clone()).unwrap(),
+                storage_root: serde_json::from_value(answer["storageHash"].clone()).unwrap(),
+                code_hash: serde_json::from_value(answer["codeHash"].clone()).unwrap(),
+            })
+        });
+        verify_proof(
+            root,
+            Nibbles::unpack(alloy_primitives::keccak256(address)),
+            leaf,
+            &proof,
+        )
+        .unwrap_or_else(|e| panic!("{address}: {e}"));
+    }
+}

@@ -344,6 +344,48 @@ impl SparseTrie {
     }
 }
 
+/// The nodes on the path to `key` in the trie with `root`, root first: an EIP-1186 Merkle proof of
+/// the key's value or of its absence. Nodes under 32 bytes travel inside their parents.
+pub fn proof<S: NodeSource + ?Sized>(
+    root: B256,
+    key: &B256,
+    source: &S,
+) -> Result<Vec<Bytes>, TrieError> {
+    let mut out = Vec::new();
+    if root == EMPTY_ROOT_HASH {
+        return Ok(out);
+    }
+    let path = Nibbles::unpack(key);
+    let mut node = Node::Hash(root);
+    let mut depth = 0;
+    loop {
+        if let Node::Hash(hash) = node {
+            let rlp = source.node(&hash).ok_or(TrieError::MissingNode(hash))?;
+            out.push(Bytes::copy_from_slice(rlp));
+            node = Node::decode(rlp, hash)?;
+        }
+        match node {
+            Node::Empty | Node::Leaf { .. } => return Ok(out),
+            Node::Hash(_) => unreachable!("decoded above"),
+            Node::Extension { key, child, .. } => {
+                if depth + key.len() > KEY_NIBBLES || path.slice(depth..depth + key.len()) != key {
+                    return Ok(out);
+                }
+                depth += key.len();
+                node = *child;
+            }
+            Node::Branch { mut children, .. } => {
+                if depth >= KEY_NIBBLES {
+                    return Err(TrieError::BadStructure(depth));
+                }
+                let nibble = path.get_unchecked(depth) as usize;
+                depth += 1;
+                node = std::mem::replace(&mut children[nibble], Node::Empty);
+            }
+        }
+    }
+}
+
 fn collect(node: &mut Node, buf: &mut Vec<u8>, out: &mut B256Map<Bytes>, is_root: bool) {
     match node {
         Node::Empty | Node::Hash(_) => return,
@@ -631,6 +673,34 @@ mod tests {
         trie.remove(&a, &delete).unwrap();
         full.remove(&a, &none).unwrap();
         assert_eq!(trie.root(), full.root());
+    }
+
+    #[test]
+    fn proofs_verify_with_alloy_trie() {
+        let none = B256Map::<Bytes>::default();
+        let mut trie = SparseTrie::empty();
+        for i in 0..300u64 {
+            trie.insert(
+                &key(i),
+                vec![(i % 200) as u8 + 1; (i % 50) as usize + 1],
+                &none,
+            )
+            .unwrap();
+        }
+        let root = trie.root();
+        let mut nodes = B256Map::default();
+        trie.collect_nodes(&mut nodes);
+        for i in [0u64, 7, 299, 300, 1000] {
+            let nodes_on_path = proof(root, &key(i), &nodes).unwrap();
+            let expected = (i < 300).then(|| vec![(i % 200) as u8 + 1; (i % 50) as usize + 1]);
+            alloy_trie::proof::verify_proof(
+                root,
+                Nibbles::unpack(key(i)),
+                expected,
+                &nodes_on_path,
+            )
+            .unwrap_or_else(|e| panic!("key {i}: {e}"));
+        }
     }
 
     #[test]

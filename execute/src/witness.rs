@@ -19,7 +19,7 @@ use revm::primitives::KECCAK_EMPTY;
 use crate::{
     chain::{ChainConfig, Fork},
     executor::{ancestor_hashes, execute_segment, RunOptions},
-    mpt::SparseTrie,
+    mpt::{self, SparseTrie},
     pricing::ExecuteMarket,
     state::RecordingPreimages,
     trace::{Segment, Trace, Witness},
@@ -129,6 +129,19 @@ pub struct TracedSegment {
 /// Receipts root, logs bloom and requests of a run, for sealing a header.
 type BlockResults = (B256, Bloom, Option<Requests>);
 
+/// An EIP-1186 proof of an account and some of its slots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountProof {
+    /// The account's fields (all zero, with the empty code hash, if it does not exist).
+    pub account: TrieAccount,
+    /// Its storage root (the empty root if it does not exist).
+    pub storage_root: B256,
+    /// Account-trie nodes from the state root to the account.
+    pub account_proof: Vec<Bytes>,
+    /// Per slot: the slot, its value, and the storage-trie nodes to it.
+    pub storage: Vec<(B256, U256, Vec<Bytes>)>,
+}
+
 /// A complete state: every trie node and bytecode, as a full node holds them.
 #[derive(Debug, Clone)]
 pub struct CompleteState {
@@ -223,6 +236,31 @@ impl CompleteState {
             .flatten()
             .and_then(|rlp| U256::decode(&mut rlp.as_slice()).ok())
             .unwrap_or_default()
+    }
+
+    /// EIP-1186 proofs of `address` and of its `slots`: the account-trie nodes to the account,
+    /// and per slot the storage-trie nodes to it, root first.
+    pub fn proof(&self, address: Address, slots: &[B256]) -> AccountProof {
+        let account = self.account(address).unwrap_or_default();
+        let storage_root = if self.account(address).is_some() {
+            account.storage_root
+        } else {
+            EMPTY_ROOT_HASH
+        };
+        // Every node of the current state is in `nodes`, so no proof can miss one.
+        let path = |root: B256, key: B256| mpt::proof(root, &key, &self.nodes).unwrap_or_default();
+        AccountProof {
+            account,
+            storage_root,
+            account_proof: path(self.root, keccak256(address)),
+            storage: slots
+                .iter()
+                .map(|slot| {
+                    let value = self.storage(address, U256::from_be_bytes(slot.0));
+                    (*slot, value, path(storage_root, keccak256(slot)))
+                })
+                .collect(),
+        }
     }
 
     /// The code of `address` (empty for accounts without code).
