@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use alloy_evm::{eth::EthEvmBuilder, precompiles::PrecompilesMap, Evm, EvmEnv};
-use alloy_primitives::{map::HashMap, Address, Bytes, TxKind, U256};
+use alloy_primitives::{map::HashMap, Address, Bytes, TxKind, B256, U256};
 use execute::{precompile::install, state::WitnessDb};
 use revm::{
     context::TxEnv,
@@ -27,6 +27,8 @@ pub struct CallRequest {
     pub value: U256,
     /// Gas limit; the block's (capped per transaction by the fork) when absent.
     pub gas: Option<u64>,
+    /// Versioned hashes of blobs the call carries (a blob transaction's `BLOBHASH` values).
+    pub blob_hashes: Vec<B256>,
 }
 
 /// Why a call did not succeed.
@@ -79,7 +81,15 @@ impl Node {
         let mut evm = EthEvmBuilder::new(&mut state, env)
             .precompiles(precompiles)
             .build();
+        let blob_tx = !request.blob_hashes.is_empty();
         let tx = TxEnv {
+            tx_type: if blob_tx { 3 } else { 0 },
+            blob_hashes: request.blob_hashes.clone(),
+            max_fee_per_blob_gas: if blob_tx {
+                self.blob_base_fee(&header)
+            } else {
+                0
+            },
             caller: request.from.unwrap_or_default(),
             kind: request.to.map_or(TxKind::Create, TxKind::Call),
             data: request.data.clone(),

@@ -1,12 +1,16 @@
 //! An L1 dev node on revm with the EXECUTE precompile.
 //!
 //! - [`accounts`]: the dev mnemonic's accounts.
+//! - [`blobs`]: blob sidecars: admission checks and the retention window.
 //! - [`node`]: the chain: state, blocks, admission and mining.
 //! - [`call`]: calls and gas estimates against the latest state.
 //! - [`rpc`]: JSON-RPC methods over the node.
+//! - [`beacon`]: the beacon API's blob endpoints.
 //! - [`server`]: the HTTP endpoint.
 
 pub mod accounts;
+pub mod beacon;
+pub mod blobs;
 pub mod call;
 pub mod node;
 pub mod rpc;

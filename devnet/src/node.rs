@@ -11,9 +11,9 @@ use std::{
 };
 
 use alloy_consensus::{
-    transaction::SignerRecoverable, Header, ReceiptEnvelope, Transaction, TxEnvelope,
+    transaction::SignerRecoverable, Header, ReceiptEnvelope, Signed, Transaction, TxEnvelope,
 };
-use alloy_eips::eip2718::Decodable2718;
+use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, Bytes, B256, U256};
 use execute::{
     header::{child_header, genesis_header},
@@ -22,7 +22,13 @@ use execute::{
     ChainConfig, ExecuteMarket, Fork, PricingConfig,
 };
 
-use crate::accounts::{dev_accounts, DeriveError, DEV_MNEMONIC};
+use crate::{
+    accounts::{dev_accounts, DeriveError, DEV_MNEMONIC},
+    blobs::{
+        check_sidecar, BlobLookupError, BlobSidecar, BlobStore, SidecarError,
+        MAINNET_RETENTION_BLOCKS,
+    },
+};
 
 /// Headers BLOCKHASH can reach.
 const BLOCKHASH_WINDOW: usize = 256;
@@ -44,6 +50,8 @@ pub struct NodeConfig {
     pub coinbase: Address,
     /// Genesis accounts.
     pub alloc: Vec<(Address, AccountState)>,
+    /// Blocks whose blob sidecars are kept (the newest ones).
+    pub blob_retention: u64,
 }
 
 impl NodeConfig {
@@ -71,6 +79,7 @@ impl NodeConfig {
             genesis_timestamp: unix_now(),
             coinbase: Address::ZERO,
             alloc,
+            blob_retention: MAINNET_RETENTION_BLOCKS,
         })
     }
 }
@@ -129,6 +138,17 @@ pub enum TxError {
         /// The block's.
         block: u64,
     },
+    /// Max fee per blob gas below the next block's blob base fee.
+    #[error("max fee per blob gas less than block blob gas fee: maxFeePerBlobGas: {max_fee}, blobBaseFee: {blob_base_fee}")]
+    BlobUnderpriced {
+        /// The transaction's max fee per blob gas.
+        max_fee: u128,
+        /// The next block's blob base fee.
+        blob_base_fee: u128,
+    },
+    /// The blob sidecar is missing or does not match.
+    #[error(transparent)]
+    Sidecar(#[from] SidecarError),
     /// Balance does not cover gas and value.
     #[error("insufficient funds for gas * price + value: have {have} want {want}")]
     InsufficientFunds {
@@ -161,6 +181,8 @@ pub struct MinedBlock {
     pub execute_price: u64,
     /// EXECUTE gas declared by this block's calls.
     pub execute_gas: u64,
+    /// Price of a unit of blob gas in this block.
+    pub blob_base_fee: u128,
 }
 
 /// The dev chain.
@@ -175,6 +197,7 @@ pub struct Node {
     /// Seconds added to the wall clock for new blocks (`evm_increaseTime`).
     time_offset: u64,
     snapshots: Vec<Snapshot>,
+    blobs: BlobStore,
 }
 
 /// What `evm_revert` restores.
@@ -212,8 +235,10 @@ impl Node {
             receipts: Vec::new(),
             execute_price: config.pricing.min_price,
             execute_gas: 0,
+            blob_base_fee: config.chain.blob_params().map_or(0, |p| p.calc_blob_fee(0)),
         };
         Self {
+            blobs: BlobStore::new(config.blob_retention),
             config,
             state,
             market,
@@ -331,9 +356,23 @@ impl Node {
                 self.tx_index.remove(&hash);
             }
         }
+        self.blobs.truncate(snapshot.blocks as u64);
         self.time_offset = snapshot.time_offset;
         self.next_timestamp = None;
         true
+    }
+
+    /// Blob sidecars of block `number`, while it is inside the retention window.
+    pub fn blob_sidecars(&self, number: u64) -> Result<&[BlobSidecar], BlobLookupError> {
+        self.blobs.get(number)
+    }
+
+    /// Blob base fee a block with `header` charges (zero before Cancun).
+    pub fn blob_base_fee(&self, header: &Header) -> u128 {
+        match (self.config.chain.blob_params(), header.excess_blob_gas) {
+            (Some(params), Some(excess)) => params.calc_blob_fee(excess),
+            _ => 0,
+        }
     }
 
     /// The complete state at the latest block.
@@ -363,8 +402,11 @@ impl Node {
     }
 
     /// Checks a transaction as a mempool would, then mines it in a block of its own.
+    /// Blob transactions come in their network form; their sidecars are checked and kept, and
+    /// the block gets the transaction without them.
     pub fn send_raw_transaction(&mut self, raw: &[u8]) -> Result<B256, TxError> {
         let tx = TxEnvelope::decode_2718_exact(raw).map_err(|e| TxError::Decode(e.to_string()))?;
+        let (tx, sidecars) = self.take_sidecar(tx)?;
         let sender = tx.recover_signer().map_err(|_| TxError::Signature)?;
         let expected = self.config.chain.chain_id;
         if let Some(got) = tx.chain_id().filter(|id| *id != expected) {
@@ -402,18 +444,51 @@ impl Node {
                 block: self.config.gas_limit,
             });
         }
-        let want = U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas()) + tx.value();
+        if let Some(max_fee) = tx.max_fee_per_blob_gas() {
+            let blob_base_fee = self.blob_base_fee(&self.next_header());
+            if max_fee < blob_base_fee {
+                return Err(TxError::BlobUnderpriced {
+                    max_fee,
+                    blob_base_fee,
+                });
+            }
+        }
+        let blob_cost = U256::from(tx.blob_gas_used().unwrap_or(0))
+            * U256::from(tx.max_fee_per_blob_gas().unwrap_or(0));
+        let want =
+            U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas()) + tx.value() + blob_cost;
         let have = self.balance(sender);
         if have < want {
             return Err(TxError::InsufficientFunds { have, want });
         }
         let hash = *tx.tx_hash();
-        self.mine(vec![Bytes::copy_from_slice(raw)])?;
+        self.mine_with_blobs(vec![tx.encoded_2718().into()], sidecars)?;
         Ok(hash)
+    }
+
+    /// Splits a blob transaction's sidecar off and checks it; other transactions pass as they are.
+    fn take_sidecar(&self, tx: TxEnvelope) -> Result<(TxEnvelope, Vec<BlobSidecar>), TxError> {
+        let TxEnvelope::Eip4844(signed) = tx else {
+            return Ok((tx, Vec::new()));
+        };
+        let (variant, signature, hash) = signed.into_parts();
+        let (variant, sidecar) = variant.strip_sidecar();
+        let sidecar = sidecar.ok_or(SidecarError::Missing)?;
+        let sidecars = check_sidecar(&self.config.chain, variant.tx(), hash, &sidecar)?;
+        let tx = TxEnvelope::Eip4844(Signed::new_unchecked(variant, signature, hash));
+        Ok((tx, sidecars))
     }
 
     /// Mines a block of `transactions` (possibly none). On error the chain is unchanged.
     pub fn mine(&mut self, transactions: Vec<Bytes>) -> Result<&MinedBlock, TxError> {
+        self.mine_with_blobs(transactions, Vec::new())
+    }
+
+    fn mine_with_blobs(
+        &mut self,
+        transactions: Vec<Bytes>,
+        sidecars: Vec<BlobSidecar>,
+    ) -> Result<&MinedBlock, TxError> {
         let header = self.next_header();
         let ancestors = self.blocks[self.blocks.len().saturating_sub(BLOCKHASH_WINDOW)..]
             .iter()
@@ -453,10 +528,12 @@ impl Node {
         }
         let header = sealed.trace.header;
         let number = header.number;
+        let blob_base_fee = self.blob_base_fee(&header);
         for (index, hash) in tx_hashes.iter().enumerate() {
             self.tx_index.insert(*hash, (number, index));
         }
         self.next_timestamp = None;
+        self.blobs.insert(number, sidecars);
         self.blocks.push(MinedBlock {
             hash: header.hash_slow(),
             header,
@@ -466,6 +543,7 @@ impl Node {
             receipts: sealed.receipts,
             execute_price,
             execute_gas,
+            blob_base_fee,
         });
         Ok(self.latest())
     }

@@ -201,6 +201,8 @@ struct CallParams {
     data: Option<Bytes>,
     value: Option<U256>,
     gas: Option<U64>,
+    #[serde(default)]
+    blob_versioned_hashes: Vec<B256>,
 }
 
 impl From<CallParams> for CallRequest {
@@ -212,6 +214,7 @@ impl From<CallParams> for CallRequest {
             data: p.input.or(p.data).unwrap_or_default(),
             value: p.value.unwrap_or_default(),
             gas: p.gas.map(|g| g.to()),
+            blob_hashes: p.blob_versioned_hashes,
         }
     }
 }
@@ -325,10 +328,9 @@ fn dispatch(node: &mut Node, method: &str, params: Params) -> Result<Value, RpcE
                 &percentiles,
             ))
         }
-        "eth_blobBaseFee" => Ok(json!(U256::from(blob_base_fee(
-            node,
-            &node.pending_header()
-        )))),
+        "eth_blobBaseFee" => Ok(json!(U256::from(
+            node.blob_base_fee(&node.pending_header())
+        ))),
         "evm_mine" => {
             let block = node
                 .mine(Vec::new())
@@ -376,13 +378,6 @@ fn dispatch(node: &mut Node, method: &str, params: Params) -> Result<Value, RpcE
     }
 }
 
-fn blob_base_fee(node: &Node, header: &alloy_consensus::Header) -> u128 {
-    match (node.chain().blob_params(), header.excess_blob_gas) {
-        (Some(params), Some(excess)) => params.calc_blob_fee(excess),
-        _ => 0,
-    }
-}
-
 /// `eth_feeHistory`: base fees (with the next block's), gas used ratios, blob fees, and the
 /// priority fees paid at the given percentiles of each block's gas.
 fn fee_history(node: &Node, count: u64, newest: u64, percentiles: &[f64]) -> Value {
@@ -399,9 +394,9 @@ fn fee_history(node: &Node, count: u64, newest: u64, percentiles: &[f64]) -> Val
     base_fees.push(U256::from(next.base_fee_per_gas.unwrap_or(0)));
     let mut blob_fees: Vec<U256> = blocks
         .iter()
-        .map(|b| U256::from(blob_base_fee(node, &b.header)))
+        .map(|b| U256::from(node.blob_base_fee(&b.header)))
         .collect();
-    blob_fees.push(U256::from(blob_base_fee(node, &next)));
+    blob_fees.push(U256::from(node.blob_base_fee(&next)));
     let max_blob_gas = node.chain().max_blob_gas_per_block().max(1) as f64;
     let mut history = json!({
         "oldestBlock": U64::from(oldest),
@@ -593,7 +588,7 @@ fn rpc_receipt(block: &MinedBlock, index: usize) -> TransactionReceipt {
         gas_used: receipt.cumulative_gas_used() - previous,
         effective_gas_price: tx.effective_gas_price.unwrap_or_default(),
         blob_gas_used: tx.inner.blob_gas_used(),
-        blob_gas_price: None,
+        blob_gas_price: tx.inner.blob_gas_used().map(|_| block.blob_base_fee),
         from: sender,
         to,
         contract_address: to.is_none().then(|| sender.create(tx.inner.nonce())),

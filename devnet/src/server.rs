@@ -1,22 +1,25 @@
-//! The HTTP side: JSON-RPC on `POST /`, served by axum on a tokio runtime. Requests run on
-//! blocking threads, since the EVM behind them is not `Send` across awaits.
+//! The HTTP side: JSON-RPC on `POST /` and the beacon API's blob endpoints, served by axum on a
+//! tokio runtime. Requests run on blocking threads, since the EVM behind them is not `Send`
+//! across awaits.
 
 use std::{
     net::SocketAddr,
     sync::{Arc, Mutex},
 };
 
+use std::collections::HashMap;
+
 use axum::{
     body::Bytes,
-    extract::State,
+    extract::{Path, Query, State},
     http::{header, StatusCode},
     response::{IntoResponse, Response},
-    routing::post,
-    Router,
+    routing::{get, post},
+    Json, Router,
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-use crate::{rpc::handle_body, Node};
+use crate::{beacon, rpc::handle_body, Node};
 
 /// A running server.
 #[derive(Debug)]
@@ -31,7 +34,14 @@ impl Server {
     pub async fn start(node: Arc<Mutex<Node>>, addr: SocketAddr) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let app = Router::new().route("/", post(rpc)).with_state(node);
+        let app = Router::new()
+            .route("/", post(rpc))
+            .route(
+                "/eth/v1/beacon/blob_sidecars/{block_id}",
+                get(blob_sidecars),
+            )
+            .route("/eth/v1/beacon/blobs/{block_id}", get(blobs))
+            .with_state(node);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -75,6 +85,54 @@ async fn rpc(State(node): State<Arc<Mutex<Node>>>, body: Bytes) -> Response {
         )
             .into_response(),
         Ok(None) => StatusCode::NO_CONTENT.into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "request handler failed").into_response(),
+    }
+}
+
+type BeaconQuery = Query<HashMap<String, String>>;
+
+async fn blob_sidecars(
+    State(node): State<Arc<Mutex<Node>>>,
+    Path(block_id): Path<String>,
+    Query(query): BeaconQuery,
+) -> Response {
+    beacon_answer(node, move |node| {
+        beacon::blob_sidecars(node, &block_id, query.get("indices").map(String::as_str))
+    })
+    .await
+}
+
+async fn blobs(
+    State(node): State<Arc<Mutex<Node>>>,
+    Path(block_id): Path<String>,
+    Query(query): BeaconQuery,
+) -> Response {
+    beacon_answer(node, move |node| {
+        beacon::blobs(
+            node,
+            &block_id,
+            query.get("versioned_hashes").map(String::as_str),
+        )
+    })
+    .await
+}
+
+async fn beacon_answer(
+    node: Arc<Mutex<Node>>,
+    answer: impl FnOnce(&Node) -> Result<serde_json::Value, beacon::BeaconError> + Send + 'static,
+) -> Response {
+    let answer = tokio::task::spawn_blocking(move || {
+        let node = node.lock().unwrap_or_else(|p| p.into_inner());
+        answer(&node)
+    })
+    .await;
+    match answer {
+        Ok(Ok(json)) => Json(json).into_response(),
+        Ok(Err(err)) => (
+            StatusCode::from_u16(err.code).unwrap_or(StatusCode::BAD_REQUEST),
+            Json(err.to_json()),
+        )
+            .into_response(),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "request handler failed").into_response(),
     }
 }
