@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit/property/differential tests, the devnet driven by real
-# Foundry `cast`, and the EEST conformance suite through EXECUTE. Installs what it needs: cargo
-# fetches what Cargo.lock names, npm the pinned Foundry cast of package.json.
+# Foundry `cast` and `forge script`, the contracts' Foundry tests, and the EEST conformance suite
+# through EXECUTE. Installs what it needs: cargo fetches what Cargo.lock names, npm the pinned
+# Foundry, solc-js and forge-std of package.json.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 eest="${EEST_DIR:-../shared/eest/blockchain_tests}"
 
 npm install --no-audit --no-fund --loglevel=error
-export CAST="$PWD/node_modules/.bin/cast"
+export CAST="$PWD/node_modules/.bin/cast" FORGE="$PWD/node_modules/.bin/forge"
 
 cargo fmt --all --check
+(cd contracts && "$FORGE" fmt --check && "$FORGE" test)
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 if [ -d "$eest" ]; then
