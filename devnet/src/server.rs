@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use axum::{
     body::Bytes,
-    extract::{Path, Query, State},
+    extract::{DefaultBodyLimit, Path, Query, State},
     http::{header, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -20,6 +20,9 @@ use axum::{
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 use crate::{beacon, rpc::handle_body, Node};
+
+/// Largest request body: a batch of hex-encoded blob transactions with six blobs each fits.
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// A running server.
 #[derive(Debug)]
@@ -41,6 +44,7 @@ impl Server {
                 get(blob_sidecars),
             )
             .route("/eth/v1/beacon/blobs/{block_id}", get(blobs))
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(node);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
