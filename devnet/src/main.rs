@@ -32,10 +32,22 @@ struct Args {
     /// Fork (EXECUTE follows it): cancun, prague or osaka.
     #[arg(long, env = "DEVNET_FORK", default_value = "osaka")]
     fork: String,
+    /// Mine a block every this many seconds (transactions wait in a pool); without it, every
+    /// transaction is mined as it arrives.
+    #[arg(long, env = "DEVNET_BLOCK_TIME")]
+    block_time: Option<u64>,
+    /// Blocks whose blob sidecars the beacon endpoint keeps.
+    #[arg(long, env = "DEVNET_BLOB_RETENTION", default_value_t = devnet::blobs::MAINNET_RETENTION_BLOCKS)]
+    blob_retention: u64,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
     let args = Args::parse();
     let name = {
         let mut chars = args.fork.chars();
@@ -52,7 +64,9 @@ async fn main() -> anyhow::Result<()> {
                 args.fork
             )
         })?;
-    let config = NodeConfig::dev(args.chain_id, fork)?;
+    let mut config = NodeConfig::dev(args.chain_id, fork)?;
+    config.block_time = args.block_time;
+    config.blob_retention = args.blob_retention;
     let node = Arc::new(Mutex::new(Node::new(config)));
     let server = Server::start(node, SocketAddr::new(args.host, args.port)).await?;
 

@@ -52,6 +52,8 @@ pub struct NodeConfig {
     pub alloc: Vec<(Address, AccountState)>,
     /// Blocks whose blob sidecars are kept (the newest ones).
     pub blob_retention: u64,
+    /// Seconds between blocks; `None` mines each transaction as it arrives.
+    pub block_time: Option<u64>,
 }
 
 impl NodeConfig {
@@ -80,6 +82,7 @@ impl NodeConfig {
             coinbase: Address::ZERO,
             alloc,
             blob_retention: MAINNET_RETENTION_BLOCKS,
+            block_time: None,
         })
     }
 }
@@ -109,7 +112,7 @@ pub enum TxError {
         /// The transaction's.
         got: u64,
     },
-    /// Nonce leaves a gap (this node mines every transaction at once and keeps no queue).
+    /// Nonce leaves a gap (the pool keeps no queue of future transactions).
     #[error("nonce too high: next nonce {expected}, tx nonce {got}")]
     NonceTooHigh {
         /// The sender's next nonce.
@@ -198,6 +201,20 @@ pub struct Node {
     time_offset: u64,
     snapshots: Vec<Snapshot>,
     blobs: BlobStore,
+    /// Admitted transactions waiting for the next block (interval mining only).
+    pending: Vec<PendingTx>,
+}
+
+/// A transaction admitted but not yet mined.
+#[derive(Debug, Clone)]
+struct PendingTx {
+    /// Consensus encoding (blob transactions without their sidecar).
+    raw: Bytes,
+    hash: B256,
+    sender: Address,
+    gas_limit: u64,
+    blob_gas: u64,
+    sidecars: Vec<BlobSidecar>,
 }
 
 /// What `evm_revert` restores.
@@ -247,6 +264,7 @@ impl Node {
             next_timestamp: None,
             time_offset: 0,
             snapshots: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -276,9 +294,25 @@ impl Node {
         Some((self.block(number)?, index))
     }
 
-    /// Next nonce of `address`.
+    /// Next nonce of `address` in the latest state.
     pub fn nonce(&self, address: Address) -> u64 {
         self.state.account(address).map_or(0, |a| a.nonce)
+    }
+
+    /// Next nonce of `address` counting its pending transactions.
+    pub fn pending_nonce(&self, address: Address) -> u64 {
+        let waiting = self.pending.iter().filter(|p| p.sender == address).count();
+        self.nonce(address) + waiting as u64
+    }
+
+    /// Hashes of transactions waiting for the next block, in arrival order.
+    pub fn pending_transactions(&self) -> impl Iterator<Item = B256> + '_ {
+        self.pending.iter().map(|p| p.hash)
+    }
+
+    /// Seconds between blocks, when the node mines on an interval.
+    pub const fn block_time(&self) -> Option<u64> {
+        self.config.block_time
     }
 
     /// Balance of `address`.
@@ -357,6 +391,7 @@ impl Node {
             }
         }
         self.blobs.truncate(snapshot.blocks as u64);
+        self.pending.clear();
         self.time_offset = snapshot.time_offset;
         self.next_timestamp = None;
         true
@@ -412,7 +447,7 @@ impl Node {
         if let Some(got) = tx.chain_id().filter(|id| *id != expected) {
             return Err(TxError::ChainId { expected, got });
         }
-        let next = self.nonce(sender);
+        let next = self.pending_nonce(sender);
         match tx.nonce() {
             n if n < next => {
                 return Err(TxError::NonceTooLow {
@@ -461,9 +496,84 @@ impl Node {
         if have < want {
             return Err(TxError::InsufficientFunds { have, want });
         }
-        let hash = *tx.tx_hash();
-        self.mine_with_blobs(vec![tx.encoded_2718().into()], sidecars)?;
+        let pending = PendingTx {
+            raw: tx.encoded_2718().into(),
+            hash: *tx.tx_hash(),
+            sender,
+            gas_limit: tx.gas_limit(),
+            blob_gas: tx.blob_gas_used().unwrap_or(0),
+            sidecars,
+        };
+        let hash = pending.hash;
+        if self.config.block_time.is_some() {
+            self.pending.push(pending);
+        } else {
+            self.mine_with_blobs(vec![pending.raw], pending.sidecars)?;
+        }
         Ok(hash)
+    }
+
+    /// Mines the next block from the pending transactions, in arrival order, as many as the
+    /// block's gas and blob gas limits take (by their gas limits); the rest wait. A transaction
+    /// that can no longer run (its sender spent the funds meanwhile) is dropped.
+    pub fn mine_pending(&mut self) -> Result<&MinedBlock, TxError> {
+        let mut gas_left = self.config.gas_limit;
+        let mut blob_gas_left = self.config.chain.max_blob_gas_per_block();
+        let take = self
+            .pending
+            .iter()
+            .take_while(|p| {
+                let fits = p.gas_limit <= gas_left && p.blob_gas <= blob_gas_left;
+                gas_left = gas_left.saturating_sub(p.gas_limit);
+                blob_gas_left = blob_gas_left.saturating_sub(p.blob_gas);
+                fits
+            })
+            .count();
+        let chosen: Vec<PendingTx> = self.pending.drain(..take).collect();
+        let runnable = if self.runs(&chosen) {
+            chosen
+        } else {
+            let mut kept: Vec<PendingTx> = Vec::with_capacity(chosen.len());
+            for tx in chosen {
+                kept.push(tx);
+                if !self.runs(&kept) {
+                    kept.pop();
+                }
+            }
+            // A later transaction of a dropped one's sender fails on its nonce and goes too.
+            kept
+        };
+        let (raws, sidecars): (Vec<Bytes>, Vec<Vec<BlobSidecar>>) =
+            runnable.into_iter().map(|p| (p.raw, p.sidecars)).unzip();
+        self.mine_with_blobs(raws, sidecars.into_iter().flatten().collect())
+    }
+
+    /// Whether `txs` run as the start of the next block, without mining them.
+    fn runs(&self, txs: &[PendingTx]) -> bool {
+        let before = *lock(&self.market);
+        let request = TraceRequest {
+            chain: self.config.chain,
+            ancestors: self.ancestors(),
+            header: self.next_header(),
+            segment: Segment {
+                first_tx: 0,
+                gas_before: 0,
+                blob_gas_before: 0,
+                ends_block: false,
+            },
+            transactions: txs.iter().map(|p| p.raw.clone()).collect(),
+            withdrawals: Vec::new(),
+        };
+        let ok = self.state.rejected(request).is_none();
+        *lock(&self.market) = before;
+        ok
+    }
+
+    fn ancestors(&self) -> Vec<Header> {
+        self.blocks[self.blocks.len().saturating_sub(BLOCKHASH_WINDOW)..]
+            .iter()
+            .map(|b| b.header.clone())
+            .collect()
     }
 
     /// Splits a blob transaction's sidecar off and checks it; other transactions pass as they are.
@@ -487,13 +597,14 @@ impl Node {
     fn mine_with_blobs(
         &mut self,
         transactions: Vec<Bytes>,
-        sidecars: Vec<BlobSidecar>,
+        mut sidecars: Vec<BlobSidecar>,
     ) -> Result<&MinedBlock, TxError> {
+        // Sidecars are numbered across the block, as the beacon API numbers them.
+        for (index, sidecar) in sidecars.iter_mut().enumerate() {
+            sidecar.index = index as u64;
+        }
         let header = self.next_header();
-        let ancestors = self.blocks[self.blocks.len().saturating_sub(BLOCKHASH_WINDOW)..]
-            .iter()
-            .map(|b| b.header.clone())
-            .collect();
+        let ancestors = self.ancestors();
         let before = *lock(&self.market);
         let request = TraceRequest {
             chain: self.config.chain,

@@ -240,8 +240,13 @@ fn dispatch(node: &mut Node, method: &str, params: Params) -> Result<Value, RpcE
             Ok(json!(node.balance(params.get(0, "address")?)))
         }
         "eth_getTransactionCount" => {
-            latest_state(node, params.optional(1, "block")?)?;
-            Ok(json!(U64::from(node.nonce(params.get(0, "address")?))))
+            let tag: Option<String> = params.optional(1, "block")?;
+            let address = params.get(0, "address")?;
+            if tag.as_deref() == Some("pending") {
+                return Ok(json!(U64::from(node.pending_nonce(address))));
+            }
+            latest_state(node, tag)?;
+            Ok(json!(U64::from(node.nonce(address))))
         }
         "eth_getCode" => {
             latest_state(node, params.optional(1, "block")?)?;
@@ -333,7 +338,7 @@ fn dispatch(node: &mut Node, method: &str, params: Params) -> Result<Value, RpcE
         ))),
         "evm_mine" => {
             let block = node
-                .mine(Vec::new())
+                .mine_pending()
                 .map_err(|e| RpcError::new(SERVER_ERROR, e.to_string()))?;
             Ok(json!(U64::from(block.header.number)))
         }

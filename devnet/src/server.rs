@@ -7,7 +7,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
 use axum::{
     body::Bytes,
@@ -17,7 +17,7 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle, time::MissedTickBehavior};
 
 use crate::{beacon, rpc::handle_body, Node};
 
@@ -30,11 +30,18 @@ pub struct Server {
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    miner: Option<JoinHandle<()>>,
 }
 
 impl Server {
-    /// Binds `addr` (port 0 picks a free port) and serves `node` until shut down.
+    /// Binds `addr` (port 0 picks a free port) and serves `node` until shut down; mines a block
+    /// every interval when the node has a block time.
     pub async fn start(node: Arc<Mutex<Node>>, addr: SocketAddr) -> std::io::Result<Self> {
+        let block_time = lock(&node).block_time();
+        let miner = block_time.map(|seconds| {
+            let node = node.clone();
+            tokio::spawn(mine_every(node, Duration::from_secs(seconds.max(1))))
+        });
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let app = Router::new()
@@ -58,6 +65,7 @@ impl Server {
             addr,
             shutdown: Some(tx),
             task,
+            miner,
         })
     }
 
@@ -73,10 +81,34 @@ impl Server {
 
     /// Stops accepting connections and waits for open ones to finish.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(miner) = self.miner.take() {
+            miner.abort();
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         self.task.await.map_err(std::io::Error::other)?
+    }
+}
+
+fn lock(node: &Mutex<Node>) -> std::sync::MutexGuard<'_, Node> {
+    node.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+async fn mine_every(node: Arc<Mutex<Node>>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // The first tick is immediate; the first block comes one interval after start.
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let node = node.clone();
+        // A block that fails to build leaves the chain as it was; the next tick tries again.
+        let mined =
+            tokio::task::spawn_blocking(move || lock(&node).mine_pending().map(|_| ())).await;
+        if let Ok(Err(err)) = mined {
+            tracing::warn!(%err, "interval block not mined");
+        }
     }
 }
 
@@ -125,11 +157,7 @@ async fn beacon_answer(
     node: Arc<Mutex<Node>>,
     answer: impl FnOnce(&Node) -> Result<serde_json::Value, beacon::BeaconError> + Send + 'static,
 ) -> Response {
-    let answer = tokio::task::spawn_blocking(move || {
-        let node = node.lock().unwrap_or_else(|p| p.into_inner());
-        answer(&node)
-    })
-    .await;
+    let answer = tokio::task::spawn_blocking(move || answer(&lock(&node))).await;
     match answer {
         Ok(Ok(json)) => Json(json).into_response(),
         Ok(Err(err)) => (
