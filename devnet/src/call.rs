@@ -49,7 +49,7 @@ impl Node {
     /// Runs `request` on top of the latest block, as the next block would, and discards the
     /// changes. EXECUTE runs at the next block's price and charges nothing for real.
     pub fn call(&self, request: &CallRequest) -> Result<(Bytes, u64), CallError> {
-        let chain = *self.chain();
+        let chain = self.chain();
         let header = self.pending_header();
         let hashes: HashMap<u64, _> = self.recent_hashes().collect();
         let preimages = self.state().preimages();

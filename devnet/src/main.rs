@@ -32,6 +32,10 @@ struct Args {
     /// Fork (EXECUTE follows it): cancun, prague or osaka.
     #[arg(long, env = "DEVNET_FORK", default_value = "osaka")]
     fork: String,
+    /// Genesis file (geth format): chain id, accounts, gas limit and fork schedule. Replaces
+    /// --chain-id and --fork and the dev accounts' funding.
+    #[arg(long, env = "DEVNET_GENESIS", conflicts_with_all = ["chain_id", "fork"])]
+    genesis: Option<std::path::PathBuf>,
     /// Mine a block every this many seconds (transactions wait in a pool); without it, every
     /// transaction is mined as it arrives.
     #[arg(long, env = "DEVNET_BLOCK_TIME")]
@@ -49,36 +53,57 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
-    let name = {
-        let mut chars = args.fork.chars();
-        chars
-            .next()
-            .map(|c| c.to_uppercase().chain(chars).collect::<String>())
-            .unwrap_or_default()
+    let mut config = match &args.genesis {
+        Some(path) => devnet::genesis::from_file(path)?,
+        None => {
+            let name = {
+                let mut chars = args.fork.chars();
+                chars
+                    .next()
+                    .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+                    .unwrap_or_default()
+            };
+            let fork = Fork::from_name(&name)
+                .filter(|f| *f >= Fork::Cancun)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "unsupported fork {}: use cancun, prague or osaka",
+                        args.fork
+                    )
+                })?;
+            NodeConfig::dev(args.chain_id, fork)?
+        }
     };
-    let fork = Fork::from_name(&name)
-        .filter(|f| *f >= Fork::Cancun)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "unsupported fork {}: use cancun, prague or osaka",
-                args.fork
-            )
-        })?;
-    let mut config = NodeConfig::dev(args.chain_id, fork)?;
     config.block_time = args.block_time;
     config.blob_retention = args.blob_retention;
+    let chain = config.chain;
+    let upgrades = config.upgrades.clone();
     let node = Arc::new(Mutex::new(Node::new(config)));
-    let server = Server::start(node, SocketAddr::new(args.host, args.port)).await?;
+    let server = Server::start(node.clone(), SocketAddr::new(args.host, args.port)).await?;
 
     println!(
-        "devnet: chain id {}, fork {fork:?}, EXECUTE at {}",
-        args.chain_id,
+        "devnet: chain id {}, fork {:?}, EXECUTE at {}",
+        chain.chain_id,
+        chain.fork,
         execute::EXECUTE_ADDRESS
     );
-    println!("accounts ({DEV_MNEMONIC}), 10000 ETH each:");
-    for (i, signer) in dev_accounts(DEV_MNEMONIC, 10)?.iter().enumerate() {
+    for upgrade in &upgrades {
         println!(
-            "  ({i}) {} key 0x{}",
+            "  then {:?} (blobs {}/{}) at timestamp {}",
+            upgrade.chain.fork,
+            upgrade.chain.blobs.target,
+            upgrade.chain.blobs.max,
+            upgrade.timestamp
+        );
+    }
+    println!("accounts ({DEV_MNEMONIC}):");
+    for (i, signer) in dev_accounts(DEV_MNEMONIC, 10)?.iter().enumerate() {
+        let balance = node
+            .lock()
+            .map(|n| n.balance(signer.address()))
+            .unwrap_or_default();
+        println!(
+            "  ({i}) {} key 0x{} balance {balance} wei",
             signer.address(),
             alloy_primitives::hex::encode(signer.credential().to_bytes())
         );

@@ -28,6 +28,7 @@ use crate::{
         check_sidecar, BlobLookupError, BlobSidecar, BlobStore, SidecarError,
         MAINNET_RETENTION_BLOCKS,
     },
+    genesis::Upgrade,
 };
 
 /// Headers BLOCKHASH can reach.
@@ -38,8 +39,10 @@ const TX_BASE_GAS: u64 = 21_000;
 /// How the chain starts.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
-    /// Chain id and fork (EXECUTE follows this fork).
+    /// Chain id, fork and blob parameters at genesis (EXECUTE follows the fork of its block).
     pub chain: ChainConfig,
+    /// Later forks, in activation order.
+    pub upgrades: Vec<Upgrade>,
     /// EXECUTE's pricing constants.
     pub pricing: PricingConfig,
     /// Block gas limit.
@@ -76,6 +79,7 @@ impl NodeConfig {
                 chain_id,
                 ..ChainConfig::mainnet(fork)
             },
+            upgrades: Vec::new(),
             pricing: PricingConfig::default(),
             gas_limit: 60_000_000,
             genesis_timestamp: unix_now(),
@@ -268,9 +272,19 @@ impl Node {
         }
     }
 
-    /// The chain configuration.
-    pub const fn chain(&self) -> &ChainConfig {
-        &self.config.chain
+    /// The rules the next block follows: chain id, fork and blob parameters.
+    pub fn chain(&self) -> ChainConfig {
+        self.chain_at(self.next_header().timestamp)
+    }
+
+    /// The rules of a block with `timestamp`, by the fork schedule.
+    pub fn chain_at(&self, timestamp: u64) -> ChainConfig {
+        self.config
+            .upgrades
+            .iter()
+            .rev()
+            .find(|u| u.timestamp <= timestamp)
+            .map_or(self.config.chain, |u| u.chain)
     }
 
     /// The newest block.
@@ -404,7 +418,10 @@ impl Node {
 
     /// Blob base fee a block with `header` charges (zero before Cancun).
     pub fn blob_base_fee(&self, header: &Header) -> u128 {
-        match (self.config.chain.blob_params(), header.excess_blob_gas) {
+        match (
+            self.chain_at(header.timestamp).blob_params(),
+            header.excess_blob_gas,
+        ) {
             (Some(params), Some(excess)) => params.calc_blob_fee(excess),
             _ => 0,
         }
@@ -433,7 +450,12 @@ impl Node {
             .next_timestamp
             .unwrap_or_else(|| unix_now().saturating_add(self.time_offset))
             .max(parent.timestamp + 1);
-        child_header(parent, &self.config.chain, timestamp, self.config.coinbase)
+        child_header(
+            parent,
+            &self.chain_at(timestamp),
+            timestamp,
+            self.config.coinbase,
+        )
     }
 
     /// Checks a transaction as a mempool would, then mines it in a block of its own.
@@ -518,7 +540,7 @@ impl Node {
     /// that can no longer run (its sender spent the funds meanwhile) is dropped.
     pub fn mine_pending(&mut self) -> Result<&MinedBlock, TxError> {
         let mut gas_left = self.config.gas_limit;
-        let mut blob_gas_left = self.config.chain.max_blob_gas_per_block();
+        let mut blob_gas_left = self.chain().max_blob_gas_per_block();
         let take = self
             .pending
             .iter()
@@ -551,10 +573,11 @@ impl Node {
     /// Whether `txs` run as the start of the next block, without mining them.
     fn runs(&self, txs: &[PendingTx]) -> bool {
         let before = *lock(&self.market);
+        let header = self.next_header();
         let request = TraceRequest {
-            chain: self.config.chain,
+            chain: self.chain_at(header.timestamp),
             ancestors: self.ancestors(),
-            header: self.next_header(),
+            header,
             segment: Segment {
                 first_tx: 0,
                 gas_before: 0,
@@ -584,7 +607,7 @@ impl Node {
         let (variant, signature, hash) = signed.into_parts();
         let (variant, sidecar) = variant.strip_sidecar();
         let sidecar = sidecar.ok_or(SidecarError::Missing)?;
-        let sidecars = check_sidecar(&self.config.chain, variant.tx(), hash, &sidecar)?;
+        let sidecars = check_sidecar(&self.chain(), variant.tx(), hash, &sidecar)?;
         let tx = TxEnvelope::Eip4844(Signed::new_unchecked(variant, signature, hash));
         Ok((tx, sidecars))
     }
@@ -607,7 +630,7 @@ impl Node {
         let ancestors = self.ancestors();
         let before = *lock(&self.market);
         let request = TraceRequest {
-            chain: self.config.chain,
+            chain: self.chain_at(header.timestamp),
             ancestors,
             header,
             segment: Segment::WHOLE_BLOCK,

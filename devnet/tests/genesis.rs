@@ -1,0 +1,145 @@
+//! A devnet from a genesis file: accounts and chain id taken, forks activated by timestamp, and
+//! EXECUTE following the fork of the block it runs in.
+
+use alloy_primitives::{address, Address, U256};
+use devnet::{
+    genesis::{from_genesis, GenesisError},
+    CallRequest, Node,
+};
+use execute::{precompile::abi_bool, workload::sample_step, ChainConfig, Fork, EXECUTE_ADDRESS};
+use serde_json::{json, Value};
+
+const RICH: Address = address!("0x00000000000000000000000000000000000e1c11");
+const GENESIS_TIME: u64 = 1_800_000_000;
+
+fn genesis(config: Value) -> Value {
+    json!({
+        "config": config,
+        "timestamp": format!("{GENESIS_TIME:#x}"),
+        "gasLimit": "0x1c9c380",
+        "difficulty": "0x0",
+        "alloc": { RICH.to_string(): { "balance": "0xde0b6b3a7640000", "nonce": "0x2" } },
+    })
+}
+
+fn schedule() -> Value {
+    json!({
+        "chainId": 4242,
+        "cancunTime": 0,
+        "pragueTime": GENESIS_TIME + 1_000,
+        "osakaTime": GENESIS_TIME + 2_000,
+        "bpo1Time": GENESIS_TIME + 3_000,
+        "blobSchedule": {
+            "cancun": { "target": 3, "max": 6, "baseFeeUpdateFraction": 3338477 },
+            "prague": { "target": 6, "max": 9, "baseFeeUpdateFraction": 5007716 },
+            "osaka": { "target": 6, "max": 9, "baseFeeUpdateFraction": 5007716 },
+            "bpo1": { "target": 10, "max": 15, "baseFeeUpdateFraction": 8346193 }
+        }
+    })
+}
+
+fn node(config: Value) -> Result<Node, GenesisError> {
+    let genesis = serde_json::from_value(genesis(config)).unwrap();
+    from_genesis(&genesis).map(Node::new)
+}
+
+/// Whether EXECUTE, called in the next block, accepts a step of `fork`.
+fn execute_accepts(node: &Node, fork: Fork) -> bool {
+    let chain = ChainConfig {
+        chain_id: 7,
+        ..ChainConfig::mainnet(fork)
+    };
+    let step = sample_step(chain, 1, 300_000);
+    let request = CallRequest {
+        to: Some(EXECUTE_ADDRESS),
+        data: step.abi_encode().into(),
+        ..Default::default()
+    };
+    node.call(&request).unwrap().0 == abi_bool(true)
+}
+
+#[test]
+fn forks_activate_on_schedule_and_execute_follows_them() {
+    let mut node = node(schedule()).unwrap();
+    assert_eq!(node.chain().chain_id, 4242);
+    assert_eq!(node.balance(RICH), U256::from(10u128.pow(18)));
+    assert_eq!(node.nonce(RICH), 2);
+    assert_eq!(node.latest().header.timestamp, GENESIS_TIME);
+
+    node.set_next_timestamp(GENESIS_TIME + 10);
+    assert_eq!(node.chain().fork, Fork::Cancun);
+    assert!(execute_accepts(&node, Fork::Cancun));
+    assert!(!execute_accepts(&node, Fork::Prague));
+    assert!(node
+        .mine(Vec::new())
+        .unwrap()
+        .header
+        .requests_hash
+        .is_none());
+
+    node.set_next_timestamp(GENESIS_TIME + 1_000);
+    assert_eq!(node.chain().fork, Fork::Prague);
+    assert!(execute_accepts(&node, Fork::Prague));
+    assert!(!execute_accepts(&node, Fork::Cancun));
+    let prague = node.mine(Vec::new()).unwrap();
+    assert!(prague.header.requests_hash.is_some(), "Prague headers");
+
+    node.set_next_timestamp(GENESIS_TIME + 2_500);
+    assert_eq!(node.chain().fork, Fork::Osaka);
+    assert!(execute_accepts(&node, Fork::Osaka));
+    assert_eq!(node.chain().blobs.max, 9);
+    node.mine(Vec::new()).unwrap();
+
+    node.set_next_timestamp(GENESIS_TIME + 3_000);
+    assert_eq!(node.chain().fork, Fork::Osaka, "BPO forks keep Osaka's EVM");
+    assert_eq!(node.chain().blobs.max, 15);
+    node.mine(Vec::new()).unwrap();
+}
+
+#[test]
+fn a_genesis_past_some_forks_starts_at_the_latest_active_one() {
+    let mut config = schedule();
+    config["pragueTime"] = json!(GENESIS_TIME);
+    let node = node(config).unwrap();
+    assert!(node.latest().header.requests_hash.is_some());
+    assert_eq!(node.chain_at(GENESIS_TIME).fork, Fork::Prague);
+    assert_eq!(node.chain_at(GENESIS_TIME + 2_000).fork, Fork::Osaka);
+}
+
+#[test]
+fn unsupported_genesis_files_are_refused_with_the_reason() {
+    let reason = |config: Value| match node(config) {
+        Err(GenesisError::Unsupported(reason)) => reason,
+        other => panic!("expected refusal, got {other:?}"),
+    };
+    let mut late = schedule();
+    late["amsterdamTime"] = json!(GENESIS_TIME + 9_000);
+    assert!(reason(late).contains("after Osaka"));
+    let mut no_cancun = schedule();
+    no_cancun.as_object_mut().unwrap().remove("cancunTime");
+    no_cancun.as_object_mut().unwrap().remove("pragueTime");
+    no_cancun.as_object_mut().unwrap().remove("osakaTime");
+    no_cancun.as_object_mut().unwrap().remove("bpo1Time");
+    assert!(reason(no_cancun).contains("cancunTime"));
+    let mut cancun_later = schedule();
+    cancun_later["cancunTime"] = json!(GENESIS_TIME + 1);
+    cancun_later["pragueTime"] = json!(GENESIS_TIME + 2);
+    assert!(reason(cancun_later).contains("active at genesis"));
+    let mut bpo_without_params = schedule();
+    bpo_without_params["blobSchedule"]
+        .as_object_mut()
+        .unwrap()
+        .remove("bpo1");
+    assert!(reason(bpo_without_params).contains("bpo1"));
+    let mut backwards = schedule();
+    backwards["osakaTime"] = json!(GENESIS_TIME + 500);
+    assert!(reason(backwards).contains("before"));
+    let mut bad_blobs = schedule();
+    bad_blobs["blobSchedule"]["prague"]["target"] = json!(20);
+    assert!(reason(bad_blobs).contains("blobSchedule.prague"));
+
+    assert!(matches!(
+        devnet::genesis::from_file(std::path::Path::new("/nonexistent/genesis.json")),
+        Err(GenesisError::Io { .. })
+    ));
+}
