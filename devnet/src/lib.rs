@@ -8,6 +8,7 @@
 //! - [`rpc`]: JSON-RPC methods over the node.
 //! - [`beacon`]: the beacon API's blob endpoints.
 //! - [`server`]: the HTTP endpoint.
+//! - [`store`]: the optional on-disk chain (sled).
 
 pub mod accounts;
 pub mod beacon;
@@ -17,6 +18,7 @@ pub mod genesis;
 pub mod node;
 pub mod rpc;
 pub mod server;
+pub mod store;
 
 pub use call::{CallError, CallRequest};
 pub use node::{MinedBlock, Node, NodeConfig, TxError};

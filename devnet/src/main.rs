@@ -5,6 +5,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use anyhow::Context;
 use clap::Parser;
 use devnet::{
     accounts::{dev_accounts, DEV_MNEMONIC},
@@ -40,6 +41,10 @@ struct Args {
     /// transaction is mined as it arrives.
     #[arg(long, env = "DEVNET_BLOCK_TIME")]
     block_time: Option<u64>,
+    /// Keep the chain in this directory (sled) so that a restart, or a kill, loses nothing;
+    /// without it the chain lives in memory only.
+    #[arg(long, env = "DEVNET_STATE_DIR")]
+    state_dir: Option<std::path::PathBuf>,
     /// Blocks whose blob sidecars the beacon endpoint keeps.
     #[arg(long, env = "DEVNET_BLOB_RETENTION", default_value_t = devnet::blobs::MAINNET_RETENTION_BLOCKS)]
     blob_retention: u64,
@@ -78,7 +83,12 @@ async fn main() -> anyhow::Result<()> {
     config.blob_retention = args.blob_retention;
     let chain = config.chain;
     let upgrades = config.upgrades.clone();
-    let node = Arc::new(Mutex::new(Node::new(config)));
+    let node = match &args.state_dir {
+        Some(dir) => Node::open(config, dir)
+            .with_context(|| format!("opening the chain in {}", dir.display()))?,
+        None => Node::new(config),
+    };
+    let node = Arc::new(Mutex::new(node));
     let server = Server::start(node.clone(), SocketAddr::new(args.host, args.port)).await?;
 
     println!(
@@ -108,9 +118,25 @@ async fn main() -> anyhow::Result<()> {
             alloy_primitives::hex::encode(signer.credential().to_bytes())
         );
     }
+    if let Some(dir) = &args.state_dir {
+        let head = node
+            .lock()
+            .map(|n| n.latest().header.number)
+            .unwrap_or_default();
+        println!("chain kept in {} (head block {head})", dir.display());
+    }
     println!("listening on {}", server.url());
 
-    tokio::signal::ctrl_c().await?;
+    shutdown_signal().await?;
     server.shutdown().await?;
     Ok(())
+}
+
+/// SIGINT or SIGTERM. Mined blocks are already on disk; this only lets open requests finish.
+async fn shutdown_signal() -> std::io::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result,
+        _ = term.recv() => Ok(()),
+    }
 }

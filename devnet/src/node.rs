@@ -29,6 +29,7 @@ use crate::{
         MAINNET_RETENTION_BLOCKS,
     },
     genesis::Upgrade,
+    store::{BlockRecord, ChainStore, PendingRecord, SidecarRecord, StoreError},
 };
 
 /// Headers BLOCKHASH can reach.
@@ -167,6 +168,9 @@ pub enum TxError {
     /// The block with this transaction failed to execute.
     #[error("transaction rejected by execution: {0}")]
     Execution(String),
+    /// The on-disk store failed; the chain in memory went on, the disk did not follow.
+    #[error("{0}")]
+    Storage(String),
 }
 
 /// A mined block and what it produced.
@@ -207,6 +211,7 @@ pub struct Node {
     blobs: BlobStore,
     /// Admitted transactions waiting for the next block (interval mining only).
     pending: Vec<PendingTx>,
+    store: Option<ChainStore>,
 }
 
 /// A transaction admitted but not yet mined.
@@ -269,7 +274,72 @@ impl Node {
             time_offset: 0,
             snapshots: Vec::new(),
             pending: Vec::new(),
+            store: None,
         }
+    }
+
+    /// Starts the chain from `dir`, creating the store on first use and replaying the blocks,
+    /// pool and clock stored there otherwise.
+    pub fn open(mut config: NodeConfig, dir: &std::path::Path) -> Result<Self, StoreError> {
+        let store = ChainStore::open(dir)?;
+        if let Some(timestamp) = store.genesis_timestamp()? {
+            config.genesis_timestamp = timestamp;
+        }
+        let mut node = Self::new(config);
+        store.check_genesis(node.identity(), node.latest().header.timestamp)?;
+        for (number, record) in store.blocks()? {
+            let expected = node.latest().header.number + 1;
+            if number != expected {
+                return Err(StoreError::Mismatch(format!(
+                    "block {number} stored where {expected} was expected"
+                )));
+            }
+            let sidecars = sidecars_from(&record.sidecars)?;
+            node.next_timestamp = Some(record.timestamp);
+            let mined = node
+                .mine_with_blobs(record.transactions, sidecars)
+                .map_err(|e| StoreError::Mismatch(format!("block {number} replays with: {e}")))?;
+            if mined.hash != record.hash {
+                return Err(StoreError::Mismatch(format!(
+                    "block {number} replays to {}, {} was stored",
+                    mined.hash, record.hash
+                )));
+            }
+        }
+        for record in store.pending()? {
+            let sidecars = sidecars_from(&record.sidecars)?;
+            let tx = PendingTx::new(record.raw, sidecars).ok_or_else(|| {
+                StoreError::Mismatch("a pending transaction does not decode".into())
+            })?;
+            node.pending.push(tx);
+        }
+        node.time_offset = store.time_offset()?;
+        node.store = Some(store);
+        Ok(node)
+    }
+
+    /// What makes this chain this chain: the genesis block and the rules it runs by (the
+    /// genesis header alone does not name the chain id, the fork schedule or EXECUTE's prices).
+    fn identity(&self) -> B256 {
+        let p = &self.config.pricing;
+        let mut out = Vec::new();
+        alloy_rlp::Encodable::encode(&self.blocks[0].hash, &mut out);
+        alloy_rlp::Encodable::encode(&self.config.chain, &mut out);
+        for upgrade in &self.config.upgrades {
+            alloy_rlp::Encodable::encode(&upgrade.timestamp, &mut out);
+            alloy_rlp::Encodable::encode(&upgrade.chain, &mut out);
+        }
+        for value in [
+            p.base_cost,
+            p.word_cost,
+            p.cumulative_gas_target,
+            p.cumulative_gas_limit,
+            p.min_price,
+            p.price_change_denominator,
+        ] {
+            alloy_rlp::Encodable::encode(&value, &mut out);
+        }
+        alloy_primitives::keccak256(out)
     }
 
     /// The rules the next block follows: chain id, fork and blob parameters.
@@ -367,9 +437,12 @@ impl Node {
     }
 
     /// Moves the clock of future blocks forward by `seconds`; returns the total offset.
-    pub fn increase_time(&mut self, seconds: u64) -> u64 {
+    pub fn increase_time(&mut self, seconds: u64) -> Result<u64, StoreError> {
         self.time_offset = self.time_offset.saturating_add(seconds);
-        self.time_offset
+        if let Some(store) = &self.store {
+            store.set_time_offset(self.time_offset)?;
+        }
+        Ok(self.time_offset)
     }
 
     /// Records the chain as it is; [`Node::revert`] returns to it. Returns the snapshot's id.
@@ -383,14 +456,14 @@ impl Node {
         self.snapshots.len() as u64 - 1
     }
 
-    /// Returns to snapshot `id`, dropping it and every later one; false if there is no such
-    /// snapshot.
-    pub fn revert(&mut self, id: u64) -> bool {
+    /// Returns to snapshot `id`, dropping it and every later one, and empties the pool; false
+    /// if there is no such snapshot.
+    pub fn revert(&mut self, id: u64) -> Result<bool, StoreError> {
         let Some(index) = usize::try_from(id)
             .ok()
             .filter(|i| *i < self.snapshots.len())
         else {
-            return false;
+            return Ok(false);
         };
         let snapshot = self
             .snapshots
@@ -408,7 +481,12 @@ impl Node {
         self.pending.clear();
         self.time_offset = snapshot.time_offset;
         self.next_timestamp = None;
-        true
+        if let Some(store) = &self.store {
+            store.truncate(snapshot.blocks as u64)?;
+            store.set_pending(&[])?;
+            store.set_time_offset(self.time_offset)?;
+        }
+        Ok(true)
     }
 
     /// Blob sidecars of block `number`, while it is inside the retention window.
@@ -529,6 +607,7 @@ impl Node {
         let hash = pending.hash;
         if self.config.block_time.is_some() {
             self.pending.push(pending);
+            self.store_pending()?;
         } else {
             self.mine_with_blobs(vec![pending.raw], pending.sidecars)?;
         }
@@ -552,6 +631,7 @@ impl Node {
             })
             .count();
         let chosen: Vec<PendingTx> = self.pending.drain(..take).collect();
+        self.store_pending()?;
         let runnable = if self.runs(&chosen) {
             chosen
         } else {
@@ -568,6 +648,23 @@ impl Node {
         let (raws, sidecars): (Vec<Bytes>, Vec<Vec<BlobSidecar>>) =
             runnable.into_iter().map(|p| (p.raw, p.sidecars)).unzip();
         self.mine_with_blobs(raws, sidecars.into_iter().flatten().collect())
+    }
+
+    fn store_pending(&self) -> Result<(), TxError> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let records: Vec<PendingRecord> = self
+            .pending
+            .iter()
+            .map(|p| PendingRecord {
+                raw: p.raw.clone(),
+                sidecars: p.sidecars.iter().map(SidecarRecord::from).collect(),
+            })
+            .collect();
+        store
+            .set_pending(&records)
+            .map_err(|e| TxError::Storage(format!("pool not stored: {e}")))
     }
 
     /// Whether `txs` run as the start of the next block, without mining them.
@@ -667,6 +764,21 @@ impl Node {
             self.tx_index.insert(*hash, (number, index));
         }
         self.next_timestamp = None;
+        let stored = self.store.as_ref().map(|store| {
+            let record = BlockRecord {
+                hash: header.hash_slow(),
+                timestamp: header.timestamp,
+                transactions: transactions.clone(),
+                sidecars: sidecars.iter().map(SidecarRecord::from).collect(),
+            };
+            let retention = self.config.blob_retention.max(1);
+            store
+                .put_block(number, &record)
+                .and_then(|()| match number.checked_sub(retention) {
+                    Some(old) if old > 0 => store.prune_sidecars(old),
+                    _ => Ok(()),
+                })
+        });
         self.blobs.insert(number, sidecars);
         self.blocks.push(MinedBlock {
             hash: header.hash_slow(),
@@ -679,8 +791,38 @@ impl Node {
             execute_gas,
             blob_base_fee,
         });
+        if let Some(Err(err)) = stored {
+            return Err(TxError::Storage(format!(
+                "block {number} mined but not stored: {err}"
+            )));
+        }
         Ok(self.latest())
     }
+}
+
+impl PendingTx {
+    /// A stored pool entry back in the pool; `None` if it does not decode or recover.
+    fn new(raw: Bytes, sidecars: Vec<BlobSidecar>) -> Option<Self> {
+        let tx = TxEnvelope::decode_2718_exact(raw.as_ref()).ok()?;
+        Some(Self {
+            hash: *tx.tx_hash(),
+            sender: tx.recover_signer().ok()?,
+            gas_limit: tx.gas_limit(),
+            blob_gas: tx.blob_gas_used().unwrap_or(0),
+            raw,
+            sidecars,
+        })
+    }
+}
+
+fn sidecars_from(records: &[SidecarRecord]) -> Result<Vec<BlobSidecar>, StoreError> {
+    records
+        .iter()
+        .map(|r| {
+            r.to_sidecar()
+                .ok_or_else(|| StoreError::Mismatch("a stored blob has the wrong size".into()))
+        })
+        .collect()
 }
 
 fn lock(market: &Mutex<ExecuteMarket>) -> MutexGuard<'_, ExecuteMarket> {

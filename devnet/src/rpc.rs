@@ -345,11 +345,17 @@ fn dispatch(node: &mut Node, method: &str, params: Params) -> Result<Value, RpcE
         "evm_snapshot" => Ok(json!(U64::from(node.snapshot()))),
         "evm_revert" => {
             let id: U64 = params.get(0, "snapshot")?;
-            Ok(json!(node.revert(id.to())))
+            let reverted = node
+                .revert(id.to())
+                .map_err(|e| RpcError::new(SERVER_ERROR, e.to_string()))?;
+            Ok(json!(reverted))
         }
         "evm_increaseTime" => {
             let seconds: U64 = params.get(0, "seconds")?;
-            Ok(json!(U64::from(node.increase_time(seconds.to()))))
+            let offset = node
+                .increase_time(seconds.to())
+                .map_err(|e| RpcError::new(SERVER_ERROR, e.to_string()))?;
+            Ok(json!(U64::from(offset)))
         }
         "eth_getLogs" => {
             let filter: LogFilter = params.get(0, "filter")?;
