@@ -12,9 +12,11 @@ npm install --no-audit --no-fund --loglevel=error
 export CAST="$PWD/node_modules/.bin/cast" FORGE="$PWD/node_modules/.bin/forge"
 
 cargo fmt --all --check
-(cd contracts && "$FORGE" fmt --check && "$FORGE" test)
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+# The contracts' tests reach the Rust side (EXECUTE, blob proofs) through `challenger` by vm.ffi.
+cargo build --locked -q -p challenger
+(cd contracts && "$FORGE" fmt --check && "$FORGE" test)
 if [ -d "$eest" ]; then
   cargo run --locked -q -p challenger -- execute conformance "$eest"
 else

@@ -1,6 +1,7 @@
 //! `challenger`: the optimistic native rollup toolkit's command line.
 
 mod bench;
+mod blob;
 mod conformance;
 
 use std::{io::Read, path::PathBuf, process::ExitCode, time::Instant};
@@ -28,6 +29,9 @@ enum Command {
     /// The EXECUTE precompile.
     #[command(subcommand)]
     Execute(ExecuteCommand),
+    /// Batch blobs as the dispute contracts read them.
+    #[command(subcommand)]
+    Blob(blob::BlobCommand),
 }
 
 #[derive(Subcommand)]
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
             gas,
             accounts,
         }) => bench::run(blocks, gas, accounts).map(|()| ExitCode::SUCCESS),
+        Command::Blob(command) => blob::run(command).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -103,7 +103,9 @@ fn cold_code_reads_need_about_ten_witness_bytes_per_gas() {
     let bytes = step.trace.encode_to_vec().len();
     let gas = step.gas_used;
     let per_gas = bytes as f64 / gas as f64;
-    println!("{targets} cold 24 KiB contracts: {gas} gas, trace {bytes} bytes, {per_gas:.2} bytes/gas");
+    println!(
+        "{targets} cold 24 KiB contracts: {gas} gas, trace {bytes} bytes, {per_gas:.2} bytes/gas"
+    );
     // 200 x 2,605 gas + 21,000; every target's full code is in the trace.
     assert_eq!(gas, 21_000 + targets as u64 * 2_605);
     assert!(bytes > targets * CODE_SIZE);
