@@ -3,17 +3,22 @@ pragma solidity ^0.8.28;
 
 /// @title Inbox
 /// @notice Where L2 batches enter L1. A batch is one blob of a transaction that calls `submit`;
-/// the inbox records the blob's versioned hash with the L1 context it arrived in, so that
-/// derivation can find it and a dispute can prove bytes of it through the point-evaluation
-/// precompile. With no sequencer configured, anyone may submit (a based rollup).
+/// the inbox records the blob's versioned hash, the L2 blocks the submitter declares it to hold
+/// and the L1 context it arrived in, so that derivation can find it and a dispute can prove bytes
+/// of it (`BlobData`). L2 blocks are numbered consecutively across batches from 1 (block 0 is the
+/// L2 genesis). With no sequencer configured, anyone may submit (a based rollup).
 contract Inbox {
     /// @notice A recorded batch.
     struct Batch {
         /// Versioned hash of the blob (what `BLOBHASH` returned).
         bytes32 blobHash;
+        /// First L2 block the batch holds.
+        uint64 firstBlock;
+        /// Number of L2 blocks it declares.
+        uint16 blockCount;
         /// L1 block it was submitted in.
         uint64 l1Block;
-        /// That block's timestamp.
+        /// That block's timestamp: no L2 block of the batch is later.
         uint64 l1Timestamp;
     }
 
@@ -21,34 +26,54 @@ contract Inbox {
     address public immutable sequencer;
 
     Batch[] internal _batches;
+    /// @notice The next L2 block number a batch will start at.
+    uint64 public nextBlock = 1;
 
     /// @notice Batch `index` was recorded from blob `blobIndex` of the submitting transaction.
     event BatchSubmitted(
-        uint256 indexed index, bytes32 indexed blobHash, uint64 l1Block, uint256 blobIndex
+        uint256 indexed index,
+        bytes32 indexed blobHash,
+        uint64 firstBlock,
+        uint16 blockCount,
+        uint256 blobIndex
     );
 
     /// @notice The caller is not the sequencer.
     error NotSequencer();
     /// @notice The transaction carries no blobs.
     error NoBlobs();
+    /// @notice One block count per blob is needed, each at least one.
+    error BadBlockCounts();
+    /// @notice `blockNumber` is not in batch `index`.
+    error NotInBatch(uint256 index, uint64 blockNumber);
 
     /// @param sequencer_ Address allowed to submit, or zero for anyone.
     constructor(address sequencer_) {
         sequencer = sequencer_;
     }
 
-    /// @notice Records every blob of the calling transaction as a batch, in blob order.
+    /// @notice Records every blob of the calling transaction as a batch, in blob order, the
+    /// `i`-th declaring `blockCounts[i]` L2 blocks.
     /// @return first Index of the first batch recorded.
-    function submit() external returns (uint256 first) {
+    function submit(uint16[] calldata blockCounts) external returns (uint256 first) {
         if (sequencer != address(0) && msg.sender != sequencer) revert NotSequencer();
+        if (blobhash(0) == bytes32(0)) revert NoBlobs();
         first = _batches.length;
+        uint64 next = nextBlock;
         for (uint256 i = 0;; ++i) {
             bytes32 hash = blobhash(i);
-            if (hash == bytes32(0)) break;
-            _batches.push(Batch(hash, uint64(block.number), uint64(block.timestamp)));
-            emit BatchSubmitted(first + i, hash, uint64(block.number), i);
+            if (hash == bytes32(0)) {
+                if (i != blockCounts.length) revert BadBlockCounts();
+                break;
+            }
+            if (i >= blockCounts.length || blockCounts[i] == 0) revert BadBlockCounts();
+            _batches.push(
+                Batch(hash, next, blockCounts[i], uint64(block.number), uint64(block.timestamp))
+            );
+            emit BatchSubmitted(first + i, hash, next, blockCounts[i], i);
+            next += blockCounts[i];
         }
-        if (_batches.length == first) revert NoBlobs();
+        nextBlock = next;
     }
 
     /// @notice Number of batches recorded.
@@ -59,5 +84,13 @@ contract Inbox {
     /// @notice Batch `index`.
     function batch(uint256 index) external view returns (Batch memory) {
         return _batches[index];
+    }
+
+    /// @notice Batch `index`, checked to hold L2 block `blockNumber`.
+    function batchOf(uint256 index, uint64 blockNumber) external view returns (Batch memory b) {
+        b = _batches[index];
+        if (blockNumber < b.firstBlock || blockNumber >= b.firstBlock + b.blockCount) {
+            revert NotInBatch(index, blockNumber);
+        }
     }
 }

@@ -6,7 +6,11 @@ import {Inbox} from "../src/Inbox.sol";
 
 contract InboxTest is Test {
     event BatchSubmitted(
-        uint256 indexed index, bytes32 indexed blobHash, uint64 l1Block, uint256 blobIndex
+        uint256 indexed index,
+        bytes32 indexed blobHash,
+        uint64 firstBlock,
+        uint16 blockCount,
+        uint256 blobIndex
     );
 
     address internal constant SEQUENCER = address(0x5e9);
@@ -20,48 +24,83 @@ contract InboxTest is Test {
         }
     }
 
-    function test_RecordsEveryBlobInOrder() public {
+    function counts(uint16 a, uint16 b, uint16 c) internal pure returns (uint16[] memory out) {
+        out = new uint16[](3);
+        (out[0], out[1], out[2]) = (a, b, c);
+    }
+
+    function one(uint16 a) internal pure returns (uint16[] memory out) {
+        out = new uint16[](1);
+        out[0] = a;
+    }
+
+    function test_RecordsEveryBlobInOrderAndNumbersBlocks() public {
         bytes32[] memory blobs = hashes(3, 1);
         vm.blobhashes(blobs);
         vm.roll(77);
         vm.warp(1_700_000_000);
+        uint64[3] memory firsts = [uint64(1), 6, 7];
+        uint16[] memory declared = counts(5, 1, 9);
         for (uint256 i = 0; i < 3; ++i) {
             vm.expectEmit(address(inbox));
-            emit BatchSubmitted(i, blobs[i], 77, i);
+            emit BatchSubmitted(i, blobs[i], firsts[i], declared[i], i);
         }
         vm.prank(SEQUENCER);
-        assertEq(inbox.submit(), 0);
+        assertEq(inbox.submit(declared), 0);
         assertEq(inbox.batchCount(), 3);
+        assertEq(inbox.nextBlock(), 16);
         for (uint256 i = 0; i < 3; ++i) {
             Inbox.Batch memory b = inbox.batch(i);
             assertEq(b.blobHash, blobs[i]);
+            assertEq(b.firstBlock, firsts[i]);
+            assertEq(b.blockCount, declared[i]);
             assertEq(b.l1Block, 77);
             assertEq(b.l1Timestamp, 1_700_000_000);
         }
+        assertEq(inbox.batchOf(2, 15).firstBlock, 7);
+        vm.expectRevert(abi.encodeWithSelector(Inbox.NotInBatch.selector, 1, 7));
+        inbox.batchOf(1, 7);
 
         vm.blobhashes(hashes(1, 2));
         vm.prank(SEQUENCER);
-        assertEq(inbox.submit(), 3, "indices continue");
+        assertEq(inbox.submit(one(2)), 3, "indices continue");
         assertEq(inbox.batchCount(), 4);
+        assertEq(inbox.batch(3).firstBlock, 16);
+    }
+
+    function test_RevertWhen_BlockCountsDoNotMatchTheBlobs() public {
+        vm.blobhashes(hashes(2, 1));
+        vm.startPrank(SEQUENCER);
+        vm.expectRevert(Inbox.BadBlockCounts.selector);
+        inbox.submit(one(1));
+        vm.expectRevert(Inbox.BadBlockCounts.selector);
+        inbox.submit(counts(1, 1, 1));
+        uint16[] memory zero = new uint16[](2);
+        zero[0] = 1;
+        vm.expectRevert(Inbox.BadBlockCounts.selector);
+        inbox.submit(zero);
+        vm.stopPrank();
     }
 
     function test_RevertWhen_NotSequencer() public {
         vm.blobhashes(hashes(1, 1));
         vm.expectRevert(Inbox.NotSequencer.selector);
-        inbox.submit();
+        inbox.submit(one(1));
     }
 
     function test_RevertWhen_NoBlobs() public {
         vm.prank(SEQUENCER);
         vm.expectRevert(Inbox.NoBlobs.selector);
-        inbox.submit();
+        inbox.submit(new uint16[](0));
     }
 
     function test_BasedInboxTakesAnyone(address anyone) public {
         Inbox based = new Inbox(address(0));
         vm.blobhashes(hashes(2, 3));
         vm.prank(anyone);
-        assertEq(based.submit(), 0);
+        uint16[] memory two = new uint16[](2);
+        (two[0], two[1]) = (1, 1);
+        assertEq(based.submit(two), 0);
         assertEq(based.batchCount(), 2);
     }
 

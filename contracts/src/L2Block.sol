@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity ^0.8.28;
+
+import {RLP} from "./RLP.sol";
+
+/// @title L2Block
+/// @notice The L2's block rules (`docs/protocol.md`, section 2) and the EXECUTE traces the dispute
+/// step builds from them (`docs/trace-format.md`).
+library L2Block {
+    bytes32 internal constant EMPTY_OMMERS =
+        0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347;
+    bytes32 internal constant EMPTY_ROOT =
+        0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421;
+    bytes32 internal constant EMPTY_REQUESTS =
+        0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855;
+    uint8 internal constant TRACE_VERSION = 1;
+
+    /// @notice What a parent header gives its child.
+    struct Parent {
+        bytes32 hash;
+        bytes32 stateRoot;
+        uint64 number;
+        uint64 timestamp;
+        uint64 gasLimit;
+        uint64 gasUsed;
+        uint256 baseFee;
+    }
+
+    /// @notice The L2 block's fields that do not follow from the parent.
+    struct Body {
+        address feeRecipient;
+        uint64 gasLimit;
+        uint64 timestamp;
+        bytes32 stateRoot;
+        bytes32 transactionsRoot;
+        uint64 gasUsed;
+    }
+
+    /// @notice The header is not one of this chain's.
+    error BadParentHeader();
+
+    /// @notice Reads the fields a child needs from a header's RLP, checking its hash.
+    function parent(bytes memory headerRlp, bytes32 expectedHash)
+        internal
+        pure
+        returns (Parent memory p)
+    {
+        if (keccak256(headerRlp) != expectedHash) revert BadParentHeader();
+        bytes[] memory f = RLP.readList(headerRlp);
+        if (f.length < 16) revert BadParentHeader();
+        p.hash = expectedHash;
+        p.stateRoot = RLP.toBytes32(f[3]);
+        p.number = uint64(RLP.toUint(f[8]));
+        p.gasLimit = uint64(RLP.toUint(f[9]));
+        p.gasUsed = uint64(RLP.toUint(f[10]));
+        p.timestamp = uint64(RLP.toUint(f[11]));
+        p.baseFee = RLP.toUint(f[15]);
+    }
+
+    /// @notice `max(parent + 1, min(declared, l1Timestamp))`.
+    function timestamp(uint64 parentTimestamp, uint64 declared, uint64 l1Timestamp)
+        internal
+        pure
+        returns (uint64)
+    {
+        uint64 bounded = declared < l1Timestamp ? declared : l1Timestamp;
+        return bounded > parentTimestamp ? bounded : parentTimestamp + 1;
+    }
+
+    /// @notice EIP-1559's base fee of the parent's child (elasticity 2, change denominator 8).
+    function baseFee(Parent memory p) internal pure returns (uint256) {
+        uint256 target = p.gasLimit / 2;
+        if (target == 0 || p.gasUsed == target) return p.baseFee;
+        if (p.gasUsed > target) {
+            uint256 up = p.baseFee * (p.gasUsed - target) / target / 8;
+            return p.baseFee + (up == 0 ? 1 : up);
+        }
+        return p.baseFee - p.baseFee * (target - p.gasUsed) / target / 8;
+    }
+
+    /// @notice RLP of the L2 header of `p`'s child.
+    function header(Parent memory p, Body memory b) internal pure returns (bytes memory) {
+        uint64 parentNumber = p.number;
+        bytes memory fields = bytes.concat(
+            RLP.encodeBytes(abi.encodePacked(p.hash)),
+            RLP.encodeBytes(abi.encodePacked(EMPTY_OMMERS)),
+            RLP.encodeBytes(abi.encodePacked(b.feeRecipient)),
+            RLP.encodeBytes(abi.encodePacked(b.stateRoot)),
+            RLP.encodeBytes(abi.encodePacked(b.transactionsRoot)),
+            RLP.encodeBytes(abi.encodePacked(EMPTY_ROOT)),
+            RLP.encodeBytes(new bytes(256)),
+            RLP.encodeUint(0)
+        );
+        fields = bytes.concat(
+            fields,
+            RLP.encodeUint(parentNumber + 1),
+            RLP.encodeUint(b.gasLimit),
+            RLP.encodeUint(b.gasUsed),
+            RLP.encodeUint(b.timestamp),
+            RLP.encodeBytes(""),
+            RLP.encodeBytes(abi.encodePacked(keccak256(abi.encodePacked(parentNumber)))),
+            RLP.encodeBytes(new bytes(8)),
+            RLP.encodeUint(baseFee(p))
+        );
+        fields = bytes.concat(
+            fields,
+            RLP.encodeBytes(abi.encodePacked(EMPTY_ROOT)),
+            RLP.encodeUint(0),
+            RLP.encodeUint(0),
+            RLP.encodeBytes(abi.encodePacked(keccak256(littleEndian(parentNumber)))),
+            RLP.encodeBytes(abi.encodePacked(EMPTY_REQUESTS))
+        );
+        return RLP.encodeList(fields);
+    }
+
+    /// @notice The eight bytes of `v`, least significant first.
+    function littleEndian(uint64 v) internal pure returns (bytes memory out) {
+        out = new bytes(8);
+        for (uint256 i = 0; i < 8; ++i) {
+            out[i] = bytes1(uint8(v >> (8 * i)));
+        }
+    }
+
+    /// @notice The trace EXECUTE runs: `0x01 ‖ rlp([chain, ancestors, header, segment,
+    /// transactions, withdrawals, witness])`, where `chain`, `ancestors` and `witness` are RLP
+    /// already and `transaction` is one transaction or, when empty, none.
+    function trace(
+        bytes memory chain,
+        bytes memory ancestors,
+        bytes memory headerRlp,
+        uint64 firstTx,
+        uint64 gasBefore,
+        bool endsBlock,
+        bytes memory transaction,
+        bytes memory witness
+    ) internal pure returns (bytes memory) {
+        bytes memory segment = RLP.encodeList(
+            bytes.concat(
+                RLP.encodeUint(firstTx),
+                RLP.encodeUint(gasBefore),
+                RLP.encodeUint(0),
+                RLP.encodeUint(endsBlock ? 1 : 0)
+            )
+        );
+        bytes memory transactions = transaction.length == 0
+            ? RLP.encodeList("")
+            : RLP.encodeList(RLP.encodeBytes(transaction));
+        bytes memory body = bytes.concat(
+            chain, ancestors, headerRlp, segment, transactions, RLP.encodeList(""), witness
+        );
+        return bytes.concat(bytes1(TRACE_VERSION), RLP.encodeList(body));
+    }
+}
