@@ -1,0 +1,190 @@
+//! Building L2 blocks from their candidates, one provable step at a time: a candidate is
+//! included iff EXECUTE accepts it as a one-transaction segment from the current position, with
+//! a trace of at most [`MAX_STEP_BYTES`] bytes and at most [`MAX_STEP_GAS`] gas, and it is not a
+//! blob transaction (`docs/protocol.md`, section 2).
+
+use alloy_consensus::Header;
+use alloy_primitives::{Address, Bytes, B256};
+use execute::{
+    trace::Segment,
+    witness::{AccountState, CompleteState, TraceRequest, TracedSegment},
+    ExecuteError,
+};
+
+use crate::rules::{block_timestamp, L2Config, Position, MAX_STEP_BYTES, MAX_STEP_GAS};
+
+/// Ancestor headers a block can reach with BLOCKHASH.
+const BLOCKHASH_WINDOW: usize = 256;
+/// EIP-4844's transaction type.
+const BLOB_TX_TYPE: u8 = 3;
+
+/// A derived L2 block, with what every step of a dispute about it needs.
+#[derive(Debug, Clone)]
+pub struct DerivedBlock {
+    /// The sealed header.
+    pub header: Header,
+    /// Its hash.
+    pub hash: B256,
+    /// The candidates, in batch order.
+    pub candidates: Vec<Bytes>,
+    /// Positions `0..=m`: before any candidate, then after each.
+    pub positions: Vec<Position>,
+    /// For each candidate, the step that includes it (`None`: skipped).
+    pub steps: Vec<Option<TracedSegment>>,
+    /// The end of the block: the end-of-block segment (or the whole block if none was included).
+    pub end: TracedSegment,
+}
+
+/// An L2 chain held in memory: its state and headers.
+#[derive(Debug, Clone)]
+pub struct L2Chain {
+    config: L2Config,
+    state: CompleteState,
+    headers: Vec<Header>,
+}
+
+impl L2Chain {
+    /// A chain at its genesis.
+    pub fn new(config: L2Config, accounts: Vec<(Address, AccountState)>, timestamp: u64) -> Self {
+        let state = CompleteState::new(config.genesis_alloc(accounts));
+        let genesis = config.genesis_header(state.root(), timestamp);
+        Self {
+            config,
+            state,
+            headers: vec![genesis],
+        }
+    }
+
+    /// The chain's constants.
+    pub const fn config(&self) -> &L2Config {
+        &self.config
+    }
+
+    /// Headers from genesis to the head.
+    pub fn headers(&self) -> &[Header] {
+        &self.headers
+    }
+
+    /// The head's header.
+    pub fn head(&self) -> &Header {
+        self.headers.last().expect("a chain has its genesis")
+    }
+
+    /// The state at the head.
+    pub const fn state(&self) -> &CompleteState {
+        &self.state
+    }
+
+    fn ancestors(&self) -> Vec<Header> {
+        self.headers[self.headers.len().saturating_sub(BLOCKHASH_WINDOW)..].to_vec()
+    }
+
+    /// Builds the next block from a batch's `candidates`, declared at `declared` and carried by
+    /// an L1 block at `l1_timestamp`.
+    pub fn derive_block(
+        &mut self,
+        declared: u64,
+        l1_timestamp: u64,
+        candidates: Vec<Bytes>,
+    ) -> Result<DerivedBlock, ExecuteError> {
+        let timestamp = block_timestamp(self.head().timestamp, declared, l1_timestamp);
+        let template = self.config.template(self.head(), timestamp);
+        let mut position = Position::start(self.state.root());
+        let mut positions = vec![position];
+        let mut steps = Vec::with_capacity(candidates.len());
+        for tx in &candidates {
+            let step = self.try_include(&template, &position, tx);
+            if let Some(step) = &step {
+                position = position.include(tx, step.post_state_root, step.gas_used);
+            }
+            positions.push(position);
+            steps.push(step);
+        }
+        let end = self.end_block(&template, &position)?;
+        let header = end.trace.header.clone();
+        self.headers.push(header.clone());
+        Ok(DerivedBlock {
+            hash: header.hash_slow(),
+            header,
+            candidates,
+            positions,
+            steps,
+            end,
+        })
+    }
+
+    /// The step including `tx` at `position`, if the inclusion rule admits it; the state moves
+    /// only then.
+    fn try_include(
+        &mut self,
+        template: &Header,
+        position: &Position,
+        tx: &Bytes,
+    ) -> Option<TracedSegment> {
+        if tx.first().is_none_or(|t| *t == BLOB_TX_TYPE) {
+            return None;
+        }
+        let before = self.state.clone();
+        let step = self
+            .state
+            .trace(TraceRequest {
+                chain: self.config.chain,
+                ancestors: self.ancestors(),
+                header: template.clone(),
+                segment: Segment {
+                    first_tx: position.included,
+                    gas_before: position.gas_used,
+                    blob_gas_before: 0,
+                    ends_block: false,
+                },
+                transactions: vec![tx.clone()],
+                withdrawals: Vec::new(),
+            })
+            .ok()?;
+        if step.trace.encode_to_vec().len() > MAX_STEP_BYTES || step.gas_used > MAX_STEP_GAS {
+            self.state = before;
+            return None;
+        }
+        Some(step)
+    }
+
+    /// The end step: the end-of-block segment after the included transactions, or the whole
+    /// (empty) block when none was; its trace carries the sealed header.
+    fn end_block(
+        &mut self,
+        template: &Header,
+        position: &Position,
+    ) -> Result<TracedSegment, ExecuteError> {
+        let segment = Segment {
+            first_tx: position.included,
+            gas_before: position.gas_used,
+            blob_gas_before: 0,
+            ends_block: true,
+        };
+        let request = |header: Header| TraceRequest {
+            chain: self.config.chain,
+            ancestors: self.ancestors(),
+            header,
+            segment,
+            transactions: Vec::new(),
+            withdrawals: Vec::new(),
+        };
+        if position.included == 0 {
+            // The whole block: EXECUTE checks every result field, so find them first.
+            let mut probe = self.state.clone();
+            let sealed = probe.seal(request(template.clone()))?;
+            let header = self
+                .config
+                .seal(template, sealed.post_state_root, position.tx_acc, 0);
+            return self.state.trace(request(header));
+        }
+        let mut end = self.state.trace(request(template.clone()))?;
+        end.trace.header = self.config.seal(
+            template,
+            end.post_state_root,
+            position.tx_acc,
+            position.gas_used,
+        );
+        Ok(end)
+    }
+}

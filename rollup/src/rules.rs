@@ -1,0 +1,149 @@
+//! The L2's rules (`docs/protocol.md`, section 2): parameters, genesis, header fields, and the
+//! position commitments of the dispute game.
+
+use alloy_consensus::Header;
+use alloy_eips::{eip7002, eip7251, eip7685::EMPTY_REQUESTS_HASH};
+use alloy_primitives::{keccak256, Address, Bytes, B256};
+use alloy_sol_types::SolValue;
+use alloy_trie::EMPTY_ROOT_HASH;
+use execute::{
+    header::{child_header, genesis_header},
+    witness::{system_contracts, AccountState},
+    ChainConfig, Fork,
+};
+
+/// Largest trace a step may hand to EXECUTE (`Rollup.MAX_STEP_BYTES`).
+pub const MAX_STEP_BYTES: usize = 262_144;
+/// Most gas a one-transaction step may use (`Rollup.MAX_STEP_GAS`).
+pub const MAX_STEP_GAS: u64 = 4_000_000;
+/// The one-byte `STOP` the L2 genesis puts at the EIP-7002 and EIP-7251 addresses, so that
+/// end-of-block requests are always empty.
+pub const STOP: u8 = 0x00;
+
+/// Constants of an L2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct L2Config {
+    /// Chain id, fork (the L1's) and blob parameters; no deposit contract.
+    pub chain: ChainConfig,
+    /// Block gas limit.
+    pub gas_limit: u64,
+    /// Beneficiary of every block.
+    pub fee_recipient: Address,
+}
+
+impl L2Config {
+    /// An L2 with `chain_id` on `fork`, 30M gas blocks, fees to `fee_recipient`.
+    pub fn new(chain_id: u64, fork: Fork, fee_recipient: Address) -> Self {
+        Self {
+            chain: ChainConfig {
+                chain_id,
+                deposit_contract: Address::ZERO,
+                ..ChainConfig::mainnet(fork)
+            },
+            gas_limit: 30_000_000,
+            fee_recipient,
+        }
+    }
+
+    /// The chain configuration's RLP as traces carry it (`Rollup.chainConfig`).
+    pub fn chain_rlp(&self) -> Bytes {
+        alloy_rlp::encode(self.chain).into()
+    }
+
+    /// Genesis accounts: `accounts` plus the system contracts, with `STOP` at the request
+    /// contracts.
+    pub fn genesis_alloc(
+        &self,
+        accounts: Vec<(Address, AccountState)>,
+    ) -> Vec<(Address, AccountState)> {
+        let mut alloc = accounts;
+        for (address, mut contract) in system_contracts(self.chain.fork) {
+            if address == eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS
+                || address == eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS
+            {
+                contract.code = Bytes::from_static(&[STOP]);
+            }
+            alloc.push((address, contract));
+        }
+        alloc
+    }
+
+    /// The genesis header over `state_root`.
+    pub fn genesis_header(&self, state_root: B256, timestamp: u64) -> Header {
+        genesis_header(&self.chain, state_root, self.gas_limit, timestamp)
+    }
+
+    /// The header of `parent`'s child with its context fields set and its result fields zero, as
+    /// the contract builds it for candidate steps.
+    pub fn template(&self, parent: &Header, timestamp: u64) -> Header {
+        let mut header = child_header(parent, &self.chain, timestamp, self.fee_recipient);
+        header.state_root = B256::ZERO;
+        header.transactions_root = B256::ZERO;
+        header.receipts_root = EMPTY_ROOT_HASH;
+        header.gas_used = 0;
+        header
+    }
+
+    /// The sealed header: the template with the block's results.
+    pub fn seal(&self, template: &Header, state_root: B256, tx_acc: B256, gas_used: u64) -> Header {
+        Header {
+            state_root,
+            transactions_root: tx_acc,
+            gas_used,
+            receipts_root: EMPTY_ROOT_HASH,
+            requests_hash: template.requests_hash.map(|_| EMPTY_REQUESTS_HASH),
+            ..template.clone()
+        }
+    }
+}
+
+/// `max(parent + 1, min(declared, l1Timestamp))`.
+pub fn block_timestamp(parent: u64, declared: u64, l1_timestamp: u64) -> u64 {
+    declared.min(l1_timestamp).max(parent + 1)
+}
+
+/// A position inside a block: the state after some of its candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// State root.
+    pub state_root: B256,
+    /// Gas the included transactions used.
+    pub gas_used: u64,
+    /// Transactions included.
+    pub included: u64,
+    /// The transactions accumulator (`transactionsRoot` at the block's end).
+    pub tx_acc: B256,
+}
+
+impl Position {
+    /// The start of a block over the parent's state.
+    pub fn start(state_root: B256) -> Self {
+        Self {
+            state_root,
+            gas_used: 0,
+            included: 0,
+            tx_acc: EMPTY_ROOT_HASH,
+        }
+    }
+
+    /// The position after including `tx`, which used `gas` and left `state_root`.
+    pub fn include(&self, tx: &[u8], state_root: B256, gas: u64) -> Self {
+        Self {
+            state_root,
+            gas_used: self.gas_used + gas,
+            included: self.included + 1,
+            tx_acc: keccak256([self.tx_acc.as_slice(), keccak256(tx).as_slice()].concat()),
+        }
+    }
+
+    /// The value the game commits to: `keccak256(abi.encode(stateRoot, gasUsed, included,
+    /// txAcc))`.
+    pub fn value(&self) -> B256 {
+        keccak256(self.abi())
+    }
+
+    /// `abi.encode(stateRoot, gasUsed, included, txAcc)`.
+    pub fn abi(&self) -> Vec<u8> {
+        (self.state_root, self.gas_used, self.included, self.tx_acc).abi_encode_params()
+    }
+}

@@ -1,0 +1,137 @@
+//! Derivation by the inclusion rule: valid candidates are included, invalid ones skipped, the
+//! headers follow the L2 rules, and every step EXECUTE is handed verifies.
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, U256};
+use alloy_trie::EMPTY_ROOT_HASH;
+use execute::{witness::AccountState, Fork};
+use k256::ecdsa::SigningKey;
+use rollup::{
+    batch::{decode, encode, BatchBlock},
+    derive::L2Chain,
+    rules::{L2Config, Position},
+};
+
+const CHAIN_ID: u64 = 424_242;
+
+fn key() -> SigningKey {
+    SigningKey::from_slice(keccak256(b"l2 user").as_slice()).unwrap()
+}
+
+fn transfer(nonce: u64, value: u64) -> Bytes {
+    let tx = TxEip1559 {
+        chain_id: CHAIN_ID,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(Address::repeat_byte(0xb0)),
+        value: U256::from(value),
+        ..Default::default()
+    };
+    let (sig, recovery) = key()
+        .sign_prehash_recoverable(tx.signature_hash().as_slice())
+        .unwrap();
+    TxEnvelope::from(tx.into_signed(Signature::from((sig, recovery))))
+        .encoded_2718()
+        .into()
+}
+
+#[test]
+fn candidates_are_included_by_the_rule_and_every_step_verifies() {
+    let config = L2Config::new(CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
+    let user = Address::from_public_key(key().verifying_key());
+    let mut chain = L2Chain::new(
+        config,
+        vec![(
+            user,
+            AccountState {
+                balance: U256::from(10u128.pow(20)),
+                ..Default::default()
+            },
+        )],
+        1_000,
+    );
+    let blocks = vec![
+        BatchBlock {
+            timestamp: 1_010,
+            transactions: vec![
+                transfer(0, 1),
+                transfer(5, 2),                 // nonce gap
+                Bytes::from_static(&[3, 0xc0]), // a blob-type candidate
+                transfer(1, 3),
+                Bytes::from_static(b"junk"),
+            ],
+        },
+        BatchBlock {
+            timestamp: 5_000, // after the L1 block: clamped
+            transactions: Vec::new(),
+        },
+    ];
+    let payload = encode(&blocks).unwrap();
+    let decoded = decode(&payload, 2, 2_000);
+    assert_eq!(decoded, blocks);
+
+    let first = chain
+        .derive_block(decoded[0].timestamp, 2_000, decoded[0].transactions.clone())
+        .unwrap();
+    let included: Vec<bool> = first.steps.iter().map(Option::is_some).collect();
+    assert_eq!(included, [true, false, false, true, false]);
+    assert_eq!(first.positions.len(), 6);
+    assert_eq!(
+        first.positions[1], first.positions[2],
+        "a skip leaves the position"
+    );
+    let last = first.positions[5];
+    assert_eq!(last.included, 2);
+    assert_eq!(first.header.gas_used, 42_000);
+    assert_eq!(first.header.transactions_root, last.tx_acc);
+    assert_eq!(first.header.receipts_root, EMPTY_ROOT_HASH);
+    assert_eq!(first.header.timestamp, 1_010);
+    assert_eq!(first.header.beneficiary, Address::repeat_byte(0xfe));
+    for (k, step) in first.steps.iter().enumerate() {
+        let Some(step) = step else { continue };
+        let pre = first.positions[k];
+        execute::verify_trace(
+            pre.state_root,
+            step.post_state_root,
+            &step.trace,
+            step.gas_used,
+            Some(Fork::Osaka),
+        )
+        .unwrap();
+        assert_eq!(
+            first.positions[k + 1],
+            pre.include(&first.candidates[k], step.post_state_root, step.gas_used)
+        );
+    }
+    execute::verify_trace(
+        last.state_root,
+        first.header.state_root,
+        &first.end.trace,
+        0,
+        Some(Fork::Osaka),
+    )
+    .unwrap();
+    assert_eq!(first.end.trace.header.hash_slow(), first.hash);
+
+    let second = chain
+        .derive_block(decoded[1].timestamp, 2_000, Vec::new())
+        .unwrap();
+    assert_eq!(second.header.timestamp, 2_000, "bounded by the L1 time");
+    assert_eq!(second.header.parent_hash, first.hash);
+    assert_eq!(
+        second.positions,
+        vec![Position::start(first.header.state_root)]
+    );
+    assert!(second.end.trace.segment.is_whole_block());
+    execute::verify_trace(
+        first.header.state_root,
+        second.header.state_root,
+        &second.end.trace,
+        0,
+        Some(Fork::Osaka),
+    )
+    .unwrap();
+}
