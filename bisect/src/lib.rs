@@ -1,6 +1,9 @@
-//! The dispute game off-chain, as `docs/protocol.md` defines it.
+//! The dispute game off-chain, as `docs/protocol.md` and `Rollup.sol` define it.
 //!
-//! - [`blob`]: batch blobs as the contracts read them: the payload layout, the Merkle root of the
-//!   field elements, the KZG opening at the Fiat-Shamir point, and byte-range proofs.
+//! - [`step`]: the inputs of the final steps (`proveCandidate`, `proveEnd`) and the data proofs
+//!   they carry, from a derived block.
+//! - [`scenario`]: a small rollup history with every step of every block, as JSON, for the
+//!   contracts' tests and fixtures.
 
-pub mod blob;
+pub mod scenario;
+pub mod step;

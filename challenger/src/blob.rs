@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use alloy_primitives::hex;
 use alloy_sol_types::SolValue;
 use anyhow::{Context, Result};
-use bisect::blob::{blob_from_payload, open_call_data, range_proof};
 use clap::Subcommand;
+use rollup::blob::{blob_from_payload, open_call_data, range_proof};
 
 #[derive(Subcommand)]
 pub enum BlobCommand {

@@ -32,6 +32,16 @@ enum Command {
     /// Batch blobs as the dispute contracts read them.
     #[command(subcommand)]
     Blob(blob::BlobCommand),
+    /// Writes the standard dispute scenario (an L2 history with every step's inputs) as JSON,
+    /// for the contracts' game tests.
+    Scenario {
+        /// Timestamp of the L1 block that carries the batch.
+        #[arg(long)]
+        l1_timestamp: u64,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -85,6 +95,7 @@ fn main() -> ExitCode {
             accounts,
         }) => bench::run(blocks, gas, accounts).map(|()| ExitCode::SUCCESS),
         Command::Blob(command) => blob::run(command).map(|()| ExitCode::SUCCESS),
+        Command::Scenario { l1_timestamp, out } => scenario(l1_timestamp, &out),
     };
     match result {
         Ok(code) => code,
@@ -129,6 +140,14 @@ fn verify(input: Option<PathBuf>, fork: Option<String>, explain: bool) -> Result
         "{}",
         alloy_primitives::hex::encode_prefixed(abi_bool(result.is_ok()))
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn scenario(l1_timestamp: u64, out: &std::path::Path) -> Result<ExitCode> {
+    let json = bisect::scenario::standard(l1_timestamp)?;
+    std::fs::write(out, serde_json::to_string_pretty(&json)?)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("{}", out.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -11,8 +11,8 @@
 //! empty blocks stamped with the batch's L1 time, and a malformed transaction range gives an
 //! empty candidate (which no step can prove, so it is skipped).
 
+use crate::blob::PAYLOAD_BYTES;
 use alloy_primitives::Bytes;
-use bisect::blob::PAYLOAD_BYTES;
 
 /// The batch format's version byte.
 pub const VERSION: u8 = 1;

@@ -1,5 +1,7 @@
 //! The L2 chain of an optimistic native rollup, by the rules of `docs/protocol.md`.
 //!
+//! - [`blob`]: blobs as the contracts read them: payload layout, the elements' Merkle root, the
+//!   KZG opening at the Fiat-Shamir point, byte-range proofs.
 //! - [`batch`]: L2 blocks in a blob's payload and back, with the protocol's meaning for
 //!   malformed data.
 //! - [`rules`]: the L2's parameters, genesis and header rules, and the position commitments the
@@ -7,5 +9,6 @@
 //! - [`derive`]: building each L2 block from its candidates, one provable step at a time.
 
 pub mod batch;
+pub mod blob;
 pub mod derive;
 pub mod rules;

@@ -6,8 +6,9 @@
 //! polynomial at `z` and checks a KZG opening there with the point-evaluation precompile. Later,
 //! byte ranges of the payload are proven against the root.
 
+pub use alloy_eips::eip4844::Blob;
 use alloy_eips::eip4844::{
-    c_kzg, env_settings::EnvKzgSettings, kzg_to_versioned_hash, Blob, BYTES_PER_BLOB,
+    c_kzg, env_settings::EnvKzgSettings, kzg_to_versioned_hash, BYTES_PER_BLOB,
     FIELD_ELEMENTS_PER_BLOB,
 };
 use alloy_primitives::{keccak256, B256, U256};

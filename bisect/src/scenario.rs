@@ -1,0 +1,171 @@
+//! A small rollup history with everything a dispute about it needs, as JSON: the L2 genesis, one
+//! batch (its payload and the blob's opening), and for each block its header, the values of every
+//! position and the inputs of every step. The contracts' game tests play from it, so the Solidity
+//! and the Rust sides are checked against each other.
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, B256, U256};
+use alloy_sol_types::SolValue;
+use execute::{witness::AccountState, ExecuteError, Fork};
+use k256::ecdsa::SigningKey;
+use rollup::{
+    batch::{encode, entry, BatchBlock, BatchError},
+    blob::{blob_from_payload, open_call_data, BlobError},
+    derive::{DerivedBlock, L2Chain},
+    rules::L2Config,
+};
+use serde_json::{json, Value};
+
+use crate::step::{candidate_proofs, candidate_step, end_step, table_proof};
+
+/// The scenario's L2 chain id.
+pub const CHAIN_ID: u64 = 424_242;
+/// Its fee recipient.
+pub const FEE_RECIPIENT: Address = Address::repeat_byte(0xfe);
+/// Its genesis time.
+pub const GENESIS_TIME: u64 = 1_000;
+
+/// Why the scenario could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The batch did not encode.
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+    /// A blob proof failed.
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    /// A block did not derive.
+    #[error(transparent)]
+    Execute(#[from] ExecuteError),
+}
+
+fn user() -> SigningKey {
+    SigningKey::from_slice(keccak256(b"l2 user").as_slice()).expect("a valid key")
+}
+
+fn transfer(nonce: u64, value: u64) -> Bytes {
+    let tx = TxEip1559 {
+        chain_id: CHAIN_ID,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(Address::repeat_byte(0xb0)),
+        value: U256::from(value),
+        ..Default::default()
+    };
+    let (signature, recovery) = user()
+        .sign_prehash_recoverable(tx.signature_hash().as_slice())
+        .expect("signing a prehash");
+    TxEnvelope::from(tx.into_signed(Signature::from((signature, recovery))))
+        .encoded_2718()
+        .into()
+}
+
+/// The standard scenario: one batch submitted at `l1_timestamp` with two blocks. Block 1's
+/// candidates are a transfer, one with a nonce gap, a blob-type candidate, a second transfer and
+/// undecodable bytes (three skipped); block 2's is one transfer.
+pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
+    let config = L2Config::new(CHAIN_ID, Fork::Osaka, FEE_RECIPIENT);
+    let user_address = Address::from_public_key(user().verifying_key());
+    let mut chain = L2Chain::new(
+        config,
+        vec![(
+            user_address,
+            AccountState {
+                balance: U256::from(10u128.pow(20)),
+                ..Default::default()
+            },
+        )],
+        GENESIS_TIME,
+    );
+    let genesis = chain.head().clone();
+    let batch = vec![
+        BatchBlock {
+            timestamp: GENESIS_TIME + 10,
+            transactions: vec![
+                transfer(0, 1),
+                transfer(7, 2),
+                Bytes::from_static(&[3, 0xc0]),
+                transfer(1, 3),
+                Bytes::from_static(b"junk"),
+            ],
+        },
+        BatchBlock {
+            timestamp: GENESIS_TIME + 20,
+            transactions: vec![transfer(2, 4)],
+        },
+    ];
+    let payload = encode(&batch)?;
+    let blob = blob_from_payload(&payload)?;
+    let declared = batch.len() as u16;
+    let mut blocks = Vec::new();
+    let mut parent = genesis.clone();
+    for (index, block) in batch.iter().enumerate() {
+        let derived =
+            chain.derive_block(block.timestamp, l1_timestamp, block.transactions.clone())?;
+        blocks.push(block_json(
+            &blob,
+            declared,
+            index as u16,
+            &payload,
+            l1_timestamp,
+            &parent,
+            &derived,
+        )?);
+        parent = derived.header.clone();
+    }
+    Ok(json!({
+        "chainConfig": config.chain_rlp(),
+        "feeRecipient": FEE_RECIPIENT,
+        "gasLimit": config.gas_limit,
+        "genesisHash": genesis.hash_slow(),
+        "l1Timestamp": l1_timestamp,
+        "blockCount": declared,
+        "payload": Bytes::from(payload),
+        "open": Bytes::from(open_call_data(&blob)?),
+        "blocks": blocks,
+    }))
+}
+
+fn block_json(
+    blob: &rollup::blob::Blob,
+    declared: u16,
+    index: u16,
+    payload: &[u8],
+    l1_timestamp: u64,
+    parent: &alloy_consensus::Header,
+    block: &DerivedBlock,
+) -> Result<Value, ScenarioError> {
+    let mut padded = payload.to_vec();
+    padded.resize(rollup::blob::PAYLOAD_BYTES, 0);
+    let table = entry(&padded, declared, index, l1_timestamp);
+    let mut steps = Vec::new();
+    for k in 0..block.candidates.len() {
+        let (offsets, transaction) = candidate_proofs(blob, declared, table.first + k as u64)?;
+        let step = candidate_step(block, k);
+        steps.push(json!({
+            "included": step.is_some(),
+            "pre": Bytes::from(block.positions[k].abi()),
+            "post": step.as_ref().map_or(B256::ZERO, |s| s.postStateRoot),
+            "gas": step.as_ref().map_or(0, |s| s.gasUsed),
+            "input": step.map_or_else(Bytes::new, |s| s.abi_encode().into()),
+            "offsets": Bytes::from(offsets.abi_encode()),
+            "transaction": transaction.map_or_else(Bytes::new, |t| t.abi_encode().into()),
+        }));
+    }
+    let end = end_step(block);
+    Ok(json!({
+        "number": block.header.number,
+        "hash": block.hash,
+        "header": Bytes::from(alloy_rlp::encode(&block.header)),
+        "parentHeader": Bytes::from(alloy_rlp::encode(parent)),
+        "timestamp": block.header.timestamp,
+        "candidates": block.candidates.len(),
+        "positions": block.positions.iter().map(|p| p.value()).collect::<Vec<_>>(),
+        "table": Bytes::from(table_proof(blob, index)?.abi_encode()),
+        "steps": steps,
+        "end": Bytes::from(end.abi_encode()),
+    }))
+}

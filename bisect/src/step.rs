@@ -1,0 +1,89 @@
+//! What a step hands the dispute contract besides agreed data: the position before, the claimed
+//! outcome, and the trace parts the contract cannot build (ancestors and witness), with the
+//! blob range proofs of the candidate's bytes.
+
+use alloy_sol_types::sol;
+use execute::witness::TracedSegment;
+use rollup::{
+    batch::{candidate_range, offset_entry, table_len},
+    blob::{range_proof, Blob, BlobError, RangeProof},
+    derive::DerivedBlock,
+    rules::Position,
+};
+
+sol! {
+    /// `Rollup.Position`.
+    struct SolPosition {
+        bytes32 stateRoot;
+        uint64 gasUsed;
+        uint64 included;
+        bytes32 txAcc;
+    }
+
+    /// `Rollup.StepInput`.
+    struct StepInput {
+        SolPosition pre;
+        bytes32 postStateRoot;
+        uint64 gasUsed;
+        bytes ancestors;
+        bytes witness;
+    }
+}
+
+impl From<Position> for SolPosition {
+    fn from(p: Position) -> Self {
+        Self {
+            stateRoot: p.state_root,
+            gasUsed: p.gas_used,
+            included: p.included,
+            txAcc: p.tx_acc,
+        }
+    }
+}
+
+fn input(pre: Position, step: &TracedSegment) -> StepInput {
+    StepInput {
+        pre: pre.into(),
+        postStateRoot: step.post_state_root,
+        gasUsed: step.gas_used,
+        ancestors: alloy_rlp::encode(&step.trace.ancestors).into(),
+        witness: alloy_rlp::encode(&step.trace.witness).into(),
+    }
+}
+
+/// The step proving candidate `k` of `block` is included; `None` if it was skipped.
+pub fn candidate_step(block: &DerivedBlock, k: usize) -> Option<StepInput> {
+    let step = block.steps.get(k)?.as_ref()?;
+    Some(input(block.positions[k], step))
+}
+
+/// The end step of `block`.
+pub fn end_step(block: &DerivedBlock) -> StepInput {
+    let pre = *block
+        .positions
+        .last()
+        .expect("positions start at the parent");
+    input(pre, &block.end)
+}
+
+/// Range proof of a batch's header and block table up to block `index` (`Rollup.openBlock`).
+pub fn table_proof(blob: &Blob, index: u16) -> Result<RangeProof, BlobError> {
+    range_proof(blob, 0, table_len(index))
+}
+
+/// Range proofs of candidate `global`'s offsets and bytes (`Rollup.CandidateProof`); the second
+/// is `None` for an empty candidate.
+pub fn candidate_proofs(
+    blob: &Blob,
+    declared: u16,
+    global: u64,
+) -> Result<(RangeProof, Option<RangeProof>), BlobError> {
+    let at = offset_entry(declared, global);
+    let offsets = range_proof(blob, at, at + 8)?;
+    let payload = rollup::blob::payload(blob);
+    let transaction = match candidate_range(&payload, declared, global) {
+        Some((start, end)) => Some(range_proof(blob, start, end)?),
+        None => None,
+    };
+    Ok((offsets, transaction))
+}

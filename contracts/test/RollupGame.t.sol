@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity ^0.8.28;
+
+import {Test} from "forge-std/Test.sol";
+import {Inbox} from "../src/Inbox.sol";
+import {BlobData} from "../src/BlobData.sol";
+import {Rollup} from "../src/Rollup.sol";
+import {Rust} from "./utils/Rust.sol";
+import {ExecuteForwarder} from "./utils/ExecuteForwarder.sol";
+
+/// @notice Full games on the scenario the Rust side derives (`challenger scenario`): an L2 genesis
+/// and one batch of two blocks. Block 1's candidates: a transfer, a nonce gap, a blob-type
+/// candidate, a transfer, junk (included: 0 and 3); block 2's: one transfer. Every final step
+/// runs the real EXECUTE through `vm.ffi`.
+contract RollupGameTest is Test {
+    uint64 internal constant L1_TIME = 1_000_000;
+    uint64 internal constant CLOCK = 1 hours;
+    uint64 internal constant WINDOW = 1 days;
+    uint256 internal constant PROPOSAL_BOND = 1 ether;
+    uint256 internal constant CHALLENGE_BOND = 0.5 ether;
+
+    address internal proposer = makeAddr("proposer");
+    address internal challenger = makeAddr("challenger");
+
+    Inbox internal inbox;
+    BlobData internal blobData;
+    Rollup internal rollup;
+    string internal json;
+    bytes32 internal genesisHash;
+
+    /// Values the defender posts instead of the honest ones, by level and position.
+    mapping(uint8 => mapping(uint64 => bytes32)) internal lies;
+
+    function setUp() public {
+        string[] memory args = new string[](5);
+        string memory out = string.concat("cache/scenario-", vm.toString(address(this)), ".json");
+        (args[0], args[1], args[2], args[3], args[4]) =
+        ("scenario", "--l1-timestamp", vm.toString(L1_TIME), "--out", out);
+        Rust.run(args);
+        json = vm.readFile(out);
+        genesisHash = vm.parseJsonBytes32(json, ".genesisHash");
+
+        vm.etch(address(0x0101), address(new ExecuteForwarder()).code);
+        inbox = new Inbox(address(0));
+        blobData = new BlobData();
+        rollup = new Rollup(
+            inbox,
+            blobData,
+            Rollup.Config({
+                challengeWindow: WINDOW,
+                clock: CLOCK,
+                proposalBond: PROPOSAL_BOND,
+                challengeBond: CHALLENGE_BOND,
+                degree: 2,
+                gasLimit: uint64(vm.parseJsonUint(json, ".gasLimit")),
+                feeRecipient: vm.parseJsonAddress(json, ".feeRecipient")
+            }),
+            vm.parseJsonBytes(json, ".chainConfig"),
+            genesisHash
+        );
+
+        (bytes32[] memory elements, BlobData.Opening memory opening) =
+            abi.decode(vm.parseJsonBytes(json, ".open"), (bytes32[], BlobData.Opening));
+        bytes32[] memory blobs = new bytes32[](1);
+        blobs[0] = opening.versionedHash;
+        vm.blobhashes(blobs);
+        vm.warp(L1_TIME);
+        uint16[] memory counts = new uint16[](1);
+        counts[0] = uint16(vm.parseJsonUint(json, ".blockCount"));
+        inbox.submit(counts);
+        blobData.open(elements, opening);
+
+        vm.deal(proposer, 10 ether);
+        vm.deal(challenger, 10 ether);
+    }
+
+    // ------------------------------------------------------------ scenario data
+
+    function blockKey(uint64 n) internal pure returns (string memory) {
+        return string.concat(".blocks[", vm.toString(n - 1), "]");
+    }
+
+    function blockHash(uint64 n) internal view returns (bytes32) {
+        if (n == 0) return genesisHash;
+        return vm.parseJsonBytes32(json, string.concat(blockKey(n), ".hash"));
+    }
+
+    function candidates(uint64 n) internal view returns (uint64) {
+        return uint64(vm.parseJsonUint(json, string.concat(blockKey(n), ".candidates")));
+    }
+
+    /// The honest value at a position: a block hash (level 1), or a position of block `n`.
+    function honest(uint8 level, uint64 n, uint64 pos) internal view returns (bytes32) {
+        if (level == 1) return blockHash(pos);
+        if (pos == candidates(n) + 1) return blockHash(n);
+        return
+            vm.parseJsonBytes32(
+                json, string.concat(blockKey(n), ".positions[", vm.toString(pos), "]")
+            );
+    }
+
+    function stepKey(uint64 n, uint64 k) internal pure returns (string memory) {
+        return string.concat(blockKey(n), ".steps[", vm.toString(k), "]");
+    }
+
+    function candidateInput(uint64 n, uint64 k)
+        internal
+        view
+        returns (Rollup.StepInput memory, Rollup.CandidateProof memory proof)
+    {
+        proof.offsets = abi.decode(
+            vm.parseJsonBytes(json, string.concat(stepKey(n, k), ".offsets")), (BlobData.RangeProof)
+        );
+        proof.transaction = abi.decode(
+            vm.parseJsonBytes(json, string.concat(stepKey(n, k), ".transaction")),
+            (BlobData.RangeProof)
+        );
+        Rollup.StepInput memory step;
+        if (vm.parseJsonBool(json, string.concat(stepKey(n, k), ".included"))) {
+            step = abi.decode(
+                vm.parseJsonBytes(json, string.concat(stepKey(n, k), ".input")), (Rollup.StepInput)
+            );
+        } else {
+            step.pre = abi.decode(
+                vm.parseJsonBytes(json, string.concat(stepKey(n, k), ".pre")), (Rollup.Position)
+            );
+        }
+        return (step, proof);
+    }
+
+    function endInput(uint64 n) internal view returns (Rollup.StepInput memory) {
+        return
+            abi.decode(
+                vm.parseJsonBytes(json, string.concat(blockKey(n), ".end")), (Rollup.StepInput)
+            );
+    }
+
+    // ------------------------------------------------------------ playing
+
+    function propose(uint64 n, bytes32 hash) internal returns (uint256) {
+        vm.prank(proposer);
+        return rollup.propose{value: PROPOSAL_BOND}(0, n, hash);
+    }
+
+    function challenge(uint256 claimId) internal returns (uint256) {
+        vm.prank(challenger);
+        return rollup.challenge{value: CHALLENGE_BOND}(claimId);
+    }
+
+    function defenderValue(uint8 level, uint64 n, uint64 pos) internal view returns (bytes32) {
+        bytes32 lie = lies[level][pos];
+        return lie != bytes32(0) ? lie : honest(level, n, pos);
+    }
+
+    /// Plays the bisection to a leaf of level 2: the defender posts its values (honest unless
+    /// `lies` says otherwise); the challenger picks the first part whose end is not honest, or,
+    /// if `challengerPicks` is set, that part whatever the values.
+    function bisect(uint256 id, int256 challengerPicks) internal {
+        bytes32[] memory values;
+        for (uint256 moves = 0; moves < 64; ++moves) {
+            Rollup.Game memory g = rollup.game(id);
+            uint64 n = openedBlock;
+            if (g.hi - g.lo == 1 && g.level == 2) return;
+            vm.warp(block.timestamp + 60);
+            if (rollup.defenderToMove(id)) {
+                vm.startPrank(proposer);
+                if (g.hi - g.lo == 1) {
+                    openBlock(id, g.hi);
+                } else {
+                    uint64 parts = g.hi - g.lo < 2 ? g.hi - g.lo : 2;
+                    values = new bytes32[](parts - 1);
+                    for (uint64 i = 1; i < parts; ++i) {
+                        uint64 pos = g.lo + (g.hi - g.lo) * i / parts;
+                        values[i - 1] = defenderValue(g.level, n, pos);
+                    }
+                    rollup.split(id, values);
+                }
+                vm.stopPrank();
+            } else {
+                uint256 index = challengerPicks >= 0
+                    ? uint256(challengerPicks) % (values.length + 1)
+                    : firstWrong(g, n, values);
+                vm.prank(challenger);
+                rollup.pick(id, index, values);
+            }
+        }
+        revert("the game did not reach a leaf");
+    }
+
+    uint64 internal openedBlock;
+
+    /// The defender lies from position `from` of block `n` on: fake values, `first` at `from`.
+    function lieFrom(uint64 n, uint64 from, bytes32 first) internal {
+        lies[2][from] = first;
+        for (uint64 p = from + 1; p <= candidates(n); ++p) {
+            lies[2][p] = keccak256(abi.encode("lie", p));
+        }
+    }
+
+    function firstWrong(Rollup.Game memory g, uint64 n, bytes32[] memory values)
+        internal
+        view
+        returns (uint256)
+    {
+        uint64 parts = uint64(values.length + 1);
+        for (uint64 i = 1; i < parts; ++i) {
+            uint64 pos = g.lo + (g.hi - g.lo) * i / parts;
+            if (values[i - 1] != honest(g.level, n, pos)) return i - 1;
+        }
+        return parts - 1;
+    }
+
+    function openBlock(uint256 id, uint64 n) internal {
+        openedBlock = n;
+        bytes memory parentHeader =
+            vm.parseJsonBytes(json, string.concat(blockKey(n), ".parentHeader"));
+        BlobData.RangeProof memory table = abi.decode(
+            vm.parseJsonBytes(json, string.concat(blockKey(n), ".table")), (BlobData.RangeProof)
+        );
+        rollup.openBlock(id, parentHeader, 0, table);
+    }
+
+    function leaf(uint256 id) internal view returns (uint64) {
+        return rollup.game(id).lo;
+    }
+
+    function status(uint256 id) internal view returns (Rollup.GameStatus) {
+        return rollup.game(id).status;
+    }
+
+    // ------------------------------------------------------------ games
+
+    function test_WrongFinalRootLosesToTheChallengersEndStep() public {
+        uint256 claimId = propose(2, keccak256("not block 2"));
+        uint256 id = challenge(claimId);
+        bisect(id, -1);
+        assertEq(openedBlock, 2);
+        assertEq(leaf(id), candidates(2), "the end of block 2");
+        vm.prank(proposer);
+        vm.expectRevert(Rollup.ExecuteRejected.selector);
+        // The defender's own end step cannot match its wrong hash; with honest data EXECUTE
+        // passes but the value differs, with forged data EXECUTE fails.
+        rollup.proveEnd(id, forgedEnd(endInput(2)));
+        vm.prank(challenger);
+        rollup.proveEnd(id, endInput(2));
+        assertEq(uint8(status(id)), uint8(Rollup.GameStatus.ChallengerWon));
+        assertEq(uint8(rollup.claim(claimId).status), uint8(Rollup.ClaimStatus.Rejected));
+        assertEq(rollup.credit(challenger), CHALLENGE_BOND + PROPOSAL_BOND);
+    }
+
+    function test_DroppedTransactionLosesToTheChallengersCandidateStep() public {
+        // The defender claims candidate 0 of block 1 was skipped: position 1 = position 0.
+        lieFrom(1, 1, honest(2, 1, 0));
+        uint256 claimId = propose(1, keccak256("block 1 without its first transfer"));
+        uint256 id = challenge(claimId);
+        bisect(id, -1);
+        assertEq(leaf(id), 0);
+        assertFalse(rollup.defenderToMove(id), "a skip claim waits for the challenger's proof");
+        (Rollup.StepInput memory step, Rollup.CandidateProof memory proof) = candidateInput(1, 0);
+        vm.prank(challenger);
+        rollup.proveCandidate(id, step, proof);
+        assertEq(uint8(status(id)), uint8(Rollup.GameStatus.ChallengerWon));
+    }
+
+    function test_InvalidTransactionIncludedLosesOnTheDefendersClock() public {
+        // The defender claims the nonce-gap candidate 1 of block 1 was included.
+        Rollup.Position memory fake = abi.decode(
+            vm.parseJsonBytes(json, string.concat(stepKey(1, 1), ".pre")), (Rollup.Position)
+        );
+        fake.included += 1;
+        fake.gasUsed += 21_000;
+        lieFrom(1, 2, keccak256(abi.encode(fake)));
+        uint256 claimId = propose(1, keccak256("block 1 with an invalid transaction"));
+        uint256 id = challenge(claimId);
+        bisect(id, -1);
+        assertEq(leaf(id), 1);
+        assertTrue(rollup.defenderToMove(id));
+        // No trace makes EXECUTE accept the candidate: here, the step of candidate 0 replayed.
+        (Rollup.StepInput memory step, Rollup.CandidateProof memory proof) = candidateInput(1, 1);
+        (Rollup.StepInput memory other,) = candidateInput(1, 0);
+        (step.postStateRoot, step.gasUsed, step.ancestors, step.witness) =
+        (other.postStateRoot, 21_000, other.ancestors, other.witness);
+        vm.prank(proposer);
+        vm.expectRevert(Rollup.ExecuteRejected.selector);
+        rollup.proveCandidate(id, step, proof);
+        vm.expectRevert(Rollup.ClockRunning.selector);
+        rollup.resolve(id);
+        vm.warp(block.timestamp + CLOCK);
+        rollup.resolve(id);
+        assertEq(uint8(status(id)), uint8(Rollup.GameStatus.ChallengerWon));
+    }
+
+    function test_WrongGasFigureLosesToTheChallengersCandidateStep() public {
+        Rollup.Position memory wrong = abi.decode(
+            vm.parseJsonBytes(json, string.concat(stepKey(1, 1), ".pre")), (Rollup.Position)
+        );
+        wrong.gasUsed += 1;
+        lieFrom(1, 1, keccak256(abi.encode(wrong)));
+        uint256 id = challenge(propose(1, keccak256("block 1 with a wrong gas figure")));
+        bisect(id, -1);
+        assertEq(leaf(id), 0);
+        assertTrue(rollup.defenderToMove(id), "an execution claim must be proven");
+        (Rollup.StepInput memory step, Rollup.CandidateProof memory proof) = candidateInput(1, 0);
+        vm.prank(proposer);
+        vm.expectRevert(Rollup.WrongOutcome.selector);
+        rollup.proveCandidate(id, step, proof);
+        vm.prank(challenger);
+        rollup.proveCandidate(id, step, proof);
+        assertEq(uint8(status(id)), uint8(Rollup.GameStatus.ChallengerWon));
+    }
+
+    function test_HonestClaimWinsEveryLeafADishonestChallengerPicks() public {
+        uint64 m = candidates(1);
+        // Leaves of block 1 by the challenger's fixed choice of part: first, and last.
+        for (uint256 choice = 0; choice < 2; ++choice) {
+            uint256 claimId = propose(1, blockHash(1));
+            uint256 id = challenge(claimId);
+            bisect(id, int256(choice));
+            uint64 k = leaf(id);
+            if (k == m) {
+                vm.prank(proposer);
+                rollup.proveEnd(id, endInput(1));
+            } else {
+                (Rollup.StepInput memory step, Rollup.CandidateProof memory proof) =
+                    candidateInput(1, k);
+                vm.prank(proposer);
+                rollup.proveCandidate(id, step, proof);
+            }
+            assertEq(uint8(status(id)), uint8(Rollup.GameStatus.DefenderWon), "choice");
+        }
+        assertEq(rollup.credit(proposer), 2 * CHALLENGE_BOND);
+    }
+
+    function test_HonestSkipStandsWhenTheChallengerCannotProve() public {
+        uint256 claimId = propose(1, blockHash(1));
+        uint256 id = challenge(claimId);
+        // Steer the challenger to the nonce-gap leaf (1, 2].
+        bisectTo(id, 1);
+        assertEq(leaf(id), 1);
+        assertFalse(rollup.defenderToMove(id));
+        (Rollup.StepInput memory step, Rollup.CandidateProof memory proof) = candidateInput(1, 1);
+        (Rollup.StepInput memory other,) = candidateInput(1, 0);
+        (step.postStateRoot, step.gasUsed, step.ancestors, step.witness) =
+        (other.postStateRoot, 21_000, other.ancestors, other.witness);
+        vm.prank(challenger);
+        vm.expectRevert(Rollup.ExecuteRejected.selector);
+        rollup.proveCandidate(id, step, proof);
+        vm.warp(block.timestamp + CLOCK + 1);
+        rollup.resolve(id);
+        assertEq(uint8(status(id)), uint8(Rollup.GameStatus.DefenderWon));
+        // The window passes; the claim finalizes and its bond returns.
+        vm.warp(rollup.claim(claimId).createdAt + WINDOW);
+        rollup.finalize(claimId);
+        assertEq(rollup.credit(proposer), CHALLENGE_BOND + PROPOSAL_BOND);
+    }
+
+    function test_BlobTypeCandidateCannotBeProven() public {
+        uint256 id = challenge(propose(1, blockHash(1)));
+        bisectTo(id, 2);
+        (Rollup.StepInput memory step, Rollup.CandidateProof memory proof) = candidateInput(1, 2);
+        vm.prank(challenger);
+        vm.expectRevert(Rollup.BlobTransaction.selector);
+        rollup.proveCandidate(id, step, proof);
+    }
+
+    function test_BadStepDataIsRejectedAndTheHonestStepStillWins() public {
+        uint256 id = challenge(propose(1, blockHash(1)));
+        bisectTo(id, 0);
+        (Rollup.StepInput memory step, Rollup.CandidateProof memory proof) = candidateInput(1, 0);
+        // A copy (memory structs alias) with a witness that cannot be the right one.
+        Rollup.StepInput memory bad = Rollup.StepInput(
+            step.pre, step.postStateRoot, step.gasUsed, step.ancestors, hex"c2c0c0"
+        );
+        vm.startPrank(proposer);
+        vm.expectRevert(Rollup.ExecuteRejected.selector);
+        rollup.proveCandidate(id, bad, proof);
+        BlobData.RangeProof memory offsets = proof.offsets;
+        proof.offsets = proof.transaction;
+        vm.expectRevert(BlobData.BadRangeProof.selector);
+        rollup.proveCandidate(id, step, proof);
+        proof.offsets = offsets;
+        rollup.proveCandidate(id, step, proof);
+        vm.stopPrank();
+        assertEq(uint8(status(id)), uint8(Rollup.GameStatus.DefenderWon));
+    }
+
+    function test_TimeoutsDecideForTheSideThatMoved() public {
+        uint256 silentDefender = challenge(propose(2, blockHash(2)));
+        vm.warp(block.timestamp + CLOCK + 1);
+        rollup.resolve(silentDefender);
+        assertEq(uint8(status(silentDefender)), uint8(Rollup.GameStatus.ChallengerWon));
+
+        uint256 silentChallenger = challenge(propose(2, blockHash(2)));
+        bytes32[] memory values = new bytes32[](1);
+        values[0] = blockHash(1);
+        vm.prank(proposer);
+        rollup.split(silentChallenger, values);
+        vm.warp(block.timestamp + CLOCK);
+        vm.expectRevert(Rollup.ClockRunning.selector);
+        rollup.resolve(silentChallenger);
+        vm.warp(block.timestamp + 1);
+        vm.prank(challenger);
+        vm.expectRevert(Rollup.ClockExpired.selector);
+        rollup.pick(silentChallenger, 0, values);
+        rollup.resolve(silentChallenger);
+        assertEq(uint8(status(silentChallenger)), uint8(Rollup.GameStatus.DefenderWon));
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    /// Bisects block 1 down to the leaf `(k, k+1]` with honest values on both sides.
+    function bisectTo(uint256 id, uint64 k) internal {
+        vm.prank(proposer);
+        openBlock(id, 1);
+        for (uint256 moves = 0; moves < 32; ++moves) {
+            Rollup.Game memory g = rollup.game(id);
+            if (g.hi - g.lo == 1) return;
+            uint64 mid = g.lo + (g.hi - g.lo) / 2;
+            bytes32[] memory values = new bytes32[](1);
+            values[0] = honest(2, 1, mid);
+            vm.prank(proposer);
+            rollup.split(id, values);
+            vm.prank(challenger);
+            rollup.pick(id, k < mid ? 0 : 1, values);
+        }
+    }
+
+    /// A copy of `step` with a witness that cannot be the right one.
+    function forgedEnd(Rollup.StepInput memory step)
+        internal
+        pure
+        returns (Rollup.StepInput memory)
+    {
+        return Rollup.StepInput(
+            step.pre, step.postStateRoot, step.gasUsed, step.ancestors, hex"c2c0c0"
+        );
+    }
+}
