@@ -16,7 +16,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 # The contracts' tests reach the Rust side (EXECUTE, blob proofs) through `challenger` by vm.ffi.
 cargo build --locked -q -p challenger
-(cd contracts && "$FORGE" fmt --check && "$FORGE" test)
+# Compiled artifacts the Rust side embeds must match the sources; gas snapshots must match.
+(cd contracts && "$FORGE" fmt --check && "$FORGE" build && node artifacts.js check &&
+  FORGE_SNAPSHOT_CHECK=true "$FORGE" snapshot --check)
 if [ -d "$eest" ]; then
   cargo run --locked -q -p challenger -- execute conformance "$eest"
 else

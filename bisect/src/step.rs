@@ -11,24 +11,16 @@ use rollup::{
     rules::Position,
 };
 
-sol! {
-    /// `Rollup.Position`.
-    struct SolPosition {
-        bytes32 stateRoot;
-        uint64 gasUsed;
-        uint64 included;
-        bytes32 txAcc;
-    }
+sol!(
+    #[allow(missing_docs)]
+    Rollup,
+    "../contracts/artifacts/Rollup.json"
+);
 
-    /// `Rollup.StepInput`.
-    struct StepInput {
-        SolPosition pre;
-        bytes32 postStateRoot;
-        uint64 gasUsed;
-        bytes ancestors;
-        bytes witness;
-    }
-}
+/// `Rollup.StepInput`.
+pub type StepInput = Rollup::StepInput;
+/// `Rollup.Position`.
+pub type SolPosition = Rollup::Position;
 
 impl From<Position> for SolPosition {
     fn from(p: Position) -> Self {

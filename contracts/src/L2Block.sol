@@ -121,18 +121,13 @@ library L2Block {
         }
     }
 
-    /// @notice The trace EXECUTE runs: `0x01 ‖ rlp([chain, ancestors, header, segment,
-    /// transactions, withdrawals, witness])`, where `chain`, `ancestors` and `witness` are RLP
-    /// already and `transaction` is one transaction or, when empty, none.
-    function trace(
-        bytes memory chain,
-        bytes memory ancestors,
-        bytes memory headerRlp,
+    /// @notice RLP of a trace's `segment` and `transactions` fields: `[firstTx, gasBefore, 0,
+    /// endsBlock]` and a list of `transaction` (none when it is empty).
+    function segmentAndTransactions(
         uint64 firstTx,
         uint64 gasBefore,
         bool endsBlock,
-        bytes memory transaction,
-        bytes memory witness
+        bytes memory transaction
     ) internal pure returns (bytes memory) {
         bytes memory segment = RLP.encodeList(
             bytes.concat(
@@ -145,9 +140,52 @@ library L2Block {
         bytes memory transactions = transaction.length == 0
             ? RLP.encodeList("")
             : RLP.encodeList(RLP.encodeBytes(transaction));
-        bytes memory body = bytes.concat(
-            chain, ancestors, headerRlp, segment, transactions, RLP.encodeList(""), witness
-        );
-        return bytes.concat(bytes1(TRACE_VERSION), RLP.encodeList(body));
+        return bytes.concat(segment, transactions);
+    }
+
+    /// @notice EXECUTE's input `abi.encode(pre, post, trace, gasUsed)` with
+    /// `trace = 0x01 ‖ rlp([chain, ancestors, header, segment, transactions, withdrawals,
+    /// witness])`, built in one buffer so that the large parts (ancestors and witness, straight
+    /// from calldata) are copied once. `chain`, `ancestors`, `header`, `middle` (segment and
+    /// transactions) and `witness` are RLP already; withdrawals are empty.
+    function executeInput(
+        bytes32 pre,
+        bytes32 post,
+        uint64 gasUsed,
+        bytes memory chain,
+        bytes calldata ancestors,
+        bytes memory header,
+        bytes memory middle,
+        bytes calldata witness
+    ) internal pure returns (bytes memory input, uint256 traceLength) {
+        uint256 bodyLength = chain.length + ancestors.length + header.length + middle.length + 1
+            + witness.length;
+        bytes memory listPrefix = RLP.prefix(0xc0, bodyLength);
+        traceLength = 1 + listPrefix.length + bodyLength;
+        input = new bytes(0xa0 + ((traceLength + 31) / 32) * 32);
+        assembly ("memory-safe") {
+            let head := add(input, 0x20)
+            mstore(head, pre)
+            mstore(add(head, 0x20), post)
+            mstore(add(head, 0x40), 0x80)
+            mstore(add(head, 0x60), gasUsed)
+            mstore(add(head, 0x80), traceLength)
+            let at := add(head, 0xa0)
+            mstore8(at, TRACE_VERSION)
+            at := add(at, 1)
+            mcopy(at, add(listPrefix, 0x20), mload(listPrefix))
+            at := add(at, mload(listPrefix))
+            mcopy(at, add(chain, 0x20), mload(chain))
+            at := add(at, mload(chain))
+            calldatacopy(at, ancestors.offset, ancestors.length)
+            at := add(at, ancestors.length)
+            mcopy(at, add(header, 0x20), mload(header))
+            at := add(at, mload(header))
+            mcopy(at, add(middle, 0x20), mload(middle))
+            at := add(at, mload(middle))
+            mstore8(at, 0xc0)
+            at := add(at, 1)
+            calldatacopy(at, witness.offset, witness.length)
+        }
     }
 }

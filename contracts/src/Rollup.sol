@@ -388,17 +388,17 @@ contract Rollup {
             g.ctx.parent,
             L2Block.Body(_config.feeRecipient, _config.gasLimit, g.ctx.timestamp, 0, 0, 0)
         );
-        bytes memory trace = L2Block.trace(
+        (bytes memory input, uint256 traceLength) = L2Block.executeInput(
+            step.pre.stateRoot,
+            step.postStateRoot,
+            step.gasUsed,
             chainConfig,
             step.ancestors,
             header,
-            step.pre.included,
-            step.pre.gasUsed,
-            false,
-            transaction,
+            L2Block.segmentAndTransactions(step.pre.included, step.pre.gasUsed, false, transaction),
             step.witness
         );
-        _execute(step.pre.stateRoot, step.postStateRoot, trace, step.gasUsed);
+        _execute(input, traceLength);
         Position memory post = Position(
             step.postStateRoot,
             step.pre.gasUsed + step.gasUsed,
@@ -426,17 +426,17 @@ contract Rollup {
                 step.pre.gasUsed
             )
         );
-        bytes memory trace = L2Block.trace(
+        (bytes memory input, uint256 traceLength) = L2Block.executeInput(
+            step.pre.stateRoot,
+            step.postStateRoot,
+            0,
             chainConfig,
             step.ancestors,
             header,
-            step.pre.included,
-            step.pre.gasUsed,
-            true,
-            "",
+            L2Block.segmentAndTransactions(step.pre.included, step.pre.gasUsed, true, ""),
             step.witness
         );
-        _execute(step.pre.stateRoot, step.postStateRoot, trace, 0);
+        _execute(input, traceLength);
         _settle(id, g, keccak256(header));
     }
 
@@ -519,9 +519,9 @@ contract Rollup {
         emit Resolved(id, status);
     }
 
-    function _execute(bytes32 pre, bytes32 post, bytes memory trace, uint64 gasUsed) internal {
-        if (trace.length > MAX_STEP_BYTES) revert StepTooLarge();
-        (bool ok, bytes memory out) = EXECUTE.call(abi.encode(pre, post, trace, gasUsed));
+    function _execute(bytes memory input, uint256 traceLength) internal {
+        if (traceLength > MAX_STEP_BYTES) revert StepTooLarge();
+        (bool ok, bytes memory out) = EXECUTE.call(input);
         if (!ok || out.length != 32 || abi.decode(out, (uint256)) != 1) revert ExecuteRejected();
     }
 

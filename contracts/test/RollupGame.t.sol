@@ -12,7 +12,7 @@ import {ExecuteForwarder} from "./utils/ExecuteForwarder.sol";
 /// and one batch of two blocks. Block 1's candidates: a transfer, a nonce gap, a blob-type
 /// candidate, a transfer, junk (included: 0 and 3); block 2's: one transfer. Every final step
 /// runs the real EXECUTE through `vm.ffi`.
-contract RollupGameTest is Test {
+abstract contract ScenarioTest is Test {
     uint64 internal constant L1_TIME = 1_000_000;
     uint64 internal constant CLOCK = 1 hours;
     uint64 internal constant WINDOW = 1 days;
@@ -228,8 +228,41 @@ contract RollupGameTest is Test {
         return rollup.game(id).status;
     }
 
-    // ------------------------------------------------------------ games
+    // ------------------------------------------------------------ helpers
 
+    /// Bisects block 1 down to the leaf `(k, k+1]` with honest values on both sides.
+    function bisectTo(uint256 id, uint64 k) internal {
+        if (rollup.game(id).level == 1) {
+            vm.prank(proposer);
+            openBlock(id, 1);
+        }
+        for (uint256 moves = 0; moves < 32; ++moves) {
+            Rollup.Game memory g = rollup.game(id);
+            if (g.hi - g.lo == 1) return;
+            uint64 mid = g.lo + (g.hi - g.lo) / 2;
+            bytes32[] memory values = new bytes32[](1);
+            values[0] = honest(2, 1, mid);
+            vm.prank(proposer);
+            rollup.split(id, values);
+            vm.prank(challenger);
+            rollup.pick(id, k < mid ? 0 : 1, values);
+        }
+    }
+
+    /// A copy of `step` with a witness that cannot be the right one.
+    function forgedEnd(Rollup.StepInput memory step)
+        internal
+        pure
+        returns (Rollup.StepInput memory)
+    {
+        return Rollup.StepInput(
+            step.pre, step.postStateRoot, step.gasUsed, step.ancestors, hex"c2c0c0"
+        );
+    }
+}
+
+/// @notice The games: the honest side wins against each kind of dishonest move.
+contract RollupGameTest is ScenarioTest {
     function test_WrongFinalRootLosesToTheChallengersEndStep() public {
         uint256 claimId = propose(2, keccak256("not block 2"));
         uint256 id = challenge(claimId);
@@ -405,34 +438,118 @@ contract RollupGameTest is Test {
         rollup.resolve(silentChallenger);
         assertEq(uint8(status(silentChallenger)), uint8(Rollup.GameStatus.DefenderWon));
     }
+}
 
-    // ------------------------------------------------------------ helpers
-
-    /// Bisects block 1 down to the leaf `(k, k+1]` with honest values on both sides.
-    function bisectTo(uint256 id, uint64 k) internal {
-        vm.prank(proposer);
-        openBlock(id, 1);
-        for (uint256 moves = 0; moves < 32; ++moves) {
-            Rollup.Game memory g = rollup.game(id);
-            if (g.hi - g.lo == 1) return;
-            uint64 mid = g.lo + (g.hi - g.lo) / 2;
-            bytes32[] memory values = new bytes32[](1);
-            values[0] = honest(2, 1, mid);
-            vm.prank(proposer);
-            rollup.split(id, values);
-            vm.prank(challenger);
-            rollup.pick(id, k < mid ? 0 : 1, values);
+/// @notice Gas of each action of a game on the scenario, recorded with Foundry's gas snapshots
+/// (`snapshots/RollupGas.json`, checked by `FORGE_SNAPSHOT_CHECK=true forge test`), with the
+/// calldata each sends. EXECUTE itself is the forwarder here; its own cost is
+/// `100,000 + 6 per word + gasUsed x price` (`docs/trace-format.md`).
+contract RollupGasTest is ScenarioTest {
+    function calldataSize(string memory name, bytes memory data) internal {
+        uint256 nonzero;
+        for (uint256 i = 0; i < data.length; ++i) {
+            if (data[i] != 0) ++nonzero;
         }
+        emit log_named_string(
+            name,
+            string.concat(
+                "calldata ", vm.toString(data.length), " bytes, ", vm.toString(nonzero), " non-zero"
+            )
+        );
     }
 
-    /// A copy of `step` with a witness that cannot be the right one.
-    function forgedEnd(Rollup.StepInput memory step)
-        internal
-        pure
-        returns (Rollup.StepInput memory)
-    {
-        return Rollup.StepInput(
-            step.pre, step.postStateRoot, step.gasUsed, step.ancestors, hex"c2c0c0"
+    uint256 internal mark;
+
+    /// Cools the contracts' accounts and storage, as at the start of an L1 transaction.
+    function begin() internal {
+        vm.cool(address(rollup));
+        vm.cool(address(inbox));
+        vm.cool(address(blobData));
+        mark = gasleft();
+    }
+
+    /// Records the gas since `begin`: the call's execution, without the 21,000 base and the
+    /// calldata of its transaction.
+    function end(string memory name) internal {
+        uint256 used = mark - gasleft();
+        vm.snapshotValue("RollupGas", name, used);
+    }
+
+    function test_GasOfAGameOnTheScenario() public {
+        bytes32 hash1 = blockHash(1);
+        vm.startPrank(proposer);
+        begin();
+        uint256 claimId = rollup.propose{value: PROPOSAL_BOND}(0, 1, hash1);
+        end("propose");
+        vm.stopPrank();
+
+        vm.startPrank(challenger);
+        begin();
+        uint256 id = rollup.challenge{value: CHALLENGE_BOND}(claimId);
+        end("challenge");
+        vm.stopPrank();
+
+        bytes memory parentHeader =
+            vm.parseJsonBytes(json, string.concat(blockKey(1), ".parentHeader"));
+        BlobData.RangeProof memory table = abi.decode(
+            vm.parseJsonBytes(json, string.concat(blockKey(1), ".table")), (BlobData.RangeProof)
         );
+        vm.startPrank(proposer);
+        begin();
+        rollup.openBlock(id, parentHeader, 0, table);
+        end("open block");
+        vm.stopPrank();
+        calldataSize("open block", abi.encodeCall(Rollup.openBlock, (id, parentHeader, 0, table)));
+
+        bytes32[] memory values = new bytes32[](1);
+        values[0] = honest(2, 1, 3);
+        vm.startPrank(proposer);
+        begin();
+        rollup.split(id, values);
+        end("split (degree 2)");
+        vm.stopPrank();
+        vm.startPrank(challenger);
+        begin();
+        rollup.pick(id, 0, values);
+        end("pick (degree 2)");
+        vm.stopPrank();
+        values[0] = honest(2, 1, 1);
+        vm.prank(proposer);
+        rollup.split(id, values);
+        vm.prank(challenger);
+        rollup.pick(id, 0, values);
+
+        (Rollup.StepInput memory step, Rollup.CandidateProof memory proof) = candidateInput(1, 0);
+        vm.startPrank(proposer);
+        begin();
+        rollup.proveCandidate(id, step, proof);
+        end("candidate step, one transfer (without EXECUTE)");
+        vm.stopPrank();
+        calldataSize("candidate step", abi.encodeCall(Rollup.proveCandidate, (id, step, proof)));
+
+        uint256 other = challenge(propose(1, hash1));
+        bisectTo(other, candidates(1));
+        Rollup.StepInput memory last = endInput(1);
+        vm.startPrank(proposer);
+        begin();
+        rollup.proveEnd(other, last);
+        end("end step (without EXECUTE)");
+        vm.stopPrank();
+        calldataSize("end step", abi.encodeCall(Rollup.proveEnd, (other, last)));
+
+        uint256 idle = challenge(propose(1, hash1));
+        vm.warp(block.timestamp + CLOCK + 1);
+        begin();
+        rollup.resolve(idle);
+        end("resolve");
+        vm.warp(uint256(rollup.claim(claimId).createdAt) + WINDOW);
+        begin();
+        rollup.finalize(claimId);
+        end("finalize");
+        vm.startPrank(proposer);
+        begin();
+        rollup.withdraw();
+        end("withdraw");
+        vm.stopPrank();
     }
 }

@@ -91,23 +91,16 @@ pub fn elements_root(blob: &Blob) -> B256 {
     levels(blob).pop().expect("a root")[0]
 }
 
-sol! {
-    /// What `BlobData.open` takes besides the elements.
-    struct Opening {
-        bytes32 versionedHash;
-        bytes commitment;
-        bytes32 z;
-        bytes32 y;
-        bytes proof;
-    }
+sol!(
+    #[allow(missing_docs)]
+    BlobData,
+    "../contracts/artifacts/BlobData.json"
+);
 
-    /// Elements `first..first + elements.length` and the siblings that prove them.
-    struct RangeProof {
-        uint256 first;
-        bytes32[] elements;
-        bytes32[] siblings;
-    }
-}
+/// What `BlobData.open` checks besides the elements.
+pub type Opening = BlobData::Opening;
+/// Elements `first..first + elements.length` of a blob and the siblings that prove them.
+pub type RangeProof = BlobData::RangeProof;
 
 /// The opening of `blob` at its Fiat-Shamir point, as `BlobData.open` checks it.
 pub fn opening(blob: &Blob) -> Result<Opening, BlobError> {
