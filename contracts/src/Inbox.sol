@@ -44,6 +44,8 @@ contract Inbox {
     error NoBlobs();
     /// @notice One block count per blob is needed, each at least one.
     error BadBlockCounts();
+    /// @notice There is no batch `index`.
+    error UnknownBatch(uint256 index);
     /// @notice `blockNumber` is not in batch `index`.
     error NotInBatch(uint256 index, uint64 blockNumber);
 
@@ -83,11 +85,13 @@ contract Inbox {
 
     /// @notice Batch `index`.
     function batch(uint256 index) external view returns (Batch memory) {
+        if (index >= _batches.length) revert UnknownBatch(index);
         return _batches[index];
     }
 
     /// @notice Batch `index`, checked to hold L2 block `blockNumber`.
     function batchOf(uint256 index, uint64 blockNumber) external view returns (Batch memory b) {
+        if (index >= _batches.length) revert UnknownBatch(index);
         b = _batches[index];
         if (blockNumber < b.firstBlock || blockNumber >= b.firstBlock + b.blockCount) {
             revert NotInBatch(index, blockNumber);

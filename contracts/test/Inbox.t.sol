@@ -105,7 +105,9 @@ contract InboxTest is Test {
     }
 
     function test_RevertWhen_BatchOutOfRange() public {
-        vm.expectRevert();
+        vm.expectRevert(abi.encodeWithSelector(Inbox.UnknownBatch.selector, 0));
         inbox.batch(0);
+        vm.expectRevert(abi.encodeWithSelector(Inbox.UnknownBatch.selector, 3));
+        inbox.batchOf(3, 1);
     }
 }

@@ -417,6 +417,56 @@ contract RollupGameTest is ScenarioTest {
         assertEq(uint8(status(id)), uint8(Rollup.GameStatus.DefenderWon));
     }
 
+    function test_RevertWhen_StepDataIsOutOfBounds() public {
+        uint256 id = challenge(propose(1, blockHash(1)));
+        bisectTo(id, 0);
+        (Rollup.StepInput memory step, Rollup.CandidateProof memory proof) = candidateInput(1, 0);
+        vm.startPrank(proposer);
+        // Not the agreed position.
+        Rollup.Position memory pre = step.pre;
+        step.pre = Rollup.Position(pre.stateRoot, pre.gasUsed + 1, pre.included, pre.txAcc);
+        vm.expectRevert(Rollup.WrongPosition.selector);
+        rollup.proveCandidate(id, step, proof);
+        step.pre = pre;
+        // More gas than a step may claim.
+        uint64 gas = step.gasUsed;
+        step.gasUsed = rollup.MAX_STEP_GAS() + 1;
+        vm.expectRevert(Rollup.StepTooLarge.selector);
+        rollup.proveCandidate(id, step, proof);
+        step.gasUsed = gas;
+        // A trace over the byte limit never reaches EXECUTE.
+        bytes memory witness = step.witness;
+        step.witness = new bytes(rollup.MAX_STEP_BYTES());
+        vm.expectRevert(Rollup.StepTooLarge.selector);
+        rollup.proveCandidate(id, step, proof);
+        step.witness = witness;
+        rollup.proveCandidate(id, step, proof);
+        vm.stopPrank();
+    }
+
+    function test_RevertWhen_OpeningWithAnotherParentHeader() public {
+        uint256 id = challenge(propose(2, blockHash(2)));
+        bytes32[] memory values = new bytes32[](1);
+        values[0] = blockHash(1);
+        vm.prank(proposer);
+        rollup.split(id, values);
+        vm.prank(challenger);
+        rollup.pick(id, 1, values);
+        BlobData.RangeProof memory table = abi.decode(
+            vm.parseJsonBytes(json, string.concat(blockKey(2), ".table")), (BlobData.RangeProof)
+        );
+        // Block 1's parent (genesis) is not block 2's.
+        bytes memory wrong = vm.parseJsonBytes(json, string.concat(blockKey(1), ".parentHeader"));
+        vm.prank(proposer);
+        vm.expectRevert();
+        rollup.openBlock(id, wrong, 0, table);
+        vm.prank(proposer);
+        vm.expectRevert(abi.encodeWithSelector(Inbox.UnknownBatch.selector, 1));
+        rollup.openBlock(
+            id, vm.parseJsonBytes(json, string.concat(blockKey(2), ".parentHeader")), 1, table
+        );
+    }
+
     function test_TimeoutsDecideForTheSideThatMoved() public {
         uint256 silentDefender = challenge(propose(2, blockHash(2)));
         vm.warp(block.timestamp + CLOCK + 1);
