@@ -11,7 +11,11 @@ use execute::{
     ExecuteError,
 };
 
-use crate::rules::{block_timestamp, L2Config, Position, MAX_STEP_BYTES, MAX_STEP_GAS};
+use crate::{
+    batch::decode,
+    l1::L1Batch,
+    rules::{block_timestamp, L2Config, Position, MAX_STEP_BYTES, MAX_STEP_GAS},
+};
 
 /// Ancestor headers a block can reach with BLOCKHASH.
 const BLOCKHASH_WINDOW: usize = 256;
@@ -77,6 +81,14 @@ impl L2Chain {
 
     fn ancestors(&self) -> Vec<Header> {
         self.headers[self.headers.len().saturating_sub(BLOCKHASH_WINDOW)..].to_vec()
+    }
+
+    /// Builds the blocks of an L1 batch, which must start at the next block.
+    pub fn derive_batch(&mut self, batch: &L1Batch) -> Result<Vec<DerivedBlock>, ExecuteError> {
+        decode(&batch.payload, batch.block_count, batch.l1_timestamp)
+            .into_iter()
+            .map(|block| self.derive_block(block.timestamp, batch.l1_timestamp, block.transactions))
+            .collect()
     }
 
     /// Builds the next block from a batch's `candidates`, declared at `declared` and carried by

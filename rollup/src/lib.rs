@@ -6,9 +6,12 @@
 //!   malformed data.
 //! - [`rules`]: the L2's parameters, genesis and header rules, and the position commitments the
 //!   dispute game bisects over.
+//! - [`l1`]: the inbox's batches and their blobs read from an L1 (JSON-RPC and the beacon API),
+//!   and batches posted as blob transactions.
 //! - [`derive`]: building each L2 block from its candidates, one provable step at a time.
 
 pub mod batch;
 pub mod blob;
 pub mod derive;
+pub mod l1;
 pub mod rules;

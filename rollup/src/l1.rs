@@ -1,0 +1,196 @@
+//! The rollup's L1 side: batches the inbox recorded, their blobs from the beacon API (each checked
+//! against its versioned hash), and posting new batches as blob transactions.
+
+use alloy_eips::{
+    eip4844::{c_kzg, env_settings::EnvKzgSettings, kzg_to_versioned_hash},
+    eip7594::BlobTransactionSidecarEip7594,
+};
+use alloy_network::{TransactionBuilder, TransactionBuilder4844};
+use alloy_primitives::{Address, B256};
+use alloy_provider::Provider;
+use alloy_rpc_types_eth::{Filter, TransactionRequest};
+use alloy_sol_types::{sol, SolCall, SolEvent};
+
+use crate::{
+    batch::{encode, BatchBlock, BatchError},
+    blob::{blob_from_payload, payload, Blob, BlobError},
+};
+
+sol!(
+    #[allow(missing_docs)]
+    Inbox,
+    "../contracts/artifacts/Inbox.json"
+);
+
+/// Why reading or posting batches failed.
+#[derive(Debug, thiserror::Error)]
+pub enum L1Error {
+    /// The JSON-RPC endpoint failed.
+    #[error("L1 RPC: {0}")]
+    Rpc(String),
+    /// The beacon endpoint failed or answered something else than blobs.
+    #[error("beacon API: {0}")]
+    Beacon(String),
+    /// A blob does not match the versioned hash the inbox recorded.
+    #[error("blob of batch {index} does not match its versioned hash {expected}")]
+    BlobMismatch {
+        /// The batch.
+        index: u64,
+        /// What the inbox recorded.
+        expected: B256,
+    },
+    /// An inbox log does not decode.
+    #[error("inbox log: {0}")]
+    Log(String),
+    /// The blocks did not fit a batch.
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+    /// The blob could not be built.
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+}
+
+/// A batch as derivation needs it: where it sits and what its blob holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct L1Batch {
+    /// Index in the inbox.
+    pub index: u64,
+    /// The blob's versioned hash.
+    pub blob_hash: B256,
+    /// First L2 block it holds.
+    pub first_block: u64,
+    /// L2 blocks it declares.
+    pub block_count: u16,
+    /// L1 block that carried it.
+    pub l1_block: u64,
+    /// That block's timestamp.
+    pub l1_timestamp: u64,
+    /// The blob's payload.
+    pub payload: Vec<u8>,
+}
+
+/// Reads batches from an L1: the inbox's logs over JSON-RPC, blobs from a beacon API.
+#[derive(Debug, Clone)]
+pub struct L1Source<P> {
+    provider: P,
+    beacon: String,
+    inbox: Address,
+    http: reqwest::Client,
+}
+
+impl<P: Provider> L1Source<P> {
+    /// A source reading `inbox` through `provider`, blobs from the beacon API at `beacon`
+    /// (its base URL).
+    pub fn new(provider: P, beacon: impl Into<String>, inbox: Address) -> Self {
+        Self {
+            provider,
+            beacon: beacon.into().trim_end_matches('/').to_string(),
+            inbox,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Batches recorded in L1 blocks `from..=to`, in inbox order.
+    pub async fn batches(&self, from: u64, to: u64) -> Result<Vec<L1Batch>, L1Error> {
+        let filter = Filter::new()
+            .address(self.inbox)
+            .event_signature(Inbox::BatchSubmitted::SIGNATURE_HASH)
+            .from_block(from)
+            .to_block(to);
+        let logs = self
+            .provider
+            .get_logs(&filter)
+            .await
+            .map_err(|e| L1Error::Rpc(e.to_string()))?;
+        let mut batches = Vec::with_capacity(logs.len());
+        for log in logs {
+            let l1_block = log
+                .block_number
+                .ok_or_else(|| L1Error::Log("log without a block number".into()))?;
+            let event = Inbox::BatchSubmitted::decode_log(&log.inner)
+                .map_err(|e| L1Error::Log(e.to_string()))?
+                .data;
+            let block = self
+                .provider
+                .get_block_by_number(l1_block.into())
+                .await
+                .map_err(|e| L1Error::Rpc(e.to_string()))?
+                .ok_or_else(|| L1Error::Rpc(format!("L1 block {l1_block} not found")))?;
+            let index: u64 = event.index.to();
+            let blob = self.blob(l1_block, event.blobHash).await?;
+            if versioned_hash(&blob)? != event.blobHash {
+                return Err(L1Error::BlobMismatch {
+                    index,
+                    expected: event.blobHash,
+                });
+            }
+            batches.push(L1Batch {
+                index,
+                blob_hash: event.blobHash,
+                first_block: event.firstBlock,
+                block_count: event.blockCount,
+                l1_block,
+                l1_timestamp: block.header.timestamp,
+                payload: payload(&blob),
+            });
+        }
+        Ok(batches)
+    }
+
+    /// The blob with `hash` of L1 block `number`, from the beacon API's blobs endpoint.
+    async fn blob(&self, number: u64, hash: B256) -> Result<Box<Blob>, L1Error> {
+        let url = format!(
+            "{}/eth/v1/beacon/blobs/{number}?versioned_hashes={hash}",
+            self.beacon
+        );
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| L1Error::Beacon(e.to_string()))?;
+        let status = response.status();
+        let body: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| L1Error::Beacon(e.to_string()))?;
+        if !status.is_success() {
+            return Err(L1Error::Beacon(format!("{url}: {status} {body}")));
+        }
+        let hex = body["data"][0]
+            .as_str()
+            .ok_or_else(|| L1Error::Beacon(format!("{url}: no blob {hash}")))?;
+        let bytes =
+            alloy_primitives::hex::decode(hex).map_err(|e| L1Error::Beacon(e.to_string()))?;
+        let blob = Blob::try_from(bytes.as_slice())
+            .map_err(|_| L1Error::Beacon(format!("{url}: a blob of {} bytes", bytes.len())))?;
+        Ok(Box::new(blob))
+    }
+}
+
+/// The versioned hash of a blob's KZG commitment.
+pub fn versioned_hash(blob: &Blob) -> Result<B256, L1Error> {
+    let settings = EnvKzgSettings::Default.get();
+    let commitment = c_kzg::Blob::from_bytes(blob.as_slice())
+        .and_then(|b| settings.blob_to_kzg_commitment(&b))
+        .map_err(BlobError::from)?;
+    Ok(kzg_to_versioned_hash(commitment.to_bytes().as_slice()))
+}
+
+/// A transaction posting `blocks` as one batch to `inbox`: a blob transaction (EIP-7594 cell
+/// proofs) calling `submit([blocks.len()])`. Fees and nonce are left to the provider's fillers.
+pub fn batch_transaction(
+    inbox: Address,
+    blocks: &[BatchBlock],
+) -> Result<TransactionRequest, L1Error> {
+    let blob = blob_from_payload(&encode(blocks)?)?;
+    let sidecar =
+        BlobTransactionSidecarEip7594::try_from_blobs(vec![*blob]).map_err(BlobError::from)?;
+    let call = Inbox::submitCall {
+        blockCounts: vec![blocks.len() as u16],
+    };
+    Ok(TransactionRequest::default()
+        .with_to(inbox)
+        .with_input(call.abi_encode())
+        .with_blob_sidecar_7594(sidecar))
+}

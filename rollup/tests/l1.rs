@@ -1,0 +1,157 @@
+//! The L1 path over real JSON-RPC: the sequencer posts batches as blob transactions to the inbox
+//! on the devnet, and a derivation from L1 alone (inbox logs, blobs from the beacon endpoint)
+//! reproduces the sequencer's blocks, hashes and state roots.
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_network::{ReceiptResponse, TransactionBuilder};
+use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, U256};
+use alloy_provider::{Provider, ProviderBuilder};
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_sol_types::SolValue;
+use devnet::{
+    accounts::{dev_accounts, DEV_MNEMONIC},
+    server::Server,
+    Node, NodeConfig,
+};
+use execute::{witness::AccountState, Fork};
+use k256::ecdsa::SigningKey;
+use rollup::{
+    batch::BatchBlock,
+    derive::L2Chain,
+    l1::{batch_transaction, Inbox, L1Source},
+    rules::L2Config,
+};
+
+const L2_CHAIN_ID: u64 = 901;
+
+fn user() -> SigningKey {
+    SigningKey::from_slice(keccak256(b"l1 path user").as_slice()).unwrap()
+}
+
+fn transfer(nonce: u64) -> Bytes {
+    let tx = TxEip1559 {
+        chain_id: L2_CHAIN_ID,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(Address::repeat_byte(0xb0)),
+        value: U256::from(nonce + 1),
+        ..Default::default()
+    };
+    let (sig, recovery) = user()
+        .sign_prehash_recoverable(tx.signature_hash().as_slice())
+        .unwrap();
+    TxEnvelope::from(tx.into_signed(Signature::from((sig, recovery))))
+        .encoded_2718()
+        .into()
+}
+
+fn l2() -> L2Chain {
+    let config = L2Config::new(L2_CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
+    let user = Address::from_public_key(user().verifying_key());
+    L2Chain::new(
+        config,
+        vec![(
+            user,
+            AccountState {
+                balance: U256::from(10u128.pow(20)),
+                ..Default::default()
+            },
+        )],
+        0,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn derivation_from_l1_reproduces_the_sequencers_blocks() {
+    let node = Arc::new(Mutex::new(Node::new(
+        NodeConfig::dev(31337, Fork::Osaka).unwrap(),
+    )));
+    let server = Server::start(node, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let signer = dev_accounts(DEV_MNEMONIC, 1).unwrap().remove(0);
+    let provider = ProviderBuilder::new()
+        .wallet(signer)
+        .connect_http(server.url().parse().unwrap());
+
+    let deploy = TransactionRequest::default()
+        .with_deploy_code([Inbox::BYTECODE.to_vec(), Address::ZERO.abi_encode()].concat());
+    let inbox = provider
+        .send_transaction(deploy)
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .contract_address()
+        .unwrap();
+
+    // The sequencer: two batches of two blocks, derived as they land.
+    let mut sequencer = l2();
+    let mut expected = Vec::new();
+    let mut nonce = 0;
+    for batch in 0..2u64 {
+        let blocks: Vec<BatchBlock> = (0..2u64)
+            .map(|b| BatchBlock {
+                timestamp: 10 * (2 * batch + b + 1),
+                transactions: (0..3)
+                    .map(|_| {
+                        nonce += 1;
+                        transfer(nonce - 1)
+                    })
+                    .collect(),
+            })
+            .collect();
+        let receipt = provider
+            .send_transaction(batch_transaction(inbox, &blocks).unwrap())
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(receipt.status());
+        let l1 = provider
+            .get_block_by_number(receipt.block_number().unwrap().into())
+            .await
+            .unwrap()
+            .unwrap();
+        for block in blocks {
+            let derived = sequencer
+                .derive_block(block.timestamp, l1.header.timestamp, block.transactions)
+                .unwrap();
+            assert_eq!(
+                derived.steps.iter().flatten().count(),
+                3,
+                "every transfer included"
+            );
+            expected.push(derived.header);
+        }
+    }
+
+    // An independent node: L1 alone.
+    let reader = ProviderBuilder::new().connect_http(server.url().parse().unwrap());
+    let head = reader.get_block_number().await.unwrap();
+    let source = L1Source::new(reader, server.url(), inbox);
+    let batches = source.batches(0, head).await.unwrap();
+    assert_eq!(batches.len(), 2);
+    assert_eq!((batches[1].first_block, batches[1].block_count), (3, 2));
+    let mut verifier = l2();
+    let mut derived = Vec::new();
+    for batch in &batches {
+        derived.extend(verifier.derive_batch(batch).unwrap());
+    }
+    assert_eq!(derived.len(), 4);
+    for (ours, theirs) in derived.iter().zip(&expected) {
+        assert_eq!(&ours.header, theirs);
+        assert_eq!(ours.hash, theirs.hash_slow());
+    }
+    server.shutdown().await.unwrap();
+}
