@@ -58,23 +58,32 @@ pub fn end_step(block: &DerivedBlock) -> StepInput {
     input(pre, &block.end)
 }
 
-/// Range proof of a batch's header and block table up to block `index` (`Rollup.openBlock`).
-pub fn table_proof(blob: &Blob, index: u16) -> Result<RangeProof, BlobError> {
-    range_proof(blob, 0, table_len(index))
+/// A blob range proof as `Rollup`'s functions take it.
+fn for_rollup(proof: RangeProof) -> BlobData::RangeProof {
+    BlobData::RangeProof {
+        first: proof.first,
+        elements: proof.elements,
+        siblings: proof.siblings,
+    }
 }
 
-/// Range proofs of candidate `global`'s offsets and bytes (`Rollup.CandidateProof`); the second
-/// is `None` for an empty candidate.
+/// Range proof of a batch's header and block table up to block `index` (`Rollup.openBlock`).
+pub fn table_proof(blob: &Blob, index: u16) -> Result<BlobData::RangeProof, BlobError> {
+    range_proof(blob, 0, table_len(index)).map(for_rollup)
+}
+
+/// Range proofs of candidate `global`'s offsets and, unless the candidate is empty, of its bytes
+/// (`Rollup.CandidateProof`).
 pub fn candidate_proofs(
     blob: &Blob,
     declared: u16,
     global: u64,
-) -> Result<(RangeProof, Option<RangeProof>), BlobError> {
+) -> Result<(BlobData::RangeProof, Option<BlobData::RangeProof>), BlobError> {
     let at = offset_entry(declared, global);
-    let offsets = range_proof(blob, at, at + 8)?;
+    let offsets = for_rollup(range_proof(blob, at, at + 8)?);
     let payload = rollup::blob::payload(blob);
     let transaction = match candidate_range(&payload, declared, global) {
-        Some((start, end)) => Some(range_proof(blob, start, end)?),
+        Some((start, end)) => Some(for_rollup(range_proof(blob, start, end)?)),
         None => None,
     };
     Ok((offsets, transaction))
