@@ -3,6 +3,7 @@
 mod bench;
 mod blob;
 mod conformance;
+mod demo;
 
 use std::{io::Read, path::PathBuf, process::ExitCode, time::Instant};
 
@@ -32,6 +33,9 @@ enum Command {
     /// Batch blobs as the dispute contracts read them.
     #[command(subcommand)]
     Blob(blob::BlobCommand),
+    /// The whole loop on an embedded devnet: batches in blobs, a wrong claim, the bisection and
+    /// the EXECUTE step that rejects it.
+    Demo,
     /// Writes the standard dispute scenario (an L2 history with every step's inputs) as JSON,
     /// for the contracts' game tests.
     Scenario {
@@ -96,6 +100,10 @@ fn main() -> ExitCode {
         }) => bench::run(blocks, gas, accounts).map(|()| ExitCode::SUCCESS),
         Command::Blob(command) => blob::run(command).map(|()| ExitCode::SUCCESS),
         Command::Scenario { l1_timestamp, out } => scenario(l1_timestamp, &out),
+        Command::Demo => tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(demo::run()))
+            .map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

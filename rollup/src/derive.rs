@@ -99,13 +99,29 @@ impl L2Chain {
         l1_timestamp: u64,
         candidates: Vec<Bytes>,
     ) -> Result<DerivedBlock, ExecuteError> {
+        self.derive_block_dropping(declared, l1_timestamp, candidates, None)
+    }
+
+    /// [`L2Chain::derive_block`], except that candidate `dropped` is skipped whatever the rule
+    /// says: the chain a dishonest proposer claims when it drops a transaction (test mode).
+    pub fn derive_block_dropping(
+        &mut self,
+        declared: u64,
+        l1_timestamp: u64,
+        candidates: Vec<Bytes>,
+        dropped: Option<usize>,
+    ) -> Result<DerivedBlock, ExecuteError> {
         let timestamp = block_timestamp(self.head().timestamp, declared, l1_timestamp);
         let template = self.config.template(self.head(), timestamp);
         let mut position = Position::start(self.state.root());
         let mut positions = vec![position];
         let mut steps = Vec::with_capacity(candidates.len());
-        for tx in &candidates {
-            let step = self.try_include(&template, &position, tx);
+        for (k, tx) in candidates.iter().enumerate() {
+            let step = if dropped == Some(k) {
+                None
+            } else {
+                self.try_include(&template, &position, tx)
+            };
             if let Some(step) = &step {
                 position = position.include(tx, step.post_state_root, step.gas_used);
             }
