@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit/property/differential tests, the devnet driven by real
-# Foundry `cast` and `forge script`, the contracts' Foundry tests, and the EEST conformance suite
-# through EXECUTE. Installs what it needs: cargo fetches what Cargo.lock names, npm the pinned
+# Foundry `cast` and `forge script`, the end-to-end demo, the contracts' Foundry tests, and the
+# EEST conformance suite through EXECUTE. Installs what it needs: cargo fetches what Cargo.lock names, npm the pinned
 # Foundry, solc-js and forge-std of package.json.
 set -euo pipefail
 cd "$(dirname "$0")"
