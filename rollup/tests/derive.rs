@@ -135,3 +135,78 @@ fn candidates_are_included_by_the_rule_and_every_step_verifies() {
     )
     .unwrap();
 }
+
+/// A transaction whose step would not fit one L1 transaction (a cold `EXTCODESIZE` on each of
+/// 200 distinct 24 KiB contracts: a ~5 MB trace) is skipped by the inclusion rule, and the
+/// state is as if it had never been sent; a small one after it is included.
+#[test]
+fn a_transaction_too_large_to_prove_is_skipped() {
+    let config = L2Config::new(CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
+    let user = Address::from_public_key(key().verifying_key());
+    let prober = Address::repeat_byte(0xcc);
+    let target = |i: u64| Address::from_word(keccak256(i.to_be_bytes()));
+    let mut code = Vec::new();
+    for i in 0..200 {
+        code.push(0x73);
+        code.extend_from_slice(target(i).as_slice());
+        code.extend_from_slice(&[0x3b, 0x50]);
+    }
+    code.push(0x00);
+    let mut accounts = vec![
+        (
+            user,
+            AccountState {
+                balance: U256::from(10u128.pow(20)),
+                ..Default::default()
+            },
+        ),
+        (
+            prober,
+            AccountState {
+                nonce: 1,
+                code: code.into(),
+                ..Default::default()
+            },
+        ),
+    ];
+    for i in 0..200u64 {
+        let big: Vec<u8> = (0..768u64)
+            .flat_map(|j| keccak256([i.to_be_bytes(), j.to_be_bytes()].concat()).0)
+            .collect();
+        accounts.push((
+            target(i),
+            AccountState {
+                nonce: 1,
+                code: big.into(),
+                ..Default::default()
+            },
+        ));
+    }
+    let mut chain = L2Chain::new(config, accounts, 1_000);
+    let heavy = {
+        let tx = TxEip1559 {
+            chain_id: CHAIN_ID,
+            nonce: 0,
+            gas_limit: 1_000_000,
+            max_fee_per_gas: 10_000_000_000,
+            max_priority_fee_per_gas: 1,
+            to: TxKind::Call(prober),
+            ..Default::default()
+        };
+        let (sig, recovery) = key()
+            .sign_prehash_recoverable(tx.signature_hash().as_slice())
+            .unwrap();
+        Bytes::from(
+            TxEnvelope::from(tx.into_signed(Signature::from((sig, recovery)))).encoded_2718(),
+        )
+    };
+    let root = chain.state().root();
+    let block = chain
+        .derive_block(1_001, 2_000, vec![heavy, transfer(0, 5)])
+        .unwrap();
+    assert!(block.steps[0].is_none(), "the oversized step is skipped");
+    assert_eq!(block.positions[1], block.positions[0]);
+    assert_eq!(block.positions[0].state_root, root);
+    assert!(block.steps[1].is_some(), "the transfer (nonce 0) still runs");
+    assert_eq!(block.header.gas_used, 21_000);
+}
