@@ -207,6 +207,9 @@ fn a_transaction_too_large_to_prove_is_skipped() {
     assert!(block.steps[0].is_none(), "the oversized step is skipped");
     assert_eq!(block.positions[1], block.positions[0]);
     assert_eq!(block.positions[0].state_root, root);
-    assert!(block.steps[1].is_some(), "the transfer (nonce 0) still runs");
+    assert!(
+        block.steps[1].is_some(),
+        "the transfer (nonce 0) still runs"
+    );
     assert_eq!(block.header.gas_used, 21_000);
 }
