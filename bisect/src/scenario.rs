@@ -3,17 +3,15 @@
 //! position and the inputs of every step. The contracts' game tests play from it, so the Solidity
 //! and the Rust sides are checked against each other.
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, B256, U256};
+use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_sol_types::SolValue;
 use execute::{witness::AccountState, ExecuteError, Fork};
-use k256::ecdsa::SigningKey;
 use rollup::{
     batch::{encode, entry, BatchBlock, BatchError},
     blob::{blob_from_payload, open_call_data, BlobError},
     derive::{DerivedBlock, L2Chain},
     rules::L2Config,
+    wallet::L2Wallet,
 };
 use serde_json::{json, Value};
 
@@ -25,6 +23,14 @@ pub const CHAIN_ID: u64 = 424_242;
 pub const FEE_RECIPIENT: Address = Address::repeat_byte(0xfe);
 /// Its genesis time.
 pub const GENESIS_TIME: u64 = 1_000;
+
+fn user() -> L2Wallet {
+    L2Wallet::from_seed(b"l2 user", CHAIN_ID)
+}
+
+fn transfer(nonce: u64, value: u64) -> Bytes {
+    user().transfer(nonce, Address::repeat_byte(0xb0), U256::from(value))
+}
 
 /// Why the scenario could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -40,35 +46,12 @@ pub enum ScenarioError {
     Execute(#[from] ExecuteError),
 }
 
-fn user() -> SigningKey {
-    SigningKey::from_slice(keccak256(b"l2 user").as_slice()).expect("a valid key")
-}
-
-fn transfer(nonce: u64, value: u64) -> Bytes {
-    let tx = TxEip1559 {
-        chain_id: CHAIN_ID,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to: TxKind::Call(Address::repeat_byte(0xb0)),
-        value: U256::from(value),
-        ..Default::default()
-    };
-    let (signature, recovery) = user()
-        .sign_prehash_recoverable(tx.signature_hash().as_slice())
-        .expect("signing a prehash");
-    TxEnvelope::from(tx.into_signed(Signature::from((signature, recovery))))
-        .encoded_2718()
-        .into()
-}
-
 /// The standard scenario: one batch submitted at `l1_timestamp` with two blocks. Block 1's
 /// candidates are a transfer, one with a nonce gap, a blob-type candidate, a second transfer and
 /// undecodable bytes (three skipped); block 2's is one transfer.
 pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
     let config = L2Config::new(CHAIN_ID, Fork::Osaka, FEE_RECIPIENT);
-    let user_address = Address::from_public_key(user().verifying_key());
+    let user_address = user().address();
     let mut chain = L2Chain::new(
         config,
         vec![(

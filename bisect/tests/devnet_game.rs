@@ -8,10 +8,8 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
 use alloy_network::{ReceiptResponse, TransactionBuilder};
-use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, B256, U256};
+use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolCall, SolConstructor, SolValue};
@@ -22,39 +20,24 @@ use devnet::{
     Node, NodeConfig,
 };
 use execute::{witness::AccountState, Fork};
-use k256::ecdsa::SigningKey;
 use rollup::{
     batch::BatchBlock,
     blob::{blob_from_payload, elements, opening, BlobData},
     derive::L2Chain,
     l1::{batch_transaction, Inbox},
     rules::L2Config,
+    wallet::L2Wallet,
 };
 
 const L2_CHAIN_ID: u64 = 902;
 const ETHER: u128 = 1_000_000_000_000_000_000;
 
-fn user() -> SigningKey {
-    SigningKey::from_slice(keccak256(b"devnet game user").as_slice()).unwrap()
+fn user() -> L2Wallet {
+    L2Wallet::from_seed(b"devnet game user", L2_CHAIN_ID)
 }
 
 fn transfer(nonce: u64) -> Bytes {
-    let tx = TxEip1559 {
-        chain_id: L2_CHAIN_ID,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to: TxKind::Call(Address::repeat_byte(0xb0)),
-        value: U256::from(7),
-        ..Default::default()
-    };
-    let (sig, recovery) = user()
-        .sign_prehash_recoverable(tx.signature_hash().as_slice())
-        .unwrap();
-    TxEnvelope::from(tx.into_signed(Signature::from((sig, recovery))))
-        .encoded_2718()
-        .into()
+    user().transfer(nonce, Address::repeat_byte(0xb0), U256::from(7))
 }
 
 async fn send(provider: &impl Provider, to: Address, data: Vec<u8>, value: u128) -> u64 {
@@ -122,7 +105,7 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
     .await;
     let blob_data = deploy(&proposer, BlobData::BYTECODE.to_vec()).await;
     let config = L2Config::new(L2_CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
-    let user_address = Address::from_public_key(user().verifying_key());
+    let user_address = user().address();
     let mut sequencer = L2Chain::new(
         config,
         vec![(

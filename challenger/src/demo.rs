@@ -12,10 +12,8 @@ use std::{
     time::Instant,
 };
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
 use alloy_network::{ReceiptResponse, TransactionBuilder};
-use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, B256, U256};
+use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolCall, SolConstructor, SolValue};
@@ -27,13 +25,13 @@ use devnet::{
     Node, NodeConfig,
 };
 use execute::{witness::AccountState, Fork};
-use k256::ecdsa::SigningKey;
 use rollup::{
     batch::{encode, BatchBlock},
     blob::{blob_from_payload, elements, opening, BlobData},
     derive::{DerivedBlock, L2Chain},
     l1::{batch_transaction, Inbox, L1Source},
     rules::L2Config,
+    wallet::L2Wallet,
 };
 
 const L2_CHAIN_ID: u64 = 4_242;
@@ -48,61 +46,40 @@ const LIE_BLOCK: u64 = 4;
 const LIE_CANDIDATE: usize = 3;
 
 struct Users {
-    keys: Vec<SigningKey>,
+    wallets: Vec<L2Wallet>,
     nonces: Vec<u64>,
 }
 
 impl Users {
     fn new() -> Self {
-        let keys = (0..USERS)
-            .map(|i| {
-                SigningKey::from_slice(keccak256(format!("demo user {i}")).as_slice())
-                    .expect("a valid key")
-            })
+        let wallets = (0..USERS)
+            .map(|i| L2Wallet::from_seed(format!("demo user {i}").as_bytes(), L2_CHAIN_ID))
             .collect();
         Self {
-            keys,
+            wallets,
             nonces: vec![0; USERS],
         }
     }
 
-    fn address(&self, i: usize) -> Address {
-        Address::from_public_key(self.keys[i].verifying_key())
-    }
-
     fn genesis(&self) -> Vec<(Address, AccountState)> {
-        (0..USERS)
-            .map(|i| {
+        self.wallets
+            .iter()
+            .map(|w| {
                 let account = AccountState {
                     balance: U256::from(100 * ETHER),
                     ..Default::default()
                 };
-                (self.address(i), account)
+                (w.address(), account)
             })
             .collect()
     }
 
     /// A transfer from user `from` to the next one.
-    fn transfer(&mut self, from: usize) -> Result<Bytes> {
-        let tx = TxEip1559 {
-            chain_id: L2_CHAIN_ID,
-            nonce: self.nonces[from],
-            gas_limit: 21_000,
-            max_fee_per_gas: 10_000_000_000,
-            max_priority_fee_per_gas: 1_000_000,
-            to: TxKind::Call(self.address((from + 1) % USERS)),
-            value: U256::from(ETHER / 1_000),
-            ..Default::default()
-        };
+    fn transfer(&mut self, from: usize) -> Bytes {
+        let to = self.wallets[(from + 1) % USERS].address();
+        let nonce = self.nonces[from];
         self.nonces[from] += 1;
-        let (signature, recovery) = self.keys[from]
-            .sign_prehash_recoverable(tx.signature_hash().as_slice())
-            .context("signing")?;
-        Ok(
-            TxEnvelope::from(tx.into_signed(Signature::from((signature, recovery))))
-                .encoded_2718()
-                .into(),
-        )
+        self.wallets[from].transfer(nonce, to, U256::from(ETHER / 1_000))
     }
 }
 
@@ -204,7 +181,7 @@ pub async fn run() -> Result<()> {
         for b in 0..BLOCKS_PER_BATCH {
             let transactions = (0..TXS_PER_BLOCK)
                 .map(|i| users.transfer((batch as usize * 3 + b as usize + i) % USERS))
-                .collect::<Result<_>>()?;
+                .collect();
             blocks.push(BatchBlock {
                 timestamp: 2 * (batch * BLOCKS_PER_BATCH + b + 1),
                 transactions,

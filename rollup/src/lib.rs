@@ -8,6 +8,7 @@
 //!   dispute game bisects over.
 //! - [`l1`]: the inbox's batches and their blobs read from an L1 (JSON-RPC and the beacon API),
 //!   and batches posted as blob transactions.
+//! - [`wallet`]: keys of L2 users and the transactions they sign.
 //! - [`derive`]: building each L2 block from its candidates, one provable step at a time.
 
 pub mod batch;
@@ -15,3 +16,4 @@ pub mod blob;
 pub mod derive;
 pub mod l1;
 pub mod rules;
+pub mod wallet;

@@ -1,47 +1,31 @@
 //! Derivation by the inclusion rule: valid candidates are included, invalid ones skipped, the
 //! headers follow the L2 rules, and every step EXECUTE is handed verifies.
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, U256};
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{keccak256, Address, Bytes, TxKind, U256};
 use alloy_trie::EMPTY_ROOT_HASH;
 use execute::{witness::AccountState, Fork};
-use k256::ecdsa::SigningKey;
 use rollup::{
     batch::{decode, encode, BatchBlock},
     derive::L2Chain,
     rules::{L2Config, Position},
+    wallet::L2Wallet,
 };
 
 const CHAIN_ID: u64 = 424_242;
 
-fn key() -> SigningKey {
-    SigningKey::from_slice(keccak256(b"l2 user").as_slice()).unwrap()
+fn wallet() -> L2Wallet {
+    L2Wallet::from_seed(b"l2 user", CHAIN_ID)
 }
 
 fn transfer(nonce: u64, value: u64) -> Bytes {
-    let tx = TxEip1559 {
-        chain_id: CHAIN_ID,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to: TxKind::Call(Address::repeat_byte(0xb0)),
-        value: U256::from(value),
-        ..Default::default()
-    };
-    let (sig, recovery) = key()
-        .sign_prehash_recoverable(tx.signature_hash().as_slice())
-        .unwrap();
-    TxEnvelope::from(tx.into_signed(Signature::from((sig, recovery))))
-        .encoded_2718()
-        .into()
+    wallet().transfer(nonce, Address::repeat_byte(0xb0), U256::from(value))
 }
 
 #[test]
 fn candidates_are_included_by_the_rule_and_every_step_verifies() {
     let config = L2Config::new(CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
-    let user = Address::from_public_key(key().verifying_key());
+    let user = wallet().address();
     let mut chain = L2Chain::new(
         config,
         vec![(
@@ -142,7 +126,7 @@ fn candidates_are_included_by_the_rule_and_every_step_verifies() {
 #[test]
 fn a_transaction_too_large_to_prove_is_skipped() {
     let config = L2Config::new(CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
-    let user = Address::from_public_key(key().verifying_key());
+    let user = wallet().address();
     let prober = Address::repeat_byte(0xcc);
     let target = |i: u64| Address::from_word(keccak256(i.to_be_bytes()));
     let mut code = Vec::new();
@@ -183,23 +167,13 @@ fn a_transaction_too_large_to_prove_is_skipped() {
         ));
     }
     let mut chain = L2Chain::new(config, accounts, 1_000);
-    let heavy = {
-        let tx = TxEip1559 {
-            chain_id: CHAIN_ID,
-            nonce: 0,
-            gas_limit: 1_000_000,
-            max_fee_per_gas: 10_000_000_000,
-            max_priority_fee_per_gas: 1,
-            to: TxKind::Call(prober),
-            ..Default::default()
-        };
-        let (sig, recovery) = key()
-            .sign_prehash_recoverable(tx.signature_hash().as_slice())
-            .unwrap();
-        Bytes::from(
-            TxEnvelope::from(tx.into_signed(Signature::from((sig, recovery)))).encoded_2718(),
-        )
-    };
+    let heavy = wallet().sign(TxEip1559 {
+        gas_limit: 1_000_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(prober),
+        ..Default::default()
+    });
     let root = chain.state().root();
     let block = chain
         .derive_block(1_001, 2_000, vec![heavy, transfer(0, 5)])

@@ -7,10 +7,8 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
 use alloy_network::{ReceiptResponse, TransactionBuilder};
-use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, U256};
+use alloy_primitives::{Address, Bytes, U256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::SolValue;
@@ -20,42 +18,27 @@ use devnet::{
     Node, NodeConfig,
 };
 use execute::{witness::AccountState, Fork};
-use k256::ecdsa::SigningKey;
 use rollup::{
     batch::BatchBlock,
     derive::L2Chain,
     l1::{batch_transaction, Inbox, L1Source},
     rules::L2Config,
+    wallet::L2Wallet,
 };
 
 const L2_CHAIN_ID: u64 = 901;
 
-fn user() -> SigningKey {
-    SigningKey::from_slice(keccak256(b"l1 path user").as_slice()).unwrap()
+fn user() -> L2Wallet {
+    L2Wallet::from_seed(b"l1 path user", L2_CHAIN_ID)
 }
 
 fn transfer(nonce: u64) -> Bytes {
-    let tx = TxEip1559 {
-        chain_id: L2_CHAIN_ID,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to: TxKind::Call(Address::repeat_byte(0xb0)),
-        value: U256::from(nonce + 1),
-        ..Default::default()
-    };
-    let (sig, recovery) = user()
-        .sign_prehash_recoverable(tx.signature_hash().as_slice())
-        .unwrap();
-    TxEnvelope::from(tx.into_signed(Signature::from((sig, recovery))))
-        .encoded_2718()
-        .into()
+    user().transfer(nonce, Address::repeat_byte(0xb0), U256::from(nonce + 1))
 }
 
 fn l2() -> L2Chain {
     let config = L2Config::new(L2_CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
-    let user = Address::from_public_key(user().verifying_key());
+    let user = user().address();
     L2Chain::new(
         config,
         vec![(
