@@ -7,6 +7,7 @@
 //! - [`mpt`]: the sparse Merkle-Patricia trie the witness reveals.
 //! - [`state`]: a revm database over the witness.
 //! - [`executor`]: runs a segment with alloy-evm's block executor and checks the block.
+//! - [`store`]: where a complete state keeps its nodes (in memory, or a caller's database).
 //! - [`witness`]: records the minimal trace of a segment from a complete state.
 //! - [`precompile`] and [`pricing`]: the revm precompile, its ABI and its gas market.
 
@@ -17,6 +18,7 @@ pub mod mpt;
 pub mod precompile;
 pub mod pricing;
 pub mod state;
+pub mod store;
 pub mod trace;
 pub mod validate;
 pub mod witness;

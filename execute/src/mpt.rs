@@ -38,12 +38,12 @@ pub enum TrieError {
 /// Where the preimages of hashed trie nodes come from.
 pub trait NodeSource {
     /// The RLP of the node with this hash, if known.
-    fn node(&self, hash: &B256) -> Option<&[u8]>;
+    fn node(&self, hash: &B256) -> Option<Bytes>;
 }
 
 impl NodeSource for B256Map<Bytes> {
-    fn node(&self, hash: &B256) -> Option<&[u8]> {
-        self.get(hash).map(|b| b.as_ref())
+    fn node(&self, hash: &B256) -> Option<Bytes> {
+        self.get(hash).cloned()
     }
 }
 
@@ -153,7 +153,7 @@ impl Node {
     fn reveal<S: NodeSource + ?Sized>(&mut self, source: &S) -> Result<(), TrieError> {
         if let Node::Hash(hash) = *self {
             let rlp = source.node(&hash).ok_or(TrieError::MissingNode(hash))?;
-            *self = Self::decode(rlp, hash)?;
+            *self = Self::decode(&rlp, hash)?;
         }
         Ok(())
     }
@@ -344,6 +344,36 @@ impl SparseTrie {
     }
 }
 
+/// Visits the trie with `root`: every hashed node `enter` accepts is fetched and its subtree
+/// visited (a rejected hash is skipped, so a caller can stop at subtrees it has seen), and every
+/// leaf value reached is passed to `leaf`. Nodes under 32 bytes are part of their parent.
+pub fn walk<S: NodeSource + ?Sized>(
+    root: B256,
+    source: &S,
+    enter: &mut impl FnMut(&B256) -> bool,
+    leaf: &mut impl FnMut(&[u8]),
+) -> Result<(), TrieError> {
+    let mut pending = vec![Node::Hash(root)];
+    if root == EMPTY_ROOT_HASH {
+        pending.clear();
+    }
+    while let Some(node) = pending.pop() {
+        match node {
+            Node::Empty => {}
+            Node::Hash(hash) => {
+                if enter(&hash) {
+                    let rlp = source.node(&hash).ok_or(TrieError::MissingNode(hash))?;
+                    pending.push(Node::decode(&rlp, hash)?);
+                }
+            }
+            Node::Leaf { value, .. } => leaf(&value),
+            Node::Extension { child, .. } => pending.push(*child),
+            Node::Branch { children, .. } => pending.extend(*children),
+        }
+    }
+    Ok(())
+}
+
 /// The nodes on the path to `key` in the trie with `root`, root first: an EIP-1186 Merkle proof of
 /// the key's value or of its absence. Nodes under 32 bytes travel inside their parents.
 pub fn proof<S: NodeSource + ?Sized>(
@@ -361,8 +391,8 @@ pub fn proof<S: NodeSource + ?Sized>(
     loop {
         if let Node::Hash(hash) = node {
             let rlp = source.node(&hash).ok_or(TrieError::MissingNode(hash))?;
-            out.push(Bytes::copy_from_slice(rlp));
-            node = Node::decode(rlp, hash)?;
+            node = Node::decode(&rlp, hash)?;
+            out.push(rlp);
         }
         match node {
             Node::Empty | Node::Leaf { .. } => return Ok(out),
@@ -637,9 +667,47 @@ mod tests {
         }
     }
 
+    proptest! {
+        #[test]
+        fn walk_reaches_every_stored_node_and_leaf(
+            keys in proptest::collection::btree_set(0u64..2000, 0..200),
+        ) {
+            let none = B256Map::<Bytes>::default();
+            let mut trie = SparseTrie::empty();
+            for k in &keys {
+                trie.insert(&key(*k), vec![(*k % 200) as u8 + 1; 40], &none).unwrap();
+            }
+            let root = trie.root();
+            let mut nodes = B256Map::default();
+            trie.collect_nodes(&mut nodes);
+
+            let mut entered = B256Map::default();
+            let mut leaves = Vec::new();
+            walk(
+                root,
+                &nodes,
+                &mut |h| entered.insert(*h, ()).is_none(),
+                &mut |v| leaves.push(v.to_vec()),
+            )
+            .unwrap();
+            let mut stored: Vec<_> = nodes.keys().copied().collect();
+            stored.sort_unstable();
+            let mut visited: Vec<_> = entered.keys().copied().collect();
+            visited.sort_unstable();
+            prop_assert_eq!(visited, stored);
+            let mut expected: Vec<_> = keys.iter().map(|k| vec![(*k % 200) as u8 + 1; 40]).collect();
+            expected.sort();
+            leaves.sort();
+            prop_assert_eq!(leaves, expected);
+        }
+    }
+
     #[test]
     fn deletion_needs_the_sibling_a_read_does_not() {
-        use crate::state::RecordingPreimages;
+        use crate::{
+            state::RecordingPreimages,
+            store::{MemoryStore, NodeStore},
+        };
         let none = B256Map::<Bytes>::default();
         let mut full = SparseTrie::empty();
         // Long values, so both children of the root branch are hashed nodes of their own.
@@ -649,8 +717,10 @@ mod tests {
         let root = full.root();
         let mut nodes = B256Map::default();
         full.collect_nodes(&mut nodes);
-        let witness_of = |op: &dyn Fn(&mut SparseTrie, &RecordingPreimages<'_>)| {
-            let recording = RecordingPreimages::new(&nodes, &none);
+        let mut store = MemoryStore::default();
+        store.insert(nodes.clone(), B256Map::default());
+        let witness_of = |op: &dyn Fn(&mut SparseTrie, &RecordingPreimages<'_, MemoryStore>)| {
+            let recording = RecordingPreimages::new(&store);
             op(&mut SparseTrie::from_root(root), &recording);
             let state = recording.witness().state;
             state

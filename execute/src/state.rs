@@ -4,7 +4,7 @@ use std::cell::RefCell;
 
 use alloy_primitives::{
     keccak256,
-    map::{AddressMap, B256Map, B256Set, HashMap},
+    map::{AddressMap, B256Map, HashMap},
     Address, Bytes, B256, U256,
 };
 use alloy_rlp::Decodable;
@@ -19,6 +19,7 @@ use revm::{
 
 use crate::{
     mpt::{NodeSource, SparseTrie, TrieError},
+    store::NodeStore,
     trace::Witness,
 };
 
@@ -75,8 +76,8 @@ impl WitnessPreimages {
 }
 
 impl NodeSource for WitnessPreimages {
-    fn node(&self, hash: &B256) -> Option<&[u8]> {
-        self.nodes.get(hash).map(|b| b.as_ref())
+    fn node(&self, hash: &B256) -> Option<Bytes> {
+        self.nodes.get(hash).cloned()
     }
 }
 
@@ -88,19 +89,17 @@ impl Preimages for WitnessPreimages {
 
 /// Complete preimages that record which ones a run uses: the witness of that run.
 #[derive(Debug)]
-pub struct RecordingPreimages<'a> {
-    nodes: &'a B256Map<Bytes>,
-    codes: &'a B256Map<Bytes>,
-    used_nodes: RefCell<B256Set>,
-    used_codes: RefCell<B256Set>,
+pub struct RecordingPreimages<'a, S: ?Sized> {
+    store: &'a S,
+    used_nodes: RefCell<B256Map<Bytes>>,
+    used_codes: RefCell<B256Map<Bytes>>,
 }
 
-impl<'a> RecordingPreimages<'a> {
-    /// Records over complete node and code stores.
-    pub fn new(nodes: &'a B256Map<Bytes>, codes: &'a B256Map<Bytes>) -> Self {
+impl<'a, S: NodeStore + ?Sized> RecordingPreimages<'a, S> {
+    /// Records over a complete node store.
+    pub fn new(store: &'a S) -> Self {
         Self {
-            nodes,
-            codes,
+            store,
             used_nodes: Default::default(),
             used_codes: Default::default(),
         }
@@ -108,30 +107,37 @@ impl<'a> RecordingPreimages<'a> {
 
     /// The witness of everything used so far, sorted by hash for a canonical encoding.
     pub fn witness(&self) -> Witness {
-        let mut nodes: Vec<_> = self.used_nodes.borrow().iter().copied().collect();
-        nodes.sort_unstable();
-        let mut codes: Vec<_> = self.used_codes.borrow().iter().copied().collect();
-        codes.sort_unstable();
+        let sorted = |used: &RefCell<B256Map<Bytes>>| {
+            let mut entries: Vec<_> = used.borrow().iter().map(|(h, b)| (*h, b.clone())).collect();
+            entries.sort_unstable_by_key(|(h, _)| *h);
+            entries.into_iter().map(|(_, b)| b).collect()
+        };
         Witness {
-            state: nodes.iter().map(|h| self.nodes[h].clone()).collect(),
-            codes: codes.iter().map(|h| self.codes[h].clone()).collect(),
+            state: sorted(&self.used_nodes),
+            codes: sorted(&self.used_codes),
         }
     }
 }
 
-impl NodeSource for RecordingPreimages<'_> {
-    fn node(&self, hash: &B256) -> Option<&[u8]> {
-        let node = self.nodes.get(hash)?;
-        self.used_nodes.borrow_mut().insert(*hash);
-        Some(node.as_ref())
+impl<S: NodeStore + ?Sized> NodeSource for RecordingPreimages<'_, S> {
+    fn node(&self, hash: &B256) -> Option<Bytes> {
+        if let Some(node) = self.used_nodes.borrow().get(hash) {
+            return Some(node.clone());
+        }
+        let node = self.store.node(hash)?;
+        self.used_nodes.borrow_mut().insert(*hash, node.clone());
+        Some(node)
     }
 }
 
-impl Preimages for RecordingPreimages<'_> {
+impl<S: NodeStore + ?Sized> Preimages for RecordingPreimages<'_, S> {
     fn code(&self, hash: &B256) -> Option<Bytecode> {
-        let code = self.codes.get(hash)?;
-        self.used_codes.borrow_mut().insert(*hash);
-        Some(Bytecode::new_raw(code.clone()))
+        if let Some(code) = self.used_codes.borrow().get(hash) {
+            return Some(Bytecode::new_raw(code.clone()));
+        }
+        let code = self.store.code(hash)?;
+        self.used_codes.borrow_mut().insert(*hash, code.clone());
+        Some(Bytecode::new_raw(code))
     }
 }
 

@@ -22,6 +22,7 @@ use crate::{
     mpt::{self, SparseTrie},
     pricing::ExecuteMarket,
     state::RecordingPreimages,
+    store::{MemoryStore, NodeStore, Nodes},
     trace::{Segment, Trace, Witness},
     ExecuteError,
 };
@@ -142,18 +143,69 @@ pub struct AccountProof {
     pub storage: Vec<(B256, U256, Vec<Bytes>)>,
 }
 
-/// A complete state: every trie node and bytecode, as a full node holds them.
+/// A segment run but not yet applied: its trace, and the nodes and code it wrote.
 #[derive(Debug, Clone)]
-pub struct CompleteState {
-    root: B256,
+pub struct Staged {
+    /// The traced segment.
+    pub segment: TracedSegment,
     nodes: B256Map<Bytes>,
     codes: B256Map<Bytes>,
+}
+
+/// A complete state: every trie node and bytecode, as a full node holds them, in a node store.
+#[derive(Debug, Clone)]
+pub struct CompleteState<S = MemoryStore> {
+    root: B256,
+    store: S,
     execute_market: Option<Arc<Mutex<ExecuteMarket>>>,
 }
 
 impl CompleteState {
-    /// Builds the state of `accounts`.
+    /// Builds the state of `accounts` in memory.
     pub fn new(accounts: impl IntoIterator<Item = (Address, AccountState)>) -> Self {
+        Self::build(accounts, MemoryStore::default())
+    }
+    /// The state root of `accounts`, computed by alloy-trie's `HashBuilder`: an independent
+    /// implementation to check [`CompleteState`] against.
+    pub fn reference_root(accounts: &[(Address, AccountState)]) -> B256 {
+        let leaves = accounts.iter().map(|(address, account)| {
+            let storage_root = alloy_trie::root::storage_root_unhashed(
+                account
+                    .storage
+                    .iter()
+                    .filter(|(_, v)| !v.is_zero())
+                    .map(|(k, v)| (B256::from(*k), *v)),
+            );
+            let code_hash = if account.code.is_empty() {
+                KECCAK_EMPTY
+            } else {
+                keccak256(&account.code)
+            };
+            let storage_root = if account.storage.is_empty() {
+                EMPTY_ROOT_HASH
+            } else {
+                storage_root
+            };
+            (
+                *address,
+                TrieAccount {
+                    nonce: account.nonce,
+                    balance: account.balance,
+                    storage_root,
+                    code_hash,
+                },
+            )
+        });
+        alloy_trie::root::state_root_unhashed(leaves)
+    }
+}
+
+impl<S: NodeStore> CompleteState<S> {
+    /// Builds the state of `accounts` into `store`.
+    pub fn build(
+        accounts: impl IntoIterator<Item = (Address, AccountState)>,
+        mut store: S,
+    ) -> Self {
         let none = B256Map::<Bytes>::default();
         let mut nodes = B256Map::default();
         let mut codes = B256Map::default();
@@ -189,12 +241,27 @@ impl CompleteState {
         }
         let root = accounts_trie.root();
         accounts_trie.collect_nodes(&mut nodes);
+        store.insert(nodes, codes);
+        Self::at(root, store)
+    }
+
+    /// The state at `root`, whose nodes `store` already holds.
+    pub const fn at(root: B256, store: S) -> Self {
         Self {
             root,
-            nodes,
-            codes,
+            store,
             execute_market: None,
         }
+    }
+
+    /// The node store.
+    pub const fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The node store, to flush or inspect it.
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
     }
 
     /// Runs blocks with the EXECUTE precompile, charging `market`: the state of an L1 that has it.
@@ -213,14 +280,14 @@ impl CompleteState {
     }
 
     /// Preimages of the whole state, for reading it or running calls over it.
-    pub fn preimages(&self) -> RecordingPreimages<'_> {
-        RecordingPreimages::new(&self.nodes, &self.codes)
+    pub fn preimages(&self) -> RecordingPreimages<'_, S> {
+        RecordingPreimages::new(&self.store)
     }
 
     /// The account at `address`, if it exists.
     pub fn account(&self, address: Address) -> Option<TrieAccount> {
         let rlp = SparseTrie::from_root(self.root)
-            .get(&keccak256(address), &self.nodes)
+            .get(&keccak256(address), &Nodes(&self.store))
             .ok()??;
         TrieAccount::decode(&mut rlp.as_slice()).ok()
     }
@@ -231,7 +298,7 @@ impl CompleteState {
             return U256::ZERO;
         };
         SparseTrie::from_root(account.storage_root)
-            .get(&keccak256(B256::from(slot)), &self.nodes)
+            .get(&keccak256(B256::from(slot)), &Nodes(&self.store))
             .ok()
             .flatten()
             .and_then(|rlp| U256::decode(&mut rlp.as_slice()).ok())
@@ -247,8 +314,9 @@ impl CompleteState {
         } else {
             EMPTY_ROOT_HASH
         };
-        // Every node of the current state is in `nodes`, so no proof can miss one.
-        let path = |root: B256, key: B256| mpt::proof(root, &key, &self.nodes).unwrap_or_default();
+        // Every node of the current state is in the store, so no proof can miss one.
+        let path =
+            |root: B256, key: B256| mpt::proof(root, &key, &Nodes(&self.store)).unwrap_or_default();
         AccountProof {
             account,
             storage_root,
@@ -266,7 +334,7 @@ impl CompleteState {
     /// The code of `address` (empty for accounts without code).
     pub fn code(&self, address: Address) -> Bytes {
         self.account(address)
-            .and_then(|a| self.codes.get(&a.code_hash).cloned())
+            .and_then(|a| self.store.code(&a.code_hash))
             .unwrap_or_default()
     }
 
@@ -278,7 +346,22 @@ impl CompleteState {
     /// Runs a segment from the current state, returns its minimal trace and moves to the
     /// post-state. On error the state is unchanged.
     pub fn trace(&mut self, request: TraceRequest) -> Result<TracedSegment, ExecuteError> {
-        self.run(request, true).map(|(traced, _)| traced)
+        let staged = self.stage(request)?;
+        Ok(self.commit(staged))
+    }
+
+    /// Runs a segment from the current state without moving: [`CompleteState::commit`] applies
+    /// it, dropping it leaves the state as it was.
+    pub fn stage(&self, request: TraceRequest) -> Result<Staged, ExecuteError> {
+        self.run(request, true).map(|(staged, _)| staged)
+    }
+
+    /// Applies a staged segment: its writes go to the store and the state moves to its
+    /// post-state root.
+    pub fn commit(&mut self, staged: Staged) -> TracedSegment {
+        self.store.insert(staged.nodes, staged.codes);
+        self.root = staged.segment.post_state_root;
+        staged.segment
     }
 
     /// For a segment the executor rejects: why, and the trace with everything the run read
@@ -286,7 +369,7 @@ impl CompleteState {
     /// state does not change.
     pub fn rejected(&self, request: TraceRequest) -> Option<(ExecuteError, Trace)> {
         let mut trace = request.into_trace();
-        let recording = RecordingPreimages::new(&self.nodes, &self.codes);
+        let recording = RecordingPreimages::new(&self.store);
         let error = match ancestor_hashes(&trace) {
             Err(invalid) => invalid.into(),
             Ok(hashes) => {
@@ -302,7 +385,13 @@ impl CompleteState {
 
     /// Fills a whole block's result fields (roots, gas, bloom, requests) by running it, moves to
     /// the post-state, and returns the sealed block's trace.
-    pub fn seal(&mut self, mut request: TraceRequest) -> Result<TracedSegment, ExecuteError> {
+    pub fn seal(&mut self, request: TraceRequest) -> Result<TracedSegment, ExecuteError> {
+        let staged = self.stage_sealed(request)?;
+        Ok(self.commit(staged))
+    }
+
+    /// [`CompleteState::seal`] without moving.
+    pub fn stage_sealed(&self, mut request: TraceRequest) -> Result<Staged, ExecuteError> {
         request.segment = Segment::WHOLE_BLOCK;
         let header = &mut request.header;
         header.transactions_root =
@@ -322,7 +411,8 @@ impl CompleteState {
                 .sum();
             header.blob_gas_used = Some(blob_gas);
         }
-        let (mut traced, (receipts_root, bloom, requests)) = self.run(request, false)?;
+        let (mut staged, (receipts_root, bloom, requests)) = self.run(request, false)?;
+        let traced = &mut staged.segment;
         let header = &mut traced.trace.header;
         header.state_root = traced.post_state_root;
         header.gas_used = traced.gas_used;
@@ -331,17 +421,17 @@ impl CompleteState {
         if traced.trace.chain.fork >= Fork::Prague {
             header.requests_hash = Some(requests.unwrap_or_default().requests_hash());
         }
-        Ok(traced)
+        Ok(staged)
     }
 
     fn run(
-        &mut self,
+        &self,
         request: TraceRequest,
         check_outputs: bool,
-    ) -> Result<(TracedSegment, BlockResults), ExecuteError> {
+    ) -> Result<(Staged, BlockResults), ExecuteError> {
         let mut trace = request.into_trace();
         let hashes = ancestor_hashes(&trace)?;
-        let recording = RecordingPreimages::new(&self.nodes, &self.codes);
+        let recording = RecordingPreimages::new(&self.store);
         let outcome = execute_segment(
             self.root,
             &trace,
@@ -357,10 +447,10 @@ impl CompleteState {
             outcome.receipts.clone(),
         );
         let oldest = outcome.state.oldest_hash_used();
-        let mut new_nodes = B256Map::default();
+        let mut nodes = B256Map::default();
         let mut state = outcome.state;
-        state.collect_nodes(&mut new_nodes);
-        let contracts = outcome.contracts;
+        state.collect_nodes(&mut nodes);
+        let codes = outcome.contracts.into_iter().collect();
         drop(state);
         trace.witness = recording.witness();
 
@@ -369,53 +459,20 @@ impl CompleteState {
         let keep_from = oldest.unwrap_or(parent_number).min(parent_number);
         trace.ancestors.retain(|h| h.number >= keep_from);
 
-        let pre_state_root = self.root;
-        self.nodes.extend(new_nodes);
-        self.codes.extend(contracts);
-        self.root = post_state_root;
+        let segment = TracedSegment {
+            trace,
+            pre_state_root: self.root,
+            post_state_root,
+            gas_used,
+            receipts,
+        };
         Ok((
-            TracedSegment {
-                trace,
-                pre_state_root,
-                post_state_root,
-                gas_used,
-                receipts,
+            Staged {
+                segment,
+                nodes,
+                codes,
             },
             (receipts_root, bloom, requests),
         ))
-    }
-
-    /// The state root of `accounts`, computed by alloy-trie's `HashBuilder`: an independent
-    /// implementation to check [`CompleteState`] against.
-    pub fn reference_root(accounts: &[(Address, AccountState)]) -> B256 {
-        let leaves = accounts.iter().map(|(address, account)| {
-            let storage_root = alloy_trie::root::storage_root_unhashed(
-                account
-                    .storage
-                    .iter()
-                    .filter(|(_, v)| !v.is_zero())
-                    .map(|(k, v)| (B256::from(*k), *v)),
-            );
-            let code_hash = if account.code.is_empty() {
-                KECCAK_EMPTY
-            } else {
-                keccak256(&account.code)
-            };
-            let storage_root = if account.storage.is_empty() {
-                EMPTY_ROOT_HASH
-            } else {
-                storage_root
-            };
-            (
-                *address,
-                TrieAccount {
-                    nonce: account.nonce,
-                    balance: account.balance,
-                    storage_root,
-                    code_hash,
-                },
-            )
-        });
-        alloy_trie::root::state_root_unhashed(leaves)
     }
 }

@@ -6,6 +6,7 @@
 use alloy_consensus::Header;
 use alloy_primitives::{Address, Bytes, B256};
 use execute::{
+    store::{MemoryStore, NodeStore},
     trace::Segment,
     witness::{AccountState, CompleteState, TraceRequest, TracedSegment},
     ExecuteError,
@@ -18,7 +19,7 @@ use crate::{
 };
 
 /// Ancestor headers a block can reach with BLOCKHASH.
-const BLOCKHASH_WINDOW: usize = 256;
+pub const BLOCKHASH_WINDOW: usize = 256;
 /// EIP-4844's transaction type.
 const BLOB_TX_TYPE: u8 = 3;
 
@@ -39,18 +40,31 @@ pub struct DerivedBlock {
     pub end: TracedSegment,
 }
 
-/// An L2 chain held in memory: its state and headers.
+/// An L2 chain's head: the state at the head, in a node store, and the headers BLOCKHASH can
+/// reach from the next block.
 #[derive(Debug, Clone)]
-pub struct L2Chain {
+pub struct L2Chain<S = MemoryStore> {
     config: L2Config,
-    state: CompleteState,
+    state: CompleteState<S>,
     headers: Vec<Header>,
 }
 
 impl L2Chain {
-    /// A chain at its genesis.
+    /// A chain at its genesis, held in memory.
     pub fn new(config: L2Config, accounts: Vec<(Address, AccountState)>, timestamp: u64) -> Self {
-        let state = CompleteState::new(config.genesis_alloc(accounts));
+        Self::genesis(config, accounts, timestamp, MemoryStore::default())
+    }
+}
+
+impl<S: NodeStore> L2Chain<S> {
+    /// A chain at its genesis, its state built into `store`.
+    pub fn genesis(
+        config: L2Config,
+        accounts: Vec<(Address, AccountState)>,
+        timestamp: u64,
+        store: S,
+    ) -> Self {
+        let state = CompleteState::build(config.genesis_alloc(accounts), store);
         let genesis = config.genesis_header(state.root(), timestamp);
         Self {
             config,
@@ -59,28 +73,46 @@ impl L2Chain {
         }
     }
 
+    /// A chain resumed at a head: `state` is the head's state and `headers` end with the head
+    /// (only the last [`BLOCKHASH_WINDOW`] are kept).
+    pub fn resume(config: L2Config, state: CompleteState<S>, mut headers: Vec<Header>) -> Self {
+        headers.drain(..headers.len().saturating_sub(BLOCKHASH_WINDOW));
+        Self {
+            config,
+            state,
+            headers,
+        }
+    }
+
     /// The chain's constants.
     pub const fn config(&self) -> &L2Config {
         &self.config
     }
 
-    /// Headers from genesis to the head.
-    pub fn headers(&self) -> &[Header] {
-        &self.headers
-    }
-
     /// The head's header.
     pub fn head(&self) -> &Header {
-        self.headers.last().expect("a chain has its genesis")
+        self.headers.last().expect("a chain has its head")
     }
 
     /// The state at the head.
-    pub const fn state(&self) -> &CompleteState {
+    pub const fn state(&self) -> &CompleteState<S> {
         &self.state
     }
 
+    /// The state at the head, to flush its store.
+    pub fn state_mut(&mut self) -> &mut CompleteState<S> {
+        &mut self.state
+    }
+
     fn ancestors(&self) -> Vec<Header> {
-        self.headers[self.headers.len().saturating_sub(BLOCKHASH_WINDOW)..].to_vec()
+        self.headers.clone()
+    }
+
+    fn push_header(&mut self, header: Header) {
+        if self.headers.len() == BLOCKHASH_WINDOW {
+            self.headers.remove(0);
+        }
+        self.headers.push(header);
     }
 
     /// Builds the blocks of an L1 batch, which must start at the next block.
@@ -130,7 +162,7 @@ impl L2Chain {
         }
         let end = self.end_block(&template, &position)?;
         let header = end.trace.header.clone();
-        self.headers.push(header.clone());
+        self.push_header(header.clone());
         Ok(DerivedBlock {
             hash: header.hash_slow(),
             header,
@@ -152,10 +184,9 @@ impl L2Chain {
         if tx.first().is_none_or(|t| *t == BLOB_TX_TYPE) {
             return None;
         }
-        let before = self.state.clone();
-        let step = self
+        let staged = self
             .state
-            .trace(TraceRequest {
+            .stage(TraceRequest {
                 chain: self.config.chain,
                 ancestors: self.ancestors(),
                 header: template.clone(),
@@ -169,11 +200,11 @@ impl L2Chain {
                 withdrawals: Vec::new(),
             })
             .ok()?;
-        if step.trace.encode_to_vec().len() > MAX_STEP_BYTES || step.gas_used > MAX_STEP_GAS {
-            self.state = before;
+        let step = &staged.segment;
+        if step.gas_used > MAX_STEP_GAS || step.trace.encode_to_vec().len() > MAX_STEP_BYTES {
             return None;
         }
-        Some(step)
+        Some(self.state.commit(staged))
     }
 
     /// The end step: the end-of-block segment after the included transactions, or the whole
@@ -199,8 +230,7 @@ impl L2Chain {
         };
         if position.included == 0 {
             // The whole block: EXECUTE checks every result field, so find them first.
-            let mut probe = self.state.clone();
-            let sealed = probe.seal(request(template.clone()))?;
+            let sealed = self.state.stage_sealed(request(template.clone()))?.segment;
             let header = self
                 .config
                 .seal(template, sealed.post_state_root, position.tx_acc, 0);

@@ -63,6 +63,8 @@ pub struct L1Batch {
     pub block_count: u16,
     /// L1 block that carried it.
     pub l1_block: u64,
+    /// That block's hash.
+    pub l1_hash: B256,
     /// That block's timestamp.
     pub l1_timestamp: u64,
     /// The blob's payload.
@@ -130,11 +132,30 @@ impl<P: Provider> L1Source<P> {
                 first_block: event.firstBlock,
                 block_count: event.blockCount,
                 l1_block,
+                l1_hash: block.header.hash,
                 l1_timestamp: block.header.timestamp,
                 payload: payload(&blob),
             });
         }
         Ok(batches)
+    }
+
+    /// The number of L1's latest block.
+    pub async fn head_number(&self) -> Result<u64, L1Error> {
+        self.provider
+            .get_block_number()
+            .await
+            .map_err(|e| L1Error::Rpc(e.to_string()))
+    }
+
+    /// The hash of L1 block `number` on the node's canonical chain (`None` past its head).
+    pub async fn block_hash(&self, number: u64) -> Result<Option<B256>, L1Error> {
+        Ok(self
+            .provider
+            .get_block_by_number(number.into())
+            .await
+            .map_err(|e| L1Error::Rpc(e.to_string()))?
+            .map(|b| b.header.hash))
     }
 
     /// The blob with `hash` of L1 block `number`, from the beacon API's blobs endpoint.

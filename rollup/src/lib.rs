@@ -10,10 +10,14 @@
 //!   and batches posted as blob transactions.
 //! - [`wallet`]: keys of L2 users and the transactions they sign.
 //! - [`derive`]: building each L2 block from its candidates, one provable step at a time.
+//! - [`store`]: the node's sled database: state nodes by hash, block records, the L1 cursor.
+//! - [`node`]: derivation from L1 into the store, reorgs, and the steps of any kept block.
 
 pub mod batch;
 pub mod blob;
 pub mod derive;
 pub mod l1;
+pub mod node;
 pub mod rules;
+pub mod store;
 pub mod wallet;

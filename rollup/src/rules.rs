@@ -103,7 +103,7 @@ pub fn block_timestamp(parent: u64, declared: u64, l1_timestamp: u64) -> u64 {
 }
 
 /// A position inside a block: the state after some of its candidates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, alloy_rlp::RlpEncodable, alloy_rlp::RlpDecodable)]
 pub struct Position {
     /// State root.
     pub state_root: B256,

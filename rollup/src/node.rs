@@ -1,0 +1,368 @@
+//! An L2 node: derives the chain from L1 batches into the on-disk store, follows L1 reorgs, and
+//! rebuilds every step of any block still in the window on demand.
+
+use std::path::Path;
+
+use alloy_consensus::Header;
+use alloy_primitives::{keccak256, Address, B256};
+use alloy_provider::Provider;
+use execute::{
+    witness::{AccountState, CompleteState},
+    ExecuteError,
+};
+
+use crate::{
+    batch::decode,
+    derive::{DerivedBlock, L2Chain, BLOCKHASH_WINDOW},
+    l1::{L1Batch, L1Error, L1Source},
+    rules::{L2Config, Position},
+    store::{BlockRecord, L1Cursor, L1Origin, L2Store, PruneStats, SledNodes, StoreError},
+};
+
+/// L1 blocks read per log query.
+const LOG_RANGE: u64 = 1000;
+
+/// Why the node could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Reading L1 failed.
+    #[error(transparent)]
+    L1(#[from] L1Error),
+    /// A block could not be built (an internal error: the inclusion rule never fails a block).
+    #[error("deriving block {number}: {source}")]
+    Execute {
+        /// The block.
+        number: u64,
+        /// Why.
+        source: ExecuteError,
+    },
+    /// A batch arrived out of order.
+    #[error(
+        "batch {index} (first block {first_block}) does not follow batch {expected} / block {head}"
+    )]
+    OutOfOrder {
+        /// Its index.
+        index: u64,
+        /// Its first block.
+        first_block: u64,
+        /// The batch expected next.
+        expected: u64,
+        /// The head block.
+        head: u64,
+    },
+    /// Re-deriving a stored block gave another block: the store is corrupt.
+    #[error("block {number} re-derives to {derived}, the store has {stored}")]
+    Mismatch {
+        /// The block.
+        number: u64,
+        /// The stored hash.
+        stored: B256,
+        /// The re-derived hash.
+        derived: B256,
+    },
+}
+
+/// An L2's genesis: its constants, accounts and timestamp.
+#[derive(Debug, Clone)]
+pub struct Genesis {
+    /// The chain's constants.
+    pub config: L2Config,
+    /// Funded accounts (the system contracts are added).
+    pub accounts: Vec<(Address, AccountState)>,
+    /// Genesis timestamp.
+    pub timestamp: u64,
+}
+
+impl Genesis {
+    /// A digest of everything that defines the chain, so a store is never opened for another.
+    pub fn identity(&self) -> B256 {
+        let mut bytes = self.config.chain_rlp().to_vec();
+        bytes.extend_from_slice(&self.config.gas_limit.to_be_bytes());
+        bytes.extend_from_slice(self.config.fee_recipient.as_slice());
+        bytes.extend_from_slice(&self.timestamp.to_be_bytes());
+        for (address, account) in &self.accounts {
+            bytes.extend_from_slice(address.as_slice());
+            bytes.extend_from_slice(&account.nonce.to_be_bytes());
+            bytes.extend_from_slice(&account.balance.to_be_bytes::<32>());
+            bytes.extend_from_slice(keccak256(&account.code).as_slice());
+            for (slot, value) in &account.storage {
+                bytes.extend_from_slice(&slot.to_be_bytes::<32>());
+                bytes.extend_from_slice(&value.to_be_bytes::<32>());
+            }
+        }
+        keccak256(bytes)
+    }
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Blocks rolled back by an L1 reorg.
+    pub rolled_back: u64,
+    /// Batches applied.
+    pub batches: u64,
+    /// Blocks derived.
+    pub blocks: u64,
+    /// The L1 block read up to.
+    pub l1_head: u64,
+}
+
+/// An L2 node over its sled store.
+#[derive(Debug)]
+pub struct L2Node {
+    config: L2Config,
+    store: L2Store,
+    chain: L2Chain<SledNodes>,
+    start: L1Cursor,
+}
+
+impl L2Node {
+    /// Opens the node's store in `path`, creating the chain from `genesis` if it is empty and
+    /// resuming at its head otherwise. Derivation starts after L1 block `start_after` (the
+    /// inbox's deployment, or any block before it).
+    pub fn open(
+        path: impl AsRef<Path>,
+        genesis: Genesis,
+        start_after: u64,
+    ) -> Result<Self, NodeError> {
+        let store = L2Store::open(path)?;
+        let identity = genesis.identity();
+        let start = L1Cursor {
+            number: start_after,
+            hash: B256::ZERO,
+            next_batch: 0,
+        };
+        let config = genesis.config;
+        if store.head()?.is_none() {
+            let mut chain =
+                L2Chain::genesis(config, genesis.accounts, genesis.timestamp, store.nodes());
+            let header = chain.head().clone();
+            let record = BlockRecord {
+                declared: header.timestamp,
+                origin: L1Origin::default(),
+                candidates: Vec::new(),
+                positions: vec![Position::start(header.state_root)],
+                header,
+            };
+            store.init(identity, &record, chain.state_mut().store_mut(), start)?;
+        }
+        store.check_identity(identity)?;
+        let chain = load(&store, config)?;
+        Ok(Self {
+            config,
+            store,
+            chain,
+            start,
+        })
+    }
+
+    /// The store.
+    pub const fn store(&self) -> &L2Store {
+        &self.store
+    }
+
+    /// The chain's constants.
+    pub const fn config(&self) -> &L2Config {
+        &self.config
+    }
+
+    /// The head's header.
+    pub fn head(&self) -> &Header {
+        self.chain.head()
+    }
+
+    /// Where derivation stands on L1.
+    pub fn cursor(&self) -> Result<L1Cursor, NodeError> {
+        Ok(self.store.cursor()?.unwrap_or(self.start))
+    }
+
+    /// Derives a batch's blocks and stores them with their states, atomically. The batch must
+    /// be the next one and start at the next block.
+    pub fn apply(&mut self, batch: &L1Batch) -> Result<Vec<DerivedBlock>, NodeError> {
+        let cursor = self.cursor()?;
+        let head = self.head().number;
+        if batch.index != cursor.next_batch || batch.first_block != head + 1 {
+            return Err(NodeError::OutOfOrder {
+                index: batch.index,
+                first_block: batch.first_block,
+                expected: cursor.next_batch,
+                head,
+            });
+        }
+        let origin = L1Origin {
+            batch: batch.index,
+            number: batch.l1_block,
+            hash: batch.l1_hash,
+            timestamp: batch.l1_timestamp,
+        };
+        let mut derived = Vec::new();
+        let mut records = Vec::new();
+        for block in decode(&batch.payload, batch.block_count, batch.l1_timestamp) {
+            let number = self.head().number + 1;
+            let result =
+                self.chain
+                    .derive_block(block.timestamp, batch.l1_timestamp, block.transactions);
+            let block_derived = match result {
+                Ok(d) => d,
+                Err(source) => {
+                    // Forget the half-built batch: the store still has the head before it.
+                    self.chain = load(&self.store, self.config)?;
+                    return Err(NodeError::Execute { number, source });
+                }
+            };
+            records.push(BlockRecord {
+                header: block_derived.header.clone(),
+                declared: block.timestamp,
+                origin,
+                candidates: block_derived.candidates.clone(),
+                positions: block_derived.positions.clone(),
+            });
+            derived.push(block_derived);
+        }
+        let cursor = L1Cursor {
+            number: batch.l1_block,
+            hash: batch.l1_hash,
+            next_batch: batch.index + 1,
+        };
+        let committed = self
+            .store
+            .commit(&records, self.chain.state_mut().store_mut(), cursor);
+        if let Err(e) = committed {
+            self.chain = load(&self.store, self.config)?;
+            return Err(e.into());
+        }
+        Ok(derived)
+    }
+
+    /// Rolls the chain back to the last block whose batch is still on L1's canonical chain, as
+    /// `canonical(number)` reports L1 block hashes. Returns the blocks removed.
+    pub fn rewind(
+        &mut self,
+        mut canonical: impl FnMut(u64) -> Result<Option<B256>, NodeError>,
+    ) -> Result<u64, NodeError> {
+        let head = self.head().number;
+        let mut number = head;
+        while number > 0 {
+            let origin = self.store.block(number)?.origin;
+            if canonical(origin.number)? == Some(origin.hash) {
+                break;
+            }
+            number -= 1;
+        }
+        let cursor = if number == 0 {
+            self.start
+        } else {
+            let origin = self.store.block(number)?.origin;
+            // Blocks after `number` in the same batch are kept too: a batch is all or nothing.
+            while number < head && self.store.block(number + 1)?.origin == origin {
+                number += 1;
+            }
+            L1Cursor {
+                number: origin.number,
+                hash: origin.hash,
+                next_batch: origin.batch + 1,
+            }
+        };
+        self.store.rollback(number, cursor)?;
+        self.chain = load(&self.store, self.config)?;
+        Ok(head - number)
+    }
+
+    /// Follows L1 up to its head: rolls back what a reorg removed, then applies every new batch.
+    pub async fn sync<P: Provider>(&mut self, l1: &L1Source<P>) -> Result<SyncReport, NodeError> {
+        let mut report = SyncReport::default();
+        let mut cursor = self.cursor()?;
+        if cursor.hash != B256::ZERO && l1.block_hash(cursor.number).await? != Some(cursor.hash) {
+            let mut hashes = Vec::new();
+            // Collect the canonical hashes of every origin first: `rewind` is synchronous.
+            for n in 1..=self.head().number {
+                let origin = self.store.block(n)?.origin;
+                if hashes.last().map(|(number, _)| *number) != Some(origin.number) {
+                    hashes.push((origin.number, l1.block_hash(origin.number).await?));
+                }
+            }
+            report.rolled_back = self.rewind(|number| {
+                Ok(hashes
+                    .iter()
+                    .find(|(n, _)| *n == number)
+                    .and_then(|(_, h)| *h))
+            })?;
+            cursor = self.cursor()?;
+        }
+        let head = l1.head_number().await?;
+        let mut from = cursor.number + 1;
+        while from <= head {
+            let to = (from + LOG_RANGE - 1).min(head);
+            for batch in l1.batches(from, to).await? {
+                if batch.index < self.cursor()?.next_batch {
+                    continue;
+                }
+                report.blocks += self.apply(&batch)?.len() as u64;
+                report.batches += 1;
+            }
+            if let Some(hash) = l1.block_hash(to).await? {
+                let next_batch = self.cursor()?.next_batch;
+                self.store.set_cursor(L1Cursor {
+                    number: to,
+                    hash,
+                    next_batch,
+                })?;
+            }
+            from = to + 1;
+        }
+        report.l1_head = head;
+        Ok(report)
+    }
+
+    /// Re-derives stored block `number` from its parent's state, with the trace of every step:
+    /// what a dispute about it needs. Fails if the parent's state was pruned.
+    pub fn replay(&self, number: u64) -> Result<DerivedBlock, NodeError> {
+        let record = self.store.block(number)?;
+        if number == 0 || number < self.store.oldest()? {
+            return Err(StoreError::MissingBlock(number).into());
+        }
+        let first = number.saturating_sub(BLOCKHASH_WINDOW as u64);
+        let ancestors = self.store.headers(first, number - 1)?;
+        let parent_root = ancestors.last().expect("the parent").state_root;
+        let mut chain = L2Chain::resume(
+            self.config,
+            CompleteState::at(parent_root, self.store.nodes()),
+            ancestors,
+        );
+        let derived = chain
+            .derive_block(record.declared, record.origin.timestamp, record.candidates)
+            .map_err(|source| NodeError::Execute { number, source })?;
+        let stored = record.header.hash_slow();
+        if derived.hash != stored {
+            return Err(NodeError::Mismatch {
+                number,
+                stored,
+                derived: derived.hash,
+            });
+        }
+        Ok(derived)
+    }
+
+    /// Drops the state of blocks older than the last `window` (their nodes, bytecode and
+    /// records; headers stay for BLOCKHASH).
+    pub fn prune(&self, window: u64) -> Result<PruneStats, NodeError> {
+        let keep_from = self.head().number.saturating_sub(window).max(1);
+        Ok(self.store.prune(keep_from)?)
+    }
+}
+
+/// The chain at the store's head.
+fn load(store: &L2Store, config: L2Config) -> Result<L2Chain<SledNodes>, NodeError> {
+    let head = store.head()?.unwrap_or(0);
+    let first = head.saturating_sub(BLOCKHASH_WINDOW as u64 - 1);
+    let headers = store.headers(first, head)?;
+    let root = headers.last().expect("the head").state_root;
+    Ok(L2Chain::resume(
+        config,
+        CompleteState::at(root, store.nodes()),
+        headers,
+    ))
+}

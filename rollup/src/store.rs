@@ -1,0 +1,428 @@
+//! The L2 node's on-disk store (sled): trie nodes and bytecode by hash, a record per derived
+//! block, and the derivation's L1 cursor.
+//!
+//! Nodes are content-addressed and never overwritten, so the state at every position of every
+//! block whose nodes are kept stays readable, rolling back is moving the head, and pruning is a
+//! mark-and-sweep from the roots still needed. A batch of blocks is written in one atomic sled
+//! batch together with the nodes it created, so a killed process reopens at a batch boundary.
+
+use std::path::Path;
+
+use alloy_consensus::Header;
+use alloy_primitives::{
+    map::{B256Map, B256Set},
+    Bytes, B256,
+};
+use alloy_rlp::{Decodable, RlpDecodable, RlpEncodable};
+use alloy_trie::TrieAccount;
+use execute::{mpt, store::NodeStore, store::Nodes};
+
+use crate::rules::Position;
+
+const NODE: u8 = b'n';
+const CODE: u8 = b'c';
+const BLOCK: u8 = b'b';
+const HEADER: u8 = b'h';
+const IDENTITY: &[u8] = b"m/identity";
+const HEAD: &[u8] = b"m/head";
+const CURSOR: &[u8] = b"m/cursor";
+const PRUNED: &[u8] = b"m/pruned";
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled failed (I/O, corruption it detected).
+    #[error("store: {0}")]
+    Sled(#[from] sled::Error),
+    /// A value does not decode.
+    #[error("store entry {key} is corrupt: {reason}")]
+    Corrupt {
+        /// The entry.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The store holds another chain.
+    #[error("the store holds chain {found}, not {expected} (another genesis or chain id)")]
+    OtherChain {
+        /// The identity asked for.
+        expected: B256,
+        /// The identity on disk.
+        found: B256,
+    },
+    /// A block that is not (or no longer) in the store.
+    #[error("block {0} is not in the store (not derived yet, or pruned)")]
+    MissingBlock(u64),
+}
+
+/// Where a batch came from on L1.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct L1Origin {
+    /// The batch's index in the inbox.
+    pub batch: u64,
+    /// The L1 block that carried it.
+    pub number: u64,
+    /// That block's hash.
+    pub hash: B256,
+    /// That block's timestamp.
+    pub timestamp: u64,
+}
+
+/// The last L1 block derivation has read, and the batch it expects next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct L1Cursor {
+    /// Its number.
+    pub number: u64,
+    /// Its hash (zero before any block was read).
+    pub hash: B256,
+    /// The inbox index of the next batch.
+    pub next_batch: u64,
+}
+
+/// What is kept of a derived block: enough to rebuild every step of a dispute about it.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct BlockRecord {
+    /// The sealed header.
+    pub header: Header,
+    /// The timestamp the batch declared.
+    pub declared: u64,
+    /// The batch that carried it (zero for genesis).
+    pub origin: L1Origin,
+    /// The candidates, in batch order.
+    pub candidates: Vec<Bytes>,
+    /// Positions `0..=m`.
+    pub positions: Vec<Position>,
+}
+
+fn key(prefix: u8, id: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + id.len());
+    key.push(prefix);
+    key.extend_from_slice(id);
+    key
+}
+
+fn decode<T: Decodable>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+    T::decode(&mut &bytes[..]).map_err(|e| StoreError::Corrupt {
+        key: alloy_primitives::hex::encode(key),
+        reason: e.to_string(),
+    })
+}
+
+/// Trie nodes and bytecode read from sled, with the writes of blocks not yet committed held in
+/// memory.
+#[derive(Debug, Clone)]
+pub struct SledNodes {
+    tree: sled::Tree,
+    nodes: B256Map<Bytes>,
+    codes: B256Map<Bytes>,
+}
+
+impl SledNodes {
+    fn get(&self, prefix: u8, hash: &B256) -> Option<Bytes> {
+        // A read error is a missing node to the trie, which fails the run with its hash.
+        self.tree
+            .get(key(prefix, hash.as_slice()))
+            .ok()
+            .flatten()
+            .map(|v| Bytes::copy_from_slice(&v))
+    }
+
+    /// Moves the pending writes into `batch`.
+    fn drain_into(&mut self, batch: &mut sled::Batch) {
+        for (hash, node) in self.nodes.drain() {
+            batch.insert(key(NODE, hash.as_slice()), node.as_ref());
+        }
+        for (hash, code) in self.codes.drain() {
+            batch.insert(key(CODE, hash.as_slice()), code.as_ref());
+        }
+    }
+}
+
+impl NodeStore for SledNodes {
+    fn node(&self, hash: &B256) -> Option<Bytes> {
+        self.nodes
+            .get(hash)
+            .cloned()
+            .or_else(|| self.get(NODE, hash))
+    }
+
+    fn code(&self, hash: &B256) -> Option<Bytes> {
+        self.codes
+            .get(hash)
+            .cloned()
+            .or_else(|| self.get(CODE, hash))
+    }
+
+    fn insert(&mut self, nodes: B256Map<Bytes>, codes: B256Map<Bytes>) {
+        self.nodes.extend(nodes);
+        self.codes.extend(codes);
+    }
+}
+
+/// What a prune removed and kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneStats {
+    /// Trie nodes and bytecodes still reachable from a kept block.
+    pub kept: u64,
+    /// Trie nodes and bytecodes removed.
+    pub removed: u64,
+    /// Block records removed.
+    pub blocks: u64,
+}
+
+/// The L2 node's sled database.
+#[derive(Debug, Clone)]
+pub struct L2Store {
+    db: sled::Db,
+    tree: sled::Tree,
+}
+
+impl L2Store {
+    /// Opens (or creates) the store in directory `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let config = sled::Config::new().path(path).cache_capacity(512 << 20);
+        // sled's flusher thread holds the file lock a moment after the last handle is dropped,
+        // so a store reopened by the same process may find it still locked.
+        let mut attempts = 0;
+        let db = loop {
+            match config.open() {
+                Err(sled::Error::Io(e)) if attempts < 100 && e.to_string().contains("lock") => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other?,
+            }
+        };
+        let tree = db.open_tree("l2")?;
+        Ok(Self { db, tree })
+    }
+
+    /// A view of the stored nodes with no pending writes.
+    pub fn nodes(&self) -> SledNodes {
+        SledNodes {
+            tree: self.tree.clone(),
+            nodes: B256Map::default(),
+            codes: B256Map::default(),
+        }
+    }
+
+    /// The chain this store holds (its genesis hash), if any.
+    pub fn identity(&self) -> Result<Option<B256>, StoreError> {
+        self.tree
+            .get(IDENTITY)?
+            .map(|v| decode(IDENTITY, &v))
+            .transpose()
+    }
+
+    /// The head block's number, if any block is stored.
+    pub fn head(&self) -> Result<Option<u64>, StoreError> {
+        self.tree.get(HEAD)?.map(|v| decode(HEAD, &v)).transpose()
+    }
+
+    /// The last L1 block derivation read.
+    pub fn cursor(&self) -> Result<Option<L1Cursor>, StoreError> {
+        self.tree
+            .get(CURSOR)?
+            .map(|v| decode(CURSOR, &v))
+            .transpose()
+    }
+
+    /// The oldest block whose state is kept.
+    pub fn oldest(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .tree
+            .get(PRUNED)?
+            .map(|v| decode(PRUNED, &v))
+            .transpose()?
+            .unwrap_or(0))
+    }
+
+    /// The record of block `number`.
+    pub fn block(&self, number: u64) -> Result<BlockRecord, StoreError> {
+        let k = key(BLOCK, &number.to_be_bytes());
+        let value = self.tree.get(&k)?.ok_or(StoreError::MissingBlock(number))?;
+        decode(&k, &value)
+    }
+
+    /// The header of block `number` (headers outlive pruning, for BLOCKHASH).
+    pub fn header(&self, number: u64) -> Result<Header, StoreError> {
+        let k = key(HEADER, &number.to_be_bytes());
+        let value = self.tree.get(&k)?.ok_or(StoreError::MissingBlock(number))?;
+        decode(&k, &value)
+    }
+
+    /// Headers `from..=to`.
+    pub fn headers(&self, from: u64, to: u64) -> Result<Vec<Header>, StoreError> {
+        (from..=to).map(|n| self.header(n)).collect()
+    }
+
+    /// Writes the genesis block of chain `identity`.
+    pub fn init(
+        &self,
+        identity: B256,
+        genesis: &BlockRecord,
+        nodes: &mut SledNodes,
+        cursor: L1Cursor,
+    ) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        batch.insert(IDENTITY, alloy_rlp::encode(identity));
+        self.write_blocks(
+            &mut batch,
+            std::slice::from_ref(genesis),
+            nodes,
+            Some(cursor),
+        );
+        self.tree.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Checks that the store holds chain `identity`.
+    pub fn check_identity(&self, identity: B256) -> Result<(), StoreError> {
+        match self.identity()? {
+            Some(found) if found != identity => Err(StoreError::OtherChain {
+                expected: identity,
+                found,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn write_blocks(
+        &self,
+        batch: &mut sled::Batch,
+        blocks: &[BlockRecord],
+        nodes: &mut SledNodes,
+        cursor: Option<L1Cursor>,
+    ) {
+        nodes.drain_into(batch);
+        for record in blocks {
+            let number = record.header.number.to_be_bytes();
+            batch.insert(key(BLOCK, &number), alloy_rlp::encode(record));
+            batch.insert(key(HEADER, &number), alloy_rlp::encode(&record.header));
+        }
+        if let Some(last) = blocks.last() {
+            batch.insert(HEAD, alloy_rlp::encode(last.header.number));
+        }
+        if let Some(cursor) = cursor {
+            batch.insert(CURSOR, alloy_rlp::encode(cursor));
+        }
+    }
+
+    /// Writes derived blocks, the nodes their states created and the L1 cursor, atomically.
+    pub fn commit(
+        &self,
+        blocks: &[BlockRecord],
+        nodes: &mut SledNodes,
+        cursor: L1Cursor,
+    ) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        self.write_blocks(&mut batch, blocks, nodes, Some(cursor));
+        self.tree.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Records that derivation read L1 up to `cursor`.
+    pub fn set_cursor(&self, cursor: L1Cursor) -> Result<(), StoreError> {
+        self.tree.insert(CURSOR, alloy_rlp::encode(cursor))?;
+        Ok(())
+    }
+
+    /// Moves the head back to block `number` and the cursor to `cursor`, forgetting later
+    /// blocks (their nodes go at the next prune).
+    pub fn rollback(&self, number: u64, cursor: L1Cursor) -> Result<(), StoreError> {
+        let head = self.head()?.unwrap_or(0);
+        let mut batch = sled::Batch::default();
+        for n in number + 1..=head {
+            batch.remove(key(BLOCK, &n.to_be_bytes()));
+            batch.remove(key(HEADER, &n.to_be_bytes()));
+        }
+        batch.insert(HEAD, alloy_rlp::encode(number));
+        batch.insert(CURSOR, alloy_rlp::encode(cursor));
+        self.tree.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Keeps the state of blocks `keep_from..=head` (every position of each, and the parent
+    /// state of `keep_from`) and removes every other node, bytecode and block record.
+    pub fn prune(&self, keep_from: u64) -> Result<PruneStats, StoreError> {
+        let head = self.head()?.unwrap_or(0);
+        let oldest = self.oldest()?;
+        let keep_from = keep_from.min(head);
+        let mut roots = Vec::new();
+        for n in keep_from..=head {
+            roots.extend(self.block(n)?.positions.iter().map(|p| p.state_root));
+        }
+        let nodes = self.nodes();
+        let source = Nodes(&nodes);
+        let mut live = B256Set::default();
+        let mut live_codes = B256Set::default();
+        let mut storage_roots = Vec::new();
+        for root in roots {
+            let mut broken = None;
+            mpt::walk(
+                root,
+                &source,
+                &mut |h| live.insert(*h),
+                &mut |leaf| match TrieAccount::decode(&mut &leaf[..]) {
+                    Ok(account) => {
+                        storage_roots.push(account.storage_root);
+                        live_codes.insert(account.code_hash);
+                    }
+                    Err(e) => broken = Some(e.to_string()),
+                },
+            )
+            .map_err(|e| StoreError::Corrupt {
+                key: format!("state {root}"),
+                reason: e.to_string(),
+            })?;
+            if let Some(reason) = broken {
+                return Err(StoreError::Corrupt {
+                    key: format!("account leaf under {root}"),
+                    reason,
+                });
+            }
+            for storage in storage_roots.drain(..) {
+                mpt::walk(storage, &source, &mut |h| live.insert(*h), &mut |_| {}).map_err(
+                    |e| StoreError::Corrupt {
+                        key: format!("storage {storage}"),
+                        reason: e.to_string(),
+                    },
+                )?;
+            }
+        }
+        let mut stats = PruneStats::default();
+        let mut batch = sled::Batch::default();
+        for (prefix, keep) in [(NODE, &live), (CODE, &live_codes)] {
+            for entry in self.tree.scan_prefix([prefix]) {
+                let (k, _) = entry?;
+                if keep.contains(&B256::from_slice(&k[1..])) {
+                    stats.kept += 1;
+                } else {
+                    batch.remove(k);
+                    stats.removed += 1;
+                }
+            }
+        }
+        for n in oldest..keep_from {
+            batch.remove(key(BLOCK, &n.to_be_bytes()));
+            stats.blocks += 1;
+        }
+        batch.insert(PRUNED, alloy_rlp::encode(keep_from.max(oldest)));
+        self.tree.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(stats)
+    }
+
+    /// Writes everything to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Bytes the store occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+}

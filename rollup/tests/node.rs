@@ -1,0 +1,282 @@
+//! The L2 node over its sled store, fed hand-built L1 histories: it derives what an in-memory
+//! derivation derives, resumes after a restart, rebuilds verifiable steps for any kept block,
+//! prunes old state, treats malformed batches by the protocol's rules, and rolls back a reorg.
+
+use alloy_primitives::{Address, B256, U256};
+use execute::{witness::AccountState, Fork};
+use rollup::{
+    batch::{encode, BatchBlock},
+    derive::{DerivedBlock, L2Chain},
+    l1::L1Batch,
+    node::{Genesis, L2Node, NodeError},
+    rules::L2Config,
+    store::StoreError,
+    wallet::L2Wallet,
+};
+
+const CHAIN_ID: u64 = 77;
+
+fn wallet() -> L2Wallet {
+    L2Wallet::from_seed(b"node test user", CHAIN_ID)
+}
+
+fn genesis() -> Genesis {
+    let mut accounts = vec![(
+        wallet().address(),
+        AccountState {
+            balance: U256::from(10u128.pow(21)),
+            ..Default::default()
+        },
+    )];
+    // Some bystanders, so the state is more than a handful of nodes.
+    accounts.extend((1..200u64).map(|i| {
+        (
+            Address::from_word(B256::from(U256::from(i))),
+            AccountState {
+                balance: U256::from(i),
+                ..Default::default()
+            },
+        )
+    }));
+    Genesis {
+        config: L2Config::new(CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe)),
+        accounts,
+        timestamp: 0,
+    }
+}
+
+/// Batch `index` carried by L1 block `l1_block` (hash `fork` distinguishes competing blocks
+/// at one height), holding `blocks` blocks of `per_block` transfers each from nonce `nonce`.
+fn batch(index: u64, first_block: u64, l1_block: u64, fork: u8, nonce: &mut u64) -> L1Batch {
+    let blocks: Vec<BatchBlock> = (0..2u64)
+        .map(|b| BatchBlock {
+            timestamp: 12 * l1_block - 6 + b,
+            transactions: (0..3)
+                .map(|_| {
+                    *nonce += 1;
+                    wallet().transfer(*nonce - 1, Address::repeat_byte(fork), U256::from(*nonce))
+                })
+                .collect(),
+        })
+        .collect();
+    raw_batch(
+        index,
+        first_block,
+        l1_block,
+        fork,
+        encode(&blocks).unwrap(),
+        2,
+    )
+}
+
+fn raw_batch(
+    index: u64,
+    first_block: u64,
+    l1_block: u64,
+    fork: u8,
+    payload: Vec<u8>,
+    block_count: u16,
+) -> L1Batch {
+    L1Batch {
+        index,
+        blob_hash: B256::repeat_byte(index as u8),
+        first_block,
+        block_count,
+        l1_block,
+        l1_hash: l1_hash(l1_block, fork),
+        l1_timestamp: 12 * l1_block,
+        payload,
+    }
+}
+
+fn l1_hash(number: u64, fork: u8) -> B256 {
+    let mut hash = B256::from(U256::from(number));
+    hash.0[0] = fork;
+    hash
+}
+
+fn in_memory(batches: &[&L1Batch]) -> Vec<DerivedBlock> {
+    let g = genesis();
+    let mut chain = L2Chain::new(g.config, g.accounts, g.timestamp);
+    batches
+        .iter()
+        .flat_map(|b| chain.derive_batch(b).unwrap())
+        .collect()
+}
+
+fn assert_steps_verify(block: &DerivedBlock) {
+    for (k, step) in block.steps.iter().enumerate() {
+        let Some(step) = step else { continue };
+        execute::verify_trace(
+            block.positions[k].state_root,
+            step.post_state_root,
+            &step.trace,
+            step.gas_used,
+            Some(Fork::Osaka),
+        )
+        .unwrap();
+    }
+    let last = block.positions.last().unwrap();
+    let end_gas = if last.included == 0 {
+        block.header.gas_used
+    } else {
+        0
+    };
+    execute::verify_trace(
+        last.state_root,
+        block.header.state_root,
+        &block.end.trace,
+        end_gas,
+        Some(Fork::Osaka),
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_stored_chain_matches_memory_survives_restarts_and_replays_any_kept_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut nonce = 0;
+    let batches: Vec<L1Batch> = (0..4)
+        .map(|i| batch(i, 2 * i + 1, 10 + i, 0xa0, &mut nonce))
+        .collect();
+    let expected = in_memory(&batches.iter().collect::<Vec<_>>());
+
+    {
+        let mut node = L2Node::open(dir.path(), genesis(), 9).unwrap();
+        for b in &batches[..2] {
+            node.apply(b).unwrap();
+        }
+        assert_eq!(node.head().number, 4);
+    }
+    // Reopened: resumes at block 4 and continues.
+    let mut node = L2Node::open(dir.path(), genesis(), 9).unwrap();
+    assert_eq!(node.head().number, 4);
+    assert_eq!(node.cursor().unwrap().next_batch, 2);
+    let err = node.apply(&batches[3]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            NodeError::OutOfOrder {
+                index: 3,
+                expected: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    for b in &batches[2..] {
+        node.apply(b).unwrap();
+    }
+    assert_eq!(node.head().hash_slow(), expected[7].hash);
+    for n in 1..=8u64 {
+        let stored = node.store().block(n).unwrap();
+        assert_eq!(stored.header, expected[n as usize - 1].header);
+        assert_eq!(stored.positions, expected[n as usize - 1].positions);
+        let replayed = node.replay(n).unwrap();
+        assert_eq!(replayed.hash, expected[n as usize - 1].hash);
+        assert_steps_verify(&replayed);
+    }
+
+    // Keep the last two blocks' state: older blocks can no longer be replayed, newer still can.
+    let stats = node.prune(2).unwrap();
+    assert!(stats.removed > 0 && stats.kept > 0, "{stats:?}");
+    assert_eq!(stats.blocks, 6, "records of blocks 0..=5 dropped");
+    assert!(matches!(
+        node.replay(5),
+        Err(NodeError::Store(StoreError::MissingBlock(5)))
+    ));
+    for n in 6..=8 {
+        assert_steps_verify(&node.replay(n).unwrap());
+    }
+    assert!(node.store().header(1).is_ok(), "headers outlive pruning");
+    drop(node);
+
+    // After pruning and a restart the chain goes on from its head.
+    let mut node = L2Node::open(dir.path(), genesis(), 9).unwrap();
+    let next = batch(4, 9, 14, 0xa0, &mut nonce);
+    let more = node.apply(&next).unwrap();
+    let all: Vec<&L1Batch> = batches.iter().chain([&next]).collect();
+    assert_eq!(more.last().unwrap().hash, in_memory(&all)[9].hash);
+}
+
+#[test]
+fn malformed_batches_derive_as_the_protocol_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = L2Node::open(dir.path(), genesis(), 0).unwrap();
+    let mut nonce = 0;
+    let good = batch(0, 1, 1, 0xa0, &mut nonce);
+    let mut truncated = good.payload.clone();
+    truncated.truncate(truncated.len() / 2);
+    let histories = [
+        raw_batch(1, 3, 2, 0xa0, b"not a batch at all".to_vec(), 2),
+        raw_batch(2, 5, 3, 0xa0, Vec::new(), 3),
+        raw_batch(3, 8, 4, 0xa0, truncated, 2),
+        raw_batch(4, 10, 5, 0xa0, vec![0xff; 4096], 1),
+    ];
+    node.apply(&good).unwrap();
+    let mut all = vec![&good];
+    for b in &histories {
+        let derived = node.apply(b).unwrap();
+        assert_eq!(
+            derived.len(),
+            b.block_count as usize,
+            "declared blocks always exist"
+        );
+        all.push(b);
+    }
+    let expected = in_memory(&all);
+    assert_eq!(node.head().hash_slow(), expected.last().unwrap().hash);
+    assert_eq!(node.head().number, 10);
+    for n in 3..=10 {
+        let replayed = node.replay(n).unwrap();
+        assert_steps_verify(&replayed);
+    }
+}
+
+#[test]
+fn a_reorg_rolls_back_to_the_last_canonical_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = L2Node::open(dir.path(), genesis(), 0).unwrap();
+    let mut nonce = 0;
+    let a0 = batch(0, 1, 1, 0xa0, &mut nonce);
+    let a1 = batch(1, 3, 2, 0xa0, &mut nonce);
+    let mut fork_nonce = nonce;
+    let a2 = batch(2, 5, 3, 0xa0, &mut nonce);
+    for b in [&a0, &a1, &a2] {
+        node.apply(b).unwrap();
+    }
+    assert_eq!(node.head().number, 6);
+
+    // L1 replaced block 3 (and with it batch 2) by another block carrying another batch 2.
+    let canonical = |number: u64| Ok(Some(l1_hash(number, if number >= 3 { 0xb0 } else { 0xa0 })));
+    assert_eq!(node.rewind(canonical).unwrap(), 2);
+    assert_eq!(node.head().number, 4);
+    let cursor = node.cursor().unwrap();
+    assert_eq!((cursor.number, cursor.next_batch), (2, 2));
+    let b2 = batch(2, 5, 3, 0xb0, &mut fork_nonce);
+    node.apply(&b2).unwrap();
+    let expected = in_memory(&[&a0, &a1, &b2]);
+    assert_eq!(node.head().hash_slow(), expected[5].hash);
+    assert_ne!(expected[5].hash, in_memory(&[&a0, &a1, &a2])[5].hash);
+
+    // A reorg deeper than every batch goes back to genesis and the start cursor.
+    assert_eq!(node.rewind(|_| Ok(None)).unwrap(), 6);
+    assert_eq!(node.head().number, 0);
+    assert_eq!(node.cursor().unwrap().next_batch, 0);
+    drop(node);
+    let node = L2Node::open(dir.path(), genesis(), 0).unwrap();
+    assert_eq!(node.head().number, 0, "the rollback is on disk");
+}
+
+#[test]
+fn a_store_of_another_chain_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(L2Node::open(dir.path(), genesis(), 0).unwrap());
+    let mut other = genesis();
+    other.timestamp = 1;
+    let err = L2Node::open(dir.path(), other, 0).unwrap_err();
+    assert!(
+        matches!(err, NodeError::Store(StoreError::OtherChain { .. })),
+        "{err}"
+    );
+}
