@@ -4,6 +4,7 @@ mod bench;
 mod blob;
 mod conformance;
 mod demo;
+mod sync_bench;
 
 use std::{io::Read, path::PathBuf, process::ExitCode, time::Instant};
 
@@ -33,6 +34,9 @@ enum Command {
     /// Batch blobs as the dispute contracts read them.
     #[command(subcommand)]
     Blob(blob::BlobCommand),
+    /// The L2 chain.
+    #[command(subcommand)]
+    L2(L2Command),
     /// The whole loop on an embedded devnet: batches in blobs, a wrong claim, the bisection and
     /// the EXECUTE step that rejects it.
     Demo,
@@ -84,6 +88,27 @@ enum ExecuteCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum L2Command {
+    /// Times L2 sync (derivation by the inclusion rule, state roots after every transaction,
+    /// sled writes) against plain in-memory revm on the same blocks, and measures the store on
+    /// disk (build with --release for meaningful figures).
+    Bench {
+        /// Accounts in the genesis state.
+        #[arg(long, default_value_t = 1_000_000)]
+        accounts: usize,
+        /// Funded senders signing the blocks.
+        #[arg(long, default_value_t = 2_000)]
+        senders: usize,
+        /// Blocks to sync.
+        #[arg(long, default_value_t = 10)]
+        blocks: usize,
+        /// Gas budget per block.
+        #[arg(long, default_value_t = 30_000_000)]
+        gas: u64,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -99,6 +124,18 @@ fn main() -> ExitCode {
             accounts,
         }) => bench::run(blocks, gas, accounts).map(|()| ExitCode::SUCCESS),
         Command::Blob(command) => blob::run(command).map(|()| ExitCode::SUCCESS),
+        Command::L2(L2Command::Bench {
+            accounts,
+            senders,
+            blocks,
+            gas,
+        }) => sync_bench::run(sync_bench::SyncBench {
+            accounts,
+            senders,
+            blocks,
+            gas,
+        })
+        .map(|()| ExitCode::SUCCESS),
         Command::Scenario { l1_timestamp, out } => scenario(l1_timestamp, &out),
         Command::Demo => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)

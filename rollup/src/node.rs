@@ -12,7 +12,7 @@ use execute::{
 };
 
 use crate::{
-    batch::decode,
+    batch::{decode, BatchBlock},
     derive::{DerivedBlock, L2Chain, BLOCKHASH_WINDOW},
     l1::{L1Batch, L1Error, L1Source},
     rules::{L2Config, Position},
@@ -198,13 +198,24 @@ impl L2Node {
             hash: batch.l1_hash,
             timestamp: batch.l1_timestamp,
         };
+        let blocks = decode(&batch.payload, batch.block_count, batch.l1_timestamp);
+        self.apply_blocks(origin, blocks)
+    }
+
+    /// Derives decoded blocks carried by the batch at `origin` and stores them with their
+    /// states, atomically; the cursor moves past that batch.
+    pub fn apply_blocks(
+        &mut self,
+        origin: L1Origin,
+        blocks: Vec<BatchBlock>,
+    ) -> Result<Vec<DerivedBlock>, NodeError> {
         let mut derived = Vec::new();
         let mut records = Vec::new();
-        for block in decode(&batch.payload, batch.block_count, batch.l1_timestamp) {
+        for block in blocks {
             let number = self.head().number + 1;
             let result =
                 self.chain
-                    .derive_block(block.timestamp, batch.l1_timestamp, block.transactions);
+                    .derive_block(block.timestamp, origin.timestamp, block.transactions);
             let block_derived = match result {
                 Ok(d) => d,
                 Err(source) => {
@@ -223,9 +234,9 @@ impl L2Node {
             derived.push(block_derived);
         }
         let cursor = L1Cursor {
-            number: batch.l1_block,
-            hash: batch.l1_hash,
-            next_batch: batch.index + 1,
+            number: origin.number,
+            hash: origin.hash,
+            next_batch: origin.batch + 1,
         };
         let committed = self
             .store

@@ -6,7 +6,7 @@
 //! mark-and-sweep from the roots still needed. A batch of blocks is written in one atomic sled
 //! batch together with the nodes it created, so a killed process reopens at a batch boundary.
 
-use std::path::Path;
+use std::{cell::RefCell, path::Path};
 
 use alloy_consensus::Header;
 use alloy_primitives::{
@@ -15,7 +15,10 @@ use alloy_primitives::{
 };
 use alloy_rlp::{Decodable, RlpDecodable, RlpEncodable};
 use alloy_trie::TrieAccount;
-use execute::{mpt, store::NodeStore, store::Nodes};
+use execute::{
+    mpt::{self, NodeSource},
+    store::{NodeStore, Nodes},
+};
 
 use crate::rules::Position;
 
@@ -108,6 +111,10 @@ fn decode<T: Decodable>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
     })
 }
 
+/// Trie nodes read from sled kept decoded-ready in memory; the upper trie levels are read by
+/// every transaction.
+const CACHED_NODES: usize = 1 << 20;
+
 /// Trie nodes and bytecode read from sled, with the writes of blocks not yet committed held in
 /// memory.
 #[derive(Debug, Clone)]
@@ -115,6 +122,7 @@ pub struct SledNodes {
     tree: sled::Tree,
     nodes: B256Map<Bytes>,
     codes: B256Map<Bytes>,
+    cache: RefCell<B256Map<Bytes>>,
 }
 
 impl SledNodes {
@@ -127,23 +135,43 @@ impl SledNodes {
             .map(|v| Bytes::copy_from_slice(&v))
     }
 
-    /// Moves the pending writes into `batch`.
-    fn drain_into(&mut self, batch: &mut sled::Batch) {
-        for (hash, node) in self.nodes.drain() {
-            batch.insert(key(NODE, hash.as_slice()), node.as_ref());
+    /// Moves the pending writes the states at `roots` reach into `batch` and drops the rest:
+    /// the intermediate states inside a block are rebuilt from its parent when needed, so
+    /// only block-final states are kept.
+    fn drain_into(&mut self, batch: &mut sled::Batch, roots: &[B256]) -> Result<(), StoreError> {
+        let pending = std::mem::take(&mut self.nodes);
+        let mut keep = B256Set::default();
+        mark_state(
+            roots,
+            &pending,
+            &mut |h| pending.contains_key(h) && keep.insert(*h),
+            &mut |_| {},
+        )?;
+        for (hash, node) in pending {
+            if keep.contains(&hash) {
+                batch.insert(key(NODE, hash.as_slice()), node.as_ref());
+            }
         }
         for (hash, code) in self.codes.drain() {
             batch.insert(key(CODE, hash.as_slice()), code.as_ref());
         }
+        Ok(())
     }
 }
 
 impl NodeStore for SledNodes {
     fn node(&self, hash: &B256) -> Option<Bytes> {
-        self.nodes
-            .get(hash)
-            .cloned()
-            .or_else(|| self.get(NODE, hash))
+        if let Some(node) = self.nodes.get(hash).or(self.cache.borrow().get(hash)) {
+            return Some(node.clone());
+        }
+        let node = self.get(NODE, hash)?;
+        let mut cache = self.cache.borrow_mut();
+        if cache.len() >= CACHED_NODES {
+            // Content-addressed entries never go stale; starting over is the simplest bound.
+            cache.clear();
+        }
+        cache.insert(*hash, node.clone());
+        Some(node)
     }
 
     fn code(&self, hash: &B256) -> Option<Bytes> {
@@ -168,6 +196,42 @@ pub struct PruneStats {
     pub removed: u64,
     /// Block records removed.
     pub blocks: u64,
+}
+
+/// Visits the states at `roots`: the account trie, every storage trie its accounts name, and
+/// their code hashes. `enter` decides which trie nodes to descend into (and so deduplicates).
+fn mark_state<S: NodeSource + ?Sized>(
+    roots: &[B256],
+    source: &S,
+    enter: &mut impl FnMut(&B256) -> bool,
+    code: &mut impl FnMut(B256),
+) -> Result<(), StoreError> {
+    let corrupt = |what: String, reason: String| StoreError::Corrupt { key: what, reason };
+    let mut storage_roots = Vec::new();
+    for root in roots {
+        let mut broken = None;
+        mpt::walk(
+            *root,
+            source,
+            enter,
+            &mut |leaf| match TrieAccount::decode(&mut &leaf[..]) {
+                Ok(account) => {
+                    storage_roots.push(account.storage_root);
+                    code(account.code_hash);
+                }
+                Err(e) => broken = Some(e.to_string()),
+            },
+        )
+        .map_err(|e| corrupt(format!("state {root}"), e.to_string()))?;
+        if let Some(reason) = broken {
+            return Err(corrupt(format!("an account under {root}"), reason));
+        }
+        for storage in storage_roots.drain(..) {
+            mpt::walk(storage, source, enter, &mut |_| {})
+                .map_err(|e| corrupt(format!("storage {storage}"), e.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
 /// The L2 node's sled database.
@@ -203,6 +267,7 @@ impl L2Store {
             tree: self.tree.clone(),
             nodes: B256Map::default(),
             codes: B256Map::default(),
+            cache: RefCell::default(),
         }
     }
 
@@ -271,7 +336,7 @@ impl L2Store {
             std::slice::from_ref(genesis),
             nodes,
             Some(cursor),
-        );
+        )?;
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
         Ok(())
@@ -294,8 +359,9 @@ impl L2Store {
         blocks: &[BlockRecord],
         nodes: &mut SledNodes,
         cursor: Option<L1Cursor>,
-    ) {
-        nodes.drain_into(batch);
+    ) -> Result<(), StoreError> {
+        let roots: Vec<B256> = blocks.iter().map(|b| b.header.state_root).collect();
+        nodes.drain_into(batch, &roots)?;
         for record in blocks {
             let number = record.header.number.to_be_bytes();
             batch.insert(key(BLOCK, &number), alloy_rlp::encode(record));
@@ -307,6 +373,7 @@ impl L2Store {
         if let Some(cursor) = cursor {
             batch.insert(CURSOR, alloy_rlp::encode(cursor));
         }
+        Ok(())
     }
 
     /// Writes derived blocks, the nodes their states created and the L1 cursor, atomically.
@@ -317,7 +384,7 @@ impl L2Store {
         cursor: L1Cursor,
     ) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        self.write_blocks(&mut batch, blocks, nodes, Some(cursor));
+        self.write_blocks(&mut batch, blocks, nodes, Some(cursor))?;
         self.tree.apply_batch(batch)?;
         Ok(())
     }
@@ -344,54 +411,26 @@ impl L2Store {
         Ok(())
     }
 
-    /// Keeps the state of blocks `keep_from..=head` (every position of each, and the parent
-    /// state of `keep_from`) and removes every other node, bytecode and block record.
+    /// Keeps what replaying blocks `keep_from..=head` needs (the states after blocks
+    /// `keep_from - 1..=head`) and removes every other node, bytecode and block record.
     pub fn prune(&self, keep_from: u64) -> Result<PruneStats, StoreError> {
         let head = self.head()?.unwrap_or(0);
         let oldest = self.oldest()?;
-        let keep_from = keep_from.min(head);
-        let mut roots = Vec::new();
-        for n in keep_from..=head {
-            roots.extend(self.block(n)?.positions.iter().map(|p| p.state_root));
-        }
+        let keep_from = keep_from.clamp(1, head.max(1));
+        let roots = (keep_from - 1..=head)
+            .map(|n| self.header(n).map(|h| h.state_root))
+            .collect::<Result<Vec<_>, _>>()?;
         let nodes = self.nodes();
-        let source = Nodes(&nodes);
         let mut live = B256Set::default();
         let mut live_codes = B256Set::default();
-        let mut storage_roots = Vec::new();
-        for root in roots {
-            let mut broken = None;
-            mpt::walk(
-                root,
-                &source,
-                &mut |h| live.insert(*h),
-                &mut |leaf| match TrieAccount::decode(&mut &leaf[..]) {
-                    Ok(account) => {
-                        storage_roots.push(account.storage_root);
-                        live_codes.insert(account.code_hash);
-                    }
-                    Err(e) => broken = Some(e.to_string()),
-                },
-            )
-            .map_err(|e| StoreError::Corrupt {
-                key: format!("state {root}"),
-                reason: e.to_string(),
-            })?;
-            if let Some(reason) = broken {
-                return Err(StoreError::Corrupt {
-                    key: format!("account leaf under {root}"),
-                    reason,
-                });
-            }
-            for storage in storage_roots.drain(..) {
-                mpt::walk(storage, &source, &mut |h| live.insert(*h), &mut |_| {}).map_err(
-                    |e| StoreError::Corrupt {
-                        key: format!("storage {storage}"),
-                        reason: e.to_string(),
-                    },
-                )?;
-            }
-        }
+        mark_state(
+            &roots,
+            &Nodes(&nodes),
+            &mut |h| live.insert(*h),
+            &mut |code| {
+                live_codes.insert(code);
+            },
+        )?;
         let mut stats = PruneStats::default();
         let mut batch = sled::Batch::default();
         for (prefix, keep) in [(NODE, &live), (CODE, &live_codes)] {
@@ -406,8 +445,10 @@ impl L2Store {
             }
         }
         for n in oldest..keep_from {
-            batch.remove(key(BLOCK, &n.to_be_bytes()));
-            stats.blocks += 1;
+            if self.tree.contains_key(key(BLOCK, &n.to_be_bytes()))? {
+                batch.remove(key(BLOCK, &n.to_be_bytes()));
+                stats.blocks += 1;
+            }
         }
         batch.insert(PRUNED, alloy_rlp::encode(keep_from.max(oldest)));
         self.tree.apply_batch(batch)?;

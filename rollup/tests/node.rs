@@ -140,6 +140,9 @@ fn the_stored_chain_matches_memory_survives_restarts_and_replays_any_kept_block(
         .map(|i| batch(i, 2 * i + 1, 10 + i, 0xa0, &mut nonce))
         .collect();
     let expected = in_memory(&batches.iter().collect::<Vec<_>>());
+    assert!(expected
+        .iter()
+        .all(|b| b.steps.iter().flatten().count() == 3));
 
     {
         let mut node = L2Node::open(dir.path(), genesis(), 9).unwrap();
