@@ -1,7 +1,7 @@
 //! Mixed-transaction workloads and a plain in-memory revm to compare EXECUTE against.
 //!
-//! [`Workload`] signs blocks of transfers, storage writes and clears, contract deploys,
-//! self-destructing deploys and EIP-7702 delegations from a seeded generator, so the same blocks
+//! [`Workload`] signs blocks of transfers, token (ERC-20 `transfer`) transfers, storage writes
+//! and clears, contract deploys, self-destructing deploys and EIP-7702 delegations from a seeded generator, so the same blocks
 //! can be run statefully ([`ReferenceState`]) and statelessly (EXECUTE) in tests and benchmarks.
 
 use alloy_consensus::transaction::{Recovered, SignerRecoverable};
@@ -43,6 +43,39 @@ const STORE_INIT: [u8; 17] = [
 const SELFDESTRUCT_INIT: [u8; 2] = [0x33, 0xff];
 /// Address of the storage contract in the workload's genesis.
 pub const STORE_ADDRESS: Address = Address::new([0x5e; 20]);
+/// Address of the token in the workload's genesis.
+pub const TOKEN_ADDRESS: Address = Address::new([0x70; 20]);
+/// `keccak256("Transfer(address,address,uint256)")`.
+const TRANSFER_TOPIC: [u8; 32] =
+    alloy_primitives::hex!("ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef");
+
+/// Runtime code of a minimal token: ERC-20 `transfer(to, amount)` calldata (the selector is not
+/// checked) moves `amount` from the caller's balance (slot = caller) to `to`'s, emits ERC-20's
+/// `Transfer`, and reverts when the balance is short.
+pub fn token_runtime() -> Bytes {
+    let mut code = vec![
+        0x33, 0x54, // SLOAD(CALLER)                      [bal]
+        0x60, 0x24, 0x35, // CALLDATALOAD(0x24)           [amt, bal]
+        0x80, 0x82, 0x10, // DUP1 DUP3 LT                 [bal<amt, amt, bal]
+        0x60, 0x47, 0x57, // JUMPI short                  [amt, bal]
+        0x80, 0x91, 0x03, // DUP1 SWAP2 SUB               [bal-amt, amt]
+        0x33, 0x55, // SSTORE(CALLER, bal-amt)            [amt]
+        0x60, 0x04, 0x35, // CALLDATALOAD(4)              [to, amt]
+        0x80, 0x54, 0x82, 0x01, // DUP1 SLOAD DUP3 ADD    [balTo+amt, to, amt]
+        0x90, 0x55, // SWAP1 SSTORE                       [amt]
+        0x60, 0x00, 0x52, // MSTORE(0, amt)
+        0x60, 0x04, 0x35, 0x33, // CALLDATALOAD(4) CALLER [from, to]
+        0x7f, // PUSH32 topic
+    ];
+    code.extend_from_slice(&TRANSFER_TOPIC);
+    code.extend_from_slice(&[
+        0x60, 0x20, 0x60, 0x00, 0xa3, // LOG3(0, 32, topic, from, to)
+        0x00, // STOP
+        0x5b, 0x60, 0x00, 0x80, 0xfd, // short: REVERT(0, 0)
+    ]);
+    debug_assert_eq!(code[0x47], 0x5b, "the jump target is the JUMPDEST");
+    code.into()
+}
 
 struct Sender {
     key: SigningKey,
@@ -121,6 +154,24 @@ impl Workload {
                 ..Default::default()
             },
         ));
+        accounts.push((
+            TOKEN_ADDRESS,
+            AccountState {
+                nonce: 1,
+                code: token_runtime(),
+                storage: self
+                    .senders
+                    .iter()
+                    .map(|s| {
+                        (
+                            U256::from_be_slice(s.address.as_slice()),
+                            U256::from(10u128.pow(30)),
+                        )
+                    })
+                    .collect(),
+                ..Default::default()
+            },
+        ));
         accounts.extend(system_contracts(self.chain.fork));
         accounts
     }
@@ -179,7 +230,20 @@ impl Workload {
                     };
                     (21_000, TxKind::Call(to), Bytes::new(), None)
                 }
-                35..=64 => (50_000, TxKind::Call(STORE_ADDRESS), store_input, None),
+                35..=54 => (50_000, TxKind::Call(STORE_ADDRESS), store_input, None),
+                55..=64 => {
+                    let i = self.pick(self.senders.len());
+                    let to = self.senders[i].address;
+                    let amount = U256::from(self.next() % 1_000_000);
+                    let input = [
+                        &[0xa9, 0x05, 0x9c, 0xbb][..],
+                        B256::left_padding_from(to.as_slice()).as_slice(),
+                        &amount.to_be_bytes::<32>(),
+                    ]
+                    .concat()
+                    .into();
+                    (70_000, TxKind::Call(TOKEN_ADDRESS), input, None)
+                }
                 65..=74 => (
                     100_000,
                     TxKind::Create,
@@ -405,5 +469,56 @@ pub fn sample_step(chain: ChainConfig, seed: u64, gas_budget: u64) -> ExecuteInp
         post_state_root: sealed.post_state_root,
         trace: sealed.trace.encode_to_vec().into(),
         gas_used: sealed.gas_used,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_consensus::TxReceipt;
+
+    use super::*;
+
+    #[test]
+    fn token_transfers_move_balances_and_log_like_erc20() {
+        let chain = ChainConfig::mainnet(Fork::Osaka);
+        let mut workload = Workload::new(chain, 8, 3);
+        let mut state = CompleteState::new(workload.genesis());
+        let genesis = workload.genesis_header(state.root());
+        let transactions = workload.block(3_000_000);
+        let sealed = state
+            .seal(TraceRequest {
+                chain,
+                ancestors: vec![genesis.clone()],
+                header: workload.child_header(&genesis),
+                segment: Segment::WHOLE_BLOCK,
+                transactions: transactions.clone(),
+                withdrawals: Vec::new(),
+            })
+            .unwrap();
+        let token_calls: Vec<_> = transactions
+            .iter()
+            .zip(&sealed.receipts)
+            .filter(|(raw, _)| {
+                let tx = TxEnvelope::decode_2718_exact(raw.as_ref()).unwrap();
+                alloy_consensus::Transaction::to(&tx) == Some(TOKEN_ADDRESS)
+            })
+            .collect();
+        assert!(token_calls.len() > 3, "the mix has token transfers");
+        for (_, receipt) in &token_calls {
+            assert!(receipt.status());
+            let log = &receipt.logs()[0];
+            assert_eq!(log.address, TOKEN_ADDRESS);
+            assert_eq!(log.topics()[0], B256::from(TRANSFER_TOPIC));
+        }
+        let total: U256 = workload
+            .senders
+            .iter()
+            .map(|s| state.storage(TOKEN_ADDRESS, U256::from_be_slice(s.address.as_slice())))
+            .sum();
+        assert_eq!(
+            total,
+            U256::from(8 * 10u128.pow(30)),
+            "transfers conserve supply"
+        );
     }
 }
