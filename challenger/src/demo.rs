@@ -28,7 +28,7 @@ use execute::{witness::AccountState, Fork};
 use rollup::{
     batch::{encode, BatchBlock},
     blob::{blob_from_payload, elements, opening, BlobData},
-    derive::{DerivedBlock, L2Chain},
+    derive::{DerivedBlock, L2Chain, Lie},
     l1::{batch_transaction, Inbox, L1Source},
     rules::L2Config,
     wallet::L2Wallet,
@@ -226,12 +226,12 @@ pub async fn run() -> Result<()> {
     for batch in &batches {
         for block in rollup::batch::decode(&batch.payload, batch.block_count, batch.l1_timestamp) {
             let number = liar.head().number + 1;
-            let dropped = (number == LIE_BLOCK).then_some(LIE_CANDIDATE);
-            lies.push(liar.derive_block_dropping(
+            let lie = (number == LIE_BLOCK).then_some(Lie::Drop(LIE_CANDIDATE));
+            lies.push(liar.derive_block_lying(
                 block.timestamp,
                 batch.l1_timestamp,
                 block.transactions,
-                dropped,
+                lie,
             )?);
         }
     }

@@ -4,7 +4,7 @@
 //! blob transaction (`docs/protocol.md`, section 2).
 
 use alloy_consensus::Header;
-use alloy_primitives::{Address, Bytes, B256};
+use alloy_primitives::{keccak256, Address, Bytes, B256};
 use execute::{
     store::{MemoryStore, NodeStore},
     trace::Segment,
@@ -22,6 +22,23 @@ use crate::{
 pub const BLOCKHASH_WINDOW: usize = 256;
 /// EIP-4844's transaction type.
 const BLOB_TX_TYPE: u8 = 3;
+
+/// How a dishonest proposer's block differs from the rules (test mode), so that every fraud the
+/// protocol covers can be staged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lie {
+    /// Candidate `k` is skipped although the inclusion rule includes it.
+    Drop(usize),
+    /// Candidates `a` and `b` are executed in each other's place.
+    Reorder(usize, usize),
+    /// The state root after candidate `k`, and every later one and the header's, are wrong
+    /// (the chain goes on from the true header: nothing executes on a wrong root).
+    StateRoot(usize),
+    /// The header claims one more gas than the block used.
+    Gas,
+    /// The block runs with a timestamp one second after the rule's.
+    Timestamp,
+}
 
 /// A derived L2 block, with what every step of a dispute about it needs.
 #[derive(Debug, Clone)]
@@ -131,25 +148,30 @@ impl<S: NodeStore> L2Chain<S> {
         l1_timestamp: u64,
         candidates: Vec<Bytes>,
     ) -> Result<DerivedBlock, ExecuteError> {
-        self.derive_block_dropping(declared, l1_timestamp, candidates, None)
+        self.derive_block_lying(declared, l1_timestamp, candidates, None)
     }
 
-    /// [`L2Chain::derive_block`], except that candidate `dropped` is skipped whatever the rule
-    /// says: the chain a dishonest proposer claims when it drops a transaction (test mode).
-    pub fn derive_block_dropping(
+    /// [`L2Chain::derive_block`] as a dishonest proposer would claim it (test mode): the block
+    /// breaks the rules as `lie` says, and its positions and header follow from that.
+    pub fn derive_block_lying(
         &mut self,
         declared: u64,
         l1_timestamp: u64,
-        candidates: Vec<Bytes>,
-        dropped: Option<usize>,
+        mut candidates: Vec<Bytes>,
+        lie: Option<Lie>,
     ) -> Result<DerivedBlock, ExecuteError> {
-        let timestamp = block_timestamp(self.head().timestamp, declared, l1_timestamp);
+        let mut timestamp = block_timestamp(self.head().timestamp, declared, l1_timestamp);
+        match lie {
+            Some(Lie::Timestamp) => timestamp += 1,
+            Some(Lie::Reorder(a, b)) if a.max(b) < candidates.len() => candidates.swap(a, b),
+            _ => {}
+        }
         let template = self.config.template(self.head(), timestamp);
         let mut position = Position::start(self.state.root());
         let mut positions = vec![position];
         let mut steps = Vec::with_capacity(candidates.len());
         for (k, tx) in candidates.iter().enumerate() {
-            let step = if dropped == Some(k) {
+            let step = if lie == Some(Lie::Drop(k)) {
                 None
             } else {
                 self.try_include(&template, &position, tx)
@@ -160,9 +182,25 @@ impl<S: NodeStore> L2Chain<S> {
             positions.push(position);
             steps.push(step);
         }
-        let end = self.end_block(&template, &position)?;
+        let mut end = self.end_block(&template, &position)?;
+        // No block can be executed on a wrong state root, so the chain goes on from the true
+        // header after that lie; after the others it goes on from the claimed one.
+        let next_parent = match lie {
+            Some(Lie::StateRoot(_)) => Some(end.trace.header.clone()),
+            _ => None,
+        };
+        match lie {
+            Some(Lie::StateRoot(k)) => {
+                for p in positions.iter_mut().skip(k + 1) {
+                    p.state_root = keccak256(p.state_root);
+                }
+                end.trace.header.state_root = keccak256(end.trace.header.state_root);
+            }
+            Some(Lie::Gas) => end.trace.header.gas_used += 1,
+            _ => {}
+        }
         let header = end.trace.header.clone();
-        self.push_header(header.clone());
+        self.push_header(next_parent.unwrap_or_else(|| header.clone()));
         Ok(DerivedBlock {
             hash: header.hash_slow(),
             header,

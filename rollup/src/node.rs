@@ -13,7 +13,7 @@ use execute::{
 
 use crate::{
     batch::{decode, BatchBlock},
-    derive::{DerivedBlock, L2Chain, BLOCKHASH_WINDOW},
+    derive::{DerivedBlock, L2Chain, Lie, BLOCKHASH_WINDOW},
     l1::{L1Batch, L1Error, L1Source},
     rules::{L2Config, Position},
     store::{BlockRecord, L1Cursor, L1Origin, L2Store, PruneStats, SledNodes, StoreError},
@@ -331,6 +331,12 @@ impl L2Node {
     /// Re-derives stored block `number` from its parent's state, with the trace of every step:
     /// what a dispute about it needs. Fails if the parent's state was pruned.
     pub fn replay(&self, number: u64) -> Result<DerivedBlock, NodeError> {
+        self.replay_with(number, None)
+    }
+
+    /// [`L2Node::replay`] as a dishonest proposer would claim the block (test mode): `lie` says
+    /// how it breaks the rules. The hash check applies to honest replays only.
+    pub fn replay_with(&self, number: u64, lie: Option<Lie>) -> Result<DerivedBlock, NodeError> {
         let record = self.store.block(number)?;
         if number == 0 || number < self.store.oldest()? {
             return Err(StoreError::MissingBlock(number).into());
@@ -344,10 +350,15 @@ impl L2Node {
             ancestors,
         );
         let derived = chain
-            .derive_block(record.declared, record.origin.timestamp, record.candidates)
+            .derive_block_lying(
+                record.declared,
+                record.origin.timestamp,
+                record.candidates,
+                lie,
+            )
             .map_err(|source| NodeError::Execute { number, source })?;
         let stored = record.header.hash_slow();
-        if derived.hash != stored {
+        if lie.is_none() && derived.hash != stored {
             return Err(NodeError::Mismatch {
                 number,
                 stored,

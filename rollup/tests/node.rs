@@ -6,7 +6,7 @@ use alloy_primitives::{Address, B256, U256};
 use execute::{witness::AccountState, Fork};
 use rollup::{
     batch::{encode, BatchBlock},
-    derive::{DerivedBlock, L2Chain},
+    derive::{DerivedBlock, L2Chain, Lie},
     l1::L1Batch,
     node::{Genesis, L2Node, NodeError},
     rules::L2Config,
@@ -281,5 +281,41 @@ fn a_store_of_another_chain_is_refused() {
     assert!(
         matches!(err, NodeError::Store(StoreError::OtherChain { .. })),
         "{err}"
+    );
+}
+
+/// Each lie a test proposer can tell changes the claimed block, and the positions (what the
+/// bisection compares) start to differ exactly where the lie is.
+#[test]
+fn every_lie_changes_the_claimed_block_where_it_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = L2Node::open(dir.path(), genesis(), 0).unwrap();
+    let mut nonce = 0;
+    node.apply(&batch(0, 1, 1, 0xa0, &mut nonce)).unwrap();
+    let honest = node.replay(2).unwrap();
+    assert_eq!(honest.positions.len(), 4);
+    // (lie, first position that differs; None: only the header differs)
+    let cases = [
+        (Lie::Drop(1), Some(2)),
+        (Lie::Reorder(0, 2), Some(1)),
+        (Lie::StateRoot(1), Some(2)),
+        (Lie::Gas, None),
+        // The block's first step runs EIP-4788's system call, which stores the timestamp.
+        (Lie::Timestamp, Some(1)),
+    ];
+    for (lie, first_wrong) in cases {
+        let claimed = node.replay_with(2, Some(lie)).unwrap();
+        assert_ne!(claimed.hash, honest.hash, "{lie:?}");
+        let differs = honest
+            .positions
+            .iter()
+            .zip(&claimed.positions)
+            .position(|(a, b)| a != b);
+        assert_eq!(differs, first_wrong, "{lie:?}");
+    }
+    assert_eq!(
+        node.replay(2).unwrap().hash,
+        honest.hash,
+        "lies leave the store alone"
     );
 }
