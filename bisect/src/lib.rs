@@ -2,8 +2,10 @@
 //!
 //! - [`step`]: the inputs of the final steps (`proveCandidate`, `proveEnd`) and the data proofs
 //!   they carry, from a derived block.
+//! - [`deploy`]: the rollup's L1 contracts deployed from the committed artifacts.
 //! - [`scenario`]: a small rollup history with every step of every block, as JSON, for the
 //!   contracts' tests and fixtures.
 
+pub mod deploy;
 pub mod scenario;
 pub mod step;

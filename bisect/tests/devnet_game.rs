@@ -12,8 +12,11 @@ use alloy_network::{ReceiptResponse, TransactionBuilder};
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::{SolCall, SolConstructor, SolValue};
-use bisect::step::{candidate_proofs, candidate_step, end_step, table_proof, Rollup};
+use alloy_sol_types::SolCall;
+use bisect::{
+    deploy::{deploy_rollup, Deployment},
+    step::{candidate_proofs, candidate_step, end_step, table_proof, Rollup},
+};
 use devnet::{
     accounts::{dev_accounts, DEV_MNEMONIC},
     server::Server,
@@ -24,7 +27,7 @@ use rollup::{
     batch::BatchBlock,
     blob::{blob_from_payload, elements, opening, BlobData},
     derive::L2Chain,
-    l1::{batch_transaction, Inbox},
+    l1::batch_transaction,
     rules::L2Config,
     wallet::L2Wallet,
 };
@@ -54,17 +57,6 @@ async fn send(provider: &impl Provider, to: Address, data: Vec<u8>, value: u128)
         .unwrap();
     assert!(receipt.status(), "transaction reverted: {receipt:?}");
     receipt.gas_used
-}
-
-async fn deploy(provider: &impl Provider, code: Vec<u8>) -> Address {
-    let receipt = provider
-        .send_transaction(TransactionRequest::default().with_deploy_code(code))
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    receipt.contract_address().unwrap()
 }
 
 async fn game_status(provider: &impl Provider, rollup: Address, id: u64) -> u8 {
@@ -98,12 +90,6 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
         .connect_http(url);
 
     // L1 contracts.
-    let inbox = deploy(
-        &proposer,
-        [Inbox::BYTECODE.to_vec(), Address::ZERO.abi_encode()].concat(),
-    )
-    .await;
-    let blob_data = deploy(&proposer, BlobData::BYTECODE.to_vec()).await;
     let config = L2Config::new(L2_CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
     let user_address = user().address();
     let mut sequencer = L2Chain::new(
@@ -118,26 +104,28 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
         0,
     );
     let genesis = sequencer.head().clone();
-    let constructor = Rollup::constructorCall {
-        inbox_: inbox,
-        blobData_: blob_data,
-        config_: Rollup::Config {
+    let Deployment {
+        inbox,
+        blob_data,
+        rollup,
+        ..
+    } = deploy_rollup(
+        &proposer,
+        Address::ZERO,
+        &config,
+        genesis.hash_slow(),
+        Rollup::Config {
             challengeWindow: 3600,
             clock: 600,
             proposalBond: U256::from(ETHER),
             challengeBond: U256::from(ETHER / 2),
             degree: 2,
-            gasLimit: config.gas_limit,
-            feeRecipient: config.fee_recipient,
+            gasLimit: 0,
+            feeRecipient: Address::ZERO,
         },
-        chainConfig_: config.chain_rlp(),
-        genesisHash: genesis.hash_slow(),
-    };
-    let rollup = deploy(
-        &proposer,
-        [Rollup::BYTECODE.to_vec(), constructor.abi_encode()].concat(),
     )
-    .await;
+    .await
+    .unwrap();
 
     // The sequencer posts one block of two transfers, and anyone opens its blob.
     let batch = vec![BatchBlock {

@@ -12,13 +12,16 @@ use std::{
     time::Instant,
 };
 
-use alloy_network::{ReceiptResponse, TransactionBuilder};
+use alloy_network::TransactionBuilder;
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::{SolCall, SolConstructor, SolValue};
+use alloy_sol_types::SolCall;
 use anyhow::{bail, Context, Result};
-use bisect::step::{candidate_proofs, candidate_step, table_proof, Rollup};
+use bisect::{
+    deploy::{deploy_rollup, Deployment},
+    step::{candidate_proofs, candidate_step, table_proof, Rollup},
+};
 use devnet::{
     accounts::{dev_accounts, DEV_MNEMONIC},
     server::Server,
@@ -29,7 +32,7 @@ use rollup::{
     batch::{encode, BatchBlock},
     blob::{blob_from_payload, elements, opening, BlobData},
     derive::{DerivedBlock, L2Chain, Lie},
-    l1::{batch_transaction, Inbox, L1Source},
+    l1::{batch_transaction, L1Source},
     rules::L2Config,
     wallet::L2Wallet,
 };
@@ -95,17 +98,6 @@ async fn send(provider: &impl Provider, to: Address, data: Vec<u8>, value: u128)
     Ok(receipt.gas_used)
 }
 
-async fn deploy(provider: &impl Provider, code: Vec<u8>) -> Result<Address> {
-    let receipt = provider
-        .send_transaction(TransactionRequest::default().with_deploy_code(code))
-        .await?
-        .get_receipt()
-        .await?;
-    receipt
-        .contract_address()
-        .context("deployment without an address")
-}
-
 async fn game(provider: &impl Provider, rollup: Address, id: u64) -> Result<Rollup::Game> {
     let call = Rollup::gameCall { id: U256::from(id) };
     let out = provider
@@ -146,30 +138,25 @@ pub async fn run() -> Result<()> {
     let config = L2Config::new(L2_CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
     let mut users = Users::new();
     let genesis = L2Chain::new(config, users.genesis(), 0).head().clone();
-    let inbox = deploy(
+    let Deployment {
+        inbox,
+        blob_data,
+        rollup,
+        ..
+    } = deploy_rollup(
         &sequencer_l1,
-        [Inbox::BYTECODE.to_vec(), Address::ZERO.abi_encode()].concat(),
-    )
-    .await?;
-    let blob_data = deploy(&sequencer_l1, BlobData::BYTECODE.to_vec()).await?;
-    let constructor = Rollup::constructorCall {
-        inbox_: inbox,
-        blobData_: blob_data,
-        config_: Rollup::Config {
+        Address::ZERO,
+        &config,
+        genesis.hash_slow(),
+        Rollup::Config {
             challengeWindow: 3_600,
             clock: 600,
             proposalBond: U256::from(ETHER),
             challengeBond: U256::from(ETHER / 2),
             degree: DEGREE,
-            gasLimit: config.gas_limit,
-            feeRecipient: config.fee_recipient,
+            gasLimit: 0,
+            feeRecipient: Address::ZERO,
         },
-        chainConfig_: config.chain_rlp(),
-        genesisHash: genesis.hash_slow(),
-    };
-    let rollup = deploy(
-        &sequencer_l1,
-        [Rollup::BYTECODE.to_vec(), constructor.abi_encode()].concat(),
     )
     .await?;
     println!("contracts: Inbox {inbox}, BlobData {blob_data}, Rollup {rollup}");

@@ -11,53 +11,15 @@ use alloy_rpc_types_eth::{
     Header as RpcHeader, Log, Transaction, TransactionReceipt,
 };
 use alloy_serde::storage::JsonStorageKey;
-use serde::{de::DeserializeOwned, Deserialize};
+use jsonrpc::{Params, RpcError};
+pub use jsonrpc::{
+    EXECUTION_REVERTED, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
+    SERVER_ERROR,
+};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::{call::CallRequest, CallError, MinedBlock, Node};
-
-/// Parse error: the body is not JSON.
-pub const PARSE_ERROR: i64 = -32700;
-/// The JSON is not a request object.
-pub const INVALID_REQUEST: i64 = -32600;
-/// No such method.
-pub const METHOD_NOT_FOUND: i64 = -32601;
-/// Parameters missing or of the wrong type.
-pub const INVALID_PARAMS: i64 = -32602;
-/// A server-side failure: rejected transaction, unavailable state.
-pub const SERVER_ERROR: i64 = -32000;
-/// A call that reverted (geth's code), with the revert data in `data`.
-pub const EXECUTION_REVERTED: i64 = 3;
-
-/// A JSON-RPC error object.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RpcError {
-    code: i64,
-    message: String,
-    data: Option<Value>,
-}
-
-impl RpcError {
-    fn new(code: i64, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            data: None,
-        }
-    }
-
-    fn params(message: impl std::fmt::Display) -> Self {
-        Self::new(INVALID_PARAMS, format!("invalid params: {message}"))
-    }
-
-    fn to_json(&self) -> Value {
-        let mut error = json!({ "code": self.code, "message": self.message });
-        if let Some(data) = &self.data {
-            error["data"] = data.clone();
-        }
-        error
-    }
-}
 
 impl From<CallError> for RpcError {
     fn from(err: CallError) -> Self {
@@ -67,7 +29,7 @@ impl From<CallError> for RpcError {
                 message: "execution reverted".into(),
                 data: Some(json!(data)),
             },
-            other => Self::new(SERVER_ERROR, other.to_string()),
+            other => Self::server(other),
         }
     }
 }
@@ -75,94 +37,10 @@ impl From<CallError> for RpcError {
 /// Answers one HTTP body: a request or a batch. `None` when nothing is to be sent back (only
 /// notifications).
 pub fn handle_body(node: &Mutex<Node>, body: &[u8]) -> Option<Value> {
-    let value: Value = match serde_json::from_slice(body) {
-        Ok(value) => value,
-        Err(err) => {
-            return Some(response(
-                Value::Null,
-                Err(RpcError::new(PARSE_ERROR, format!("parse error: {err}"))),
-            ))
-        }
-    };
-    match value {
-        Value::Array(batch) if batch.is_empty() => Some(response(
-            Value::Null,
-            Err(RpcError::new(INVALID_REQUEST, "empty batch")),
-        )),
-        Value::Array(batch) => {
-            let answers: Vec<Value> = batch
-                .into_iter()
-                .filter_map(|r| handle_request(node, r))
-                .collect();
-            (!answers.is_empty()).then_some(Value::Array(answers))
-        }
-        single => handle_request(node, single),
-    }
-}
-
-fn response(id: Value, result: Result<Value, RpcError>) -> Value {
-    match result {
-        Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
-        Err(error) => json!({ "jsonrpc": "2.0", "id": id, "error": error.to_json() }),
-    }
-}
-
-fn handle_request(node: &Mutex<Node>, request: Value) -> Option<Value> {
-    let Value::Object(mut object) = request else {
-        return Some(response(
-            Value::Null,
-            Err(RpcError::new(INVALID_REQUEST, "invalid request")),
-        ));
-    };
-    let id = object.remove("id");
-    let method = match object.remove("method") {
-        Some(Value::String(method)) if object.get("jsonrpc") == Some(&json!("2.0")) => method,
-        _ => {
-            return Some(response(
-                id.unwrap_or(Value::Null),
-                Err(RpcError::new(INVALID_REQUEST, "invalid request")),
-            ))
-        }
-    };
-    let params = match object.remove("params") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(params)) => params,
-        Some(_) => {
-            return Some(response(
-                id.unwrap_or(Value::Null),
-                Err(RpcError::params("params must be an array")),
-            ))
-        }
-    };
-    let mut node = node.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let result = dispatch(&mut node, &method, Params(params));
-    // A request without an id is a notification: no answer.
-    id.map(|id| response(id, result))
-}
-
-/// Positional parameters.
-struct Params(Vec<Value>);
-
-impl Params {
-    fn get<T: DeserializeOwned>(&self, index: usize, name: &str) -> Result<T, RpcError> {
-        let value = self
-            .0
-            .get(index)
-            .cloned()
-            .ok_or_else(|| RpcError::params(format!("missing {name}")))?;
-        serde_json::from_value(value).map_err(|e| RpcError::params(format!("{name}: {e}")))
-    }
-
-    fn optional<T: DeserializeOwned>(
-        &self,
-        index: usize,
-        name: &str,
-    ) -> Result<Option<T>, RpcError> {
-        match self.0.get(index) {
-            None | Some(Value::Null) => Ok(None),
-            Some(_) => self.get(index, name).map(Some),
-        }
-    }
+    jsonrpc::handle_body(body, &mut |method, params| {
+        let mut node = node.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        dispatch(&mut node, method, params)
+    })
 }
 
 /// A block parameter: a number or a tag.

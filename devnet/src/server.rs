@@ -17,7 +17,8 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle, time::MissedTickBehavior};
+use jsonrpc::HttpServer;
+use tokio::{task::JoinHandle, time::MissedTickBehavior};
 
 use crate::{beacon, rpc::handle_body, Node};
 
@@ -27,9 +28,7 @@ const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// A running server.
 #[derive(Debug)]
 pub struct Server {
-    addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
+    http: HttpServer,
     miner: Option<JoinHandle<()>>,
 }
 
@@ -42,8 +41,6 @@ impl Server {
             let node = node.clone();
             tokio::spawn(mine_every(node, Duration::from_secs(seconds.max(1))))
         });
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
         let app = Router::new()
             .route("/", post(rpc))
             .route(
@@ -53,30 +50,18 @@ impl Server {
             .route("/eth/v1/beacon/blobs/{block_id}", get(blobs))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(node);
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await
-        });
-        Ok(Self {
-            addr,
-            shutdown: Some(tx),
-            task,
-            miner,
-        })
+        let http = HttpServer::start(app, addr).await?;
+        Ok(Self { http, miner })
     }
 
     /// The address it listens on.
     pub const fn addr(&self) -> SocketAddr {
-        self.addr
+        self.http.addr()
     }
 
     /// `http://` URL of the JSON-RPC endpoint.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.http.url()
     }
 
     /// Stops accepting connections and waits for open ones to finish.
@@ -84,10 +69,7 @@ impl Server {
         if let Some(miner) = self.miner.take() {
             miner.abort();
         }
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        self.task.await.map_err(std::io::Error::other)?
+        self.http.shutdown().await
     }
 }
 

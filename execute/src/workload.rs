@@ -126,6 +126,14 @@ impl Workload {
         }
     }
 
+    /// Sets each sender's next nonce to `nonce(address)`: after transactions were lost (an L1
+    /// reorg that took their batch), so that new ones do not leave gaps.
+    pub fn set_nonces(&mut self, mut nonce: impl FnMut(Address) -> u64) {
+        for sender in &mut self.senders {
+            sender.nonce = nonce(sender.address);
+        }
+    }
+
     /// The chain the workload signs for.
     pub const fn chain(&self) -> ChainConfig {
         self.chain

@@ -174,6 +174,11 @@ impl L2Node {
         self.chain.head()
     }
 
+    /// The state at the head.
+    pub const fn state(&self) -> &CompleteState<SledNodes> {
+        self.chain.state()
+    }
+
     /// Where derivation stands on L1.
     pub fn cursor(&self) -> Result<L1Cursor, NodeError> {
         Ok(self.store.cursor()?.unwrap_or(self.start))

@@ -1,0 +1,96 @@
+//! Deploying the rollup's L1 contracts (`Inbox`, `BlobData`, `Rollup`) from the committed
+//! artifacts, as the demo, the tests and a new network need them.
+
+use alloy_network::{ReceiptResponse, TransactionBuilder};
+use alloy_primitives::{Address, B256};
+use alloy_provider::Provider;
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_sol_types::{SolConstructor, SolValue};
+use rollup::{blob::BlobData, l1::Inbox, rules::L2Config};
+
+use crate::step::Rollup;
+
+/// Why a deployment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// The L1 endpoint failed.
+    #[error("L1: {0}")]
+    Rpc(String),
+    /// A deployment reverted or created nothing.
+    #[error("deploying {0} failed")]
+    Failed(&'static str),
+}
+
+/// Where the contracts are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deployment {
+    /// The inbox.
+    pub inbox: Address,
+    /// The blob reader.
+    pub blob_data: Address,
+    /// The rollup (claims and games).
+    pub rollup: Address,
+    /// The L1 block of the inbox's deployment: derivation starts after it.
+    pub inbox_block: u64,
+}
+
+/// Deploys `code` (init code with constructor arguments); returns the address and block.
+pub async fn deploy_code(
+    provider: &impl Provider,
+    code: Vec<u8>,
+    name: &'static str,
+) -> Result<(Address, u64), DeployError> {
+    let receipt = provider
+        .send_transaction(TransactionRequest::default().with_deploy_code(code))
+        .await
+        .map_err(|e| DeployError::Rpc(e.to_string()))?
+        .get_receipt()
+        .await
+        .map_err(|e| DeployError::Rpc(e.to_string()))?;
+    match (receipt.status(), receipt.contract_address()) {
+        (true, Some(address)) => Ok((address, receipt.block_number().unwrap_or_default())),
+        _ => Err(DeployError::Failed(name)),
+    }
+}
+
+/// Deploys the inbox (accepting batches from `sequencer`, or anyone if zero), the blob reader
+/// and the rollup for the L2 `l2` with genesis `genesis_hash`, under `game`'s parameters (its
+/// gas limit and fee recipient are taken from `l2`).
+pub async fn deploy_rollup(
+    provider: &impl Provider,
+    sequencer: Address,
+    l2: &L2Config,
+    genesis_hash: B256,
+    game: Rollup::Config,
+) -> Result<Deployment, DeployError> {
+    let (inbox, inbox_block) = deploy_code(
+        provider,
+        [Inbox::BYTECODE.to_vec(), sequencer.abi_encode()].concat(),
+        "Inbox",
+    )
+    .await?;
+    let (blob_data, _) = deploy_code(provider, BlobData::BYTECODE.to_vec(), "BlobData").await?;
+    let constructor = Rollup::constructorCall {
+        inbox_: inbox,
+        blobData_: blob_data,
+        config_: Rollup::Config {
+            gasLimit: l2.gas_limit,
+            feeRecipient: l2.fee_recipient,
+            ..game
+        },
+        chainConfig_: l2.chain_rlp(),
+        genesisHash: genesis_hash,
+    };
+    let (rollup, _) = deploy_code(
+        provider,
+        [Rollup::BYTECODE.to_vec(), constructor.abi_encode()].concat(),
+        "Rollup",
+    )
+    .await?;
+    Ok(Deployment {
+        inbox,
+        blob_data,
+        rollup,
+        inbox_block,
+    })
+}

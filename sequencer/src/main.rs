@@ -1,0 +1,180 @@
+//! `sequencer`: runs an L2's sequencer (and optionally its proposer) against an L1 with the
+//! rollup's contracts: an L2 JSON-RPC endpoint, a transaction pool, an optional load generator,
+//! blob batches posted to the inbox, the chain derived back from L1 into a sled store, and claims
+//! with bonds on a schedule (truthful, or with a chosen lie for testing challengers).
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use alloy_primitives::Address;
+use alloy_signer_local::PrivateKeySigner;
+use anyhow::{Context, Result};
+use clap::Parser;
+use execute::Fork;
+use rollup::node::L2Node;
+use sequencer::{
+    genesis::{dev_genesis, load_generator},
+    l1::l1_provider,
+    pool::Pool,
+    proposer::{BlockLie, Proposer},
+    rpc::{serve, Shared},
+    service::{Sequencer, SequencerConfig},
+};
+
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// L1 JSON-RPC URL.
+    #[arg(long, env = "L1_RPC", default_value = "http://127.0.0.1:8545")]
+    l1_rpc: String,
+    /// L1 beacon API base URL (the devnet serves it on its RPC port).
+    #[arg(long, env = "L1_BEACON")]
+    beacon: Option<String>,
+    /// The inbox contract.
+    #[arg(long, env = "INBOX")]
+    inbox: Address,
+    /// L1 block to start deriving after (the inbox's deployment or earlier).
+    #[arg(long, default_value_t = 0)]
+    start_block: u64,
+    /// File holding the sequencer's L1 key (hex), or use SEQUENCER_KEY.
+    #[arg(long, env = "SEQUENCER_KEY_FILE")]
+    key_file: Option<PathBuf>,
+    /// The L2 chain id.
+    #[arg(long, default_value_t = 901)]
+    chain_id: u64,
+    /// L1 fork the L2 follows.
+    #[arg(long, default_value = "Osaka")]
+    fork: String,
+    /// Load generator senders funded at genesis.
+    #[arg(long, default_value_t = 64)]
+    senders: usize,
+    /// Accounts funded with 1,000 ether at genesis.
+    #[arg(long = "fund", value_delimiter = ',')]
+    funded: Vec<Address>,
+    /// Fee recipient of every L2 block.
+    #[arg(long, default_value_t = Address::repeat_byte(0xfe))]
+    fee_recipient: Address,
+    /// Directory of the L2 store.
+    #[arg(long, default_value = "l2-data")]
+    state_dir: PathBuf,
+    /// L2 JSON-RPC listen address.
+    #[arg(long, default_value = "127.0.0.1:9545")]
+    listen: SocketAddr,
+    /// Milliseconds between ticks (batch, sync, propose).
+    #[arg(long, default_value_t = 2_000)]
+    interval_ms: u64,
+    /// Blocks per batch at most.
+    #[arg(long, default_value_t = 4)]
+    blocks_per_batch: usize,
+    /// Gas of generated load per tick (0: off).
+    #[arg(long, default_value_t = 0)]
+    load_gas: u64,
+    /// The Rollup contract; the proposer runs when given (with PROPOSER_KEY or --proposer-key-file).
+    #[arg(long, env = "ROLLUP")]
+    rollup: Option<Address>,
+    /// File holding the proposer's L1 key (hex), or use PROPOSER_KEY.
+    #[arg(long, env = "PROPOSER_KEY_FILE")]
+    proposer_key_file: Option<PathBuf>,
+    /// Claim every this many L2 blocks.
+    #[arg(long, default_value_t = 4)]
+    propose_every: u64,
+    /// Test mode: lie about one block (drop:BLOCK:K, reorder:BLOCK:A:B, root:BLOCK:K,
+    /// gas:BLOCK, timestamp:BLOCK).
+    #[arg(long)]
+    lie: Option<BlockLie>,
+    /// Blocks of state kept for disputes; older state is pruned.
+    #[arg(long, default_value_t = 50_400)]
+    window: u64,
+}
+
+/// A key from a file, or else from an environment variable; never printed.
+fn key(file: Option<&PathBuf>, var: &str) -> Result<PrivateKeySigner> {
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading key file {}", path.display()))?,
+        None => std::env::var(var).with_context(|| format!("no key file and no {var}"))?,
+    };
+    text.trim().parse().with_context(|| {
+        format!(
+            "the key from {} is not a private key",
+            file.map_or(var.to_string(), |p| p.display().to_string())
+        )
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let fork =
+        Fork::from_name(&args.fork).with_context(|| format!("unknown fork {}", args.fork))?;
+    let url: reqwest::Url = args.l1_rpc.parse().context("--l1-rpc")?;
+    let beacon = args.beacon.clone().unwrap_or_else(|| args.l1_rpc.clone());
+
+    let genesis = dev_genesis(
+        args.chain_id,
+        fork,
+        args.senders,
+        &args.funded,
+        args.fee_recipient,
+    );
+    let config = genesis.config;
+    let node = L2Node::open(&args.state_dir, genesis, args.start_block)
+        .with_context(|| format!("opening the L2 store in {}", args.state_dir.display()))?;
+    tracing::info!(head = node.head().number, dir = %args.state_dir.display(), "L2 store open");
+    let shared = Shared::new(node, Pool::new(config.chain.chain_id, config.gas_limit));
+    let server = serve(shared.clone(), args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    tracing::info!(url = %server.url(), "L2 JSON-RPC");
+
+    let sequencer_key = key(args.key_file.as_ref(), "SEQUENCER_KEY")?;
+    let poster = l1_provider(url.clone(), sequencer_key);
+    let proposer = match args.rollup {
+        Some(rollup) => {
+            let signer = key(args.proposer_key_file.as_ref(), "PROPOSER_KEY")?;
+            let address = signer.address();
+            let provider = l1_provider(url.clone(), signer);
+            Some(Proposer::new(
+                provider,
+                rollup,
+                address,
+                args.propose_every,
+                args.lie,
+            ))
+        }
+        None => None,
+    };
+    let load = (args.load_gas > 0).then(|| load_generator(&config, args.senders));
+    let sequencer = Sequencer::new(
+        shared.clone(),
+        poster,
+        &beacon,
+        SequencerConfig {
+            inbox: args.inbox,
+            blocks_per_batch: args.blocks_per_batch,
+            load_gas: args.load_gas,
+            window: args.window,
+        },
+        load,
+        proposer,
+    );
+    let stop = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("shutting down");
+    };
+    sequencer
+        .run(Duration::from_millis(args.interval_ms), stop)
+        .await;
+    server.shutdown().await?;
+    shared.node.lock().await.store().flush()?;
+    Ok(())
+}

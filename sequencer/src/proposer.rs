@@ -1,0 +1,213 @@
+//! The proposer: every `every` L2 blocks it claims the newest block on the `Rollup` contract
+//! with the proposal bond, building on its own last claim. In test mode it lies about one chosen
+//! block in a chosen way, so that each fraud the protocol covers can be staged.
+
+use std::str::FromStr;
+
+use alloy_network::{ReceiptResponse, TransactionBuilder};
+use alloy_primitives::{Address, B256, U256};
+use alloy_provider::Provider;
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_sol_types::{SolCall, SolEvent};
+use bisect::step::Rollup;
+use rollup::{
+    derive::Lie,
+    node::{L2Node, NodeError},
+};
+
+/// `Rollup.ClaimStatus.Rejected` (a JSON ABI carries enums as `uint8`, without names).
+const REJECTED: u8 = 2;
+
+/// Why a proposal failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProposerError {
+    /// The L1 endpoint failed or a call reverted.
+    #[error("L1: {0}")]
+    L1(String),
+    /// The L2 node could not produce the block.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+}
+
+/// A lie about one block: which block, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockLie {
+    /// The L2 block lied about.
+    pub block: u64,
+    /// How.
+    pub lie: Lie,
+}
+
+impl FromStr for BlockLie {
+    type Err = String;
+
+    /// `drop:BLOCK:K`, `reorder:BLOCK:A:B`, `root:BLOCK:K`, `gas:BLOCK` or `timestamp:BLOCK`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = s.split(':').collect();
+        let number = |i: usize| -> Result<u64, String> {
+            parts
+                .get(i)
+                .ok_or_else(|| format!("{s}: missing field {i}"))?
+                .parse()
+                .map_err(|e| format!("{s}: {e}"))
+        };
+        let index = |i: usize| number(i).map(|n| n as usize);
+        let lie = match (parts[0], parts.len()) {
+            ("drop", 3) => Lie::Drop(index(2)?),
+            ("reorder", 4) => Lie::Reorder(index(2)?, index(3)?),
+            ("root", 3) => Lie::StateRoot(index(2)?),
+            ("gas", 2) => Lie::Gas,
+            ("timestamp", 2) => Lie::Timestamp,
+            _ => {
+                return Err(format!(
+                    "{s}: expected drop:BLOCK:K, reorder:BLOCK:A:B, root:BLOCK:K, gas:BLOCK or \
+                     timestamp:BLOCK"
+                ))
+            }
+        };
+        Ok(Self {
+            block: number(1)?,
+            lie,
+        })
+    }
+}
+
+/// A claim the proposer made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Proposal {
+    /// The claim's id.
+    pub id: u64,
+    /// The L2 block claimed.
+    pub block: u64,
+    /// The hash claimed.
+    pub hash: B256,
+}
+
+/// Claims blocks on a `Rollup` contract.
+#[derive(Debug)]
+pub struct Proposer<P> {
+    provider: P,
+    rollup: Address,
+    address: Address,
+    every: u64,
+    lie: Option<BlockLie>,
+}
+
+impl<P: Provider> Proposer<P> {
+    /// A proposer sending from `address` through `provider` (which signs for it) to `rollup`,
+    /// claiming every `every` blocks, lying as `lie` says.
+    pub fn new(
+        provider: P,
+        rollup: Address,
+        address: Address,
+        every: u64,
+        lie: Option<BlockLie>,
+    ) -> Self {
+        Self {
+            provider,
+            rollup,
+            address,
+            every: every.max(1),
+            lie,
+        }
+    }
+
+    async fn call<C: SolCall>(&self, call: C) -> Result<C::Return, ProposerError> {
+        let request = TransactionRequest::default()
+            .with_to(self.rollup)
+            .with_input(call.abi_encode());
+        let out = self
+            .provider
+            .call(request)
+            .await
+            .map_err(|e| ProposerError::L1(e.to_string()))?;
+        C::abi_decode_returns(&out).map_err(|e| ProposerError::L1(e.to_string()))
+    }
+
+    /// The newest claim of this proposer that was not rejected (the anchor, claim 0, if none):
+    /// read from the chain, so a restarted proposer goes on where it stopped.
+    pub async fn last_claim(&self) -> Result<(u64, u64), ProposerError> {
+        let count: u64 = self.call(Rollup::claimCountCall {}).await?.to();
+        for id in (1..count).rev() {
+            let claim = self.call(Rollup::claimCall { id: U256::from(id) }).await?;
+            if claim.proposer == self.address && claim.status as u8 != REJECTED {
+                return Ok((id, claim.l2Block));
+            }
+        }
+        Ok((0, 0))
+    }
+
+    /// Claims the next block due, if `node` has derived it; returns the claim made.
+    pub async fn step(&self, node: &L2Node) -> Result<Option<Proposal>, ProposerError> {
+        let (parent, last) = self.last_claim().await?;
+        let block = last + self.every;
+        if node.head().number < block {
+            return Ok(None);
+        }
+        let hash = match self.lie {
+            Some(lie) if lie.block == block => node.replay_with(block, Some(lie.lie))?.hash,
+            _ => node
+                .store()
+                .header(block)
+                .map_err(NodeError::from)?
+                .hash_slow(),
+        };
+        let bond = self.call(Rollup::configCall {}).await?.proposalBond;
+        let call = Rollup::proposeCall {
+            parent,
+            l2Block: block,
+            blockHash: hash,
+        };
+        let request = TransactionRequest::default()
+            .with_from(self.address)
+            .with_to(self.rollup)
+            .with_input(call.abi_encode())
+            .with_value(bond);
+        let receipt = self
+            .provider
+            .send_transaction(request)
+            .await
+            .map_err(|e| ProposerError::L1(e.to_string()))?
+            .get_receipt()
+            .await
+            .map_err(|e| ProposerError::L1(e.to_string()))?;
+        if !receipt.status() {
+            return Err(ProposerError::L1(format!(
+                "propose reverted in {}",
+                receipt.transaction_hash()
+            )));
+        }
+        let id = receipt
+            .inner
+            .logs()
+            .iter()
+            .find_map(|log| Rollup::Proposed::decode_log(&log.inner).ok())
+            .map(|event| event.data.claim.to::<u64>())
+            .ok_or_else(|| ProposerError::L1("no Proposed event".into()))?;
+        Ok(Some(Proposal { id, block, hash }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lies_parse_from_the_command_line() {
+        let parse = |s: &str| s.parse::<BlockLie>();
+        assert_eq!(
+            parse("drop:8:2"),
+            Ok(BlockLie {
+                block: 8,
+                lie: Lie::Drop(2)
+            })
+        );
+        assert_eq!(parse("reorder:3:0:1").unwrap().lie, Lie::Reorder(0, 1));
+        assert_eq!(parse("root:4:0").unwrap().lie, Lie::StateRoot(0));
+        assert_eq!(parse("gas:5").unwrap().lie, Lie::Gas);
+        assert_eq!(parse("timestamp:6").unwrap().block, 6);
+        for bad in ["", "drop:8", "gas", "gas:x", "lie:1", "drop:1:2:3"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The L2 JSON-RPC endpoint: users send transactions to the pool and read the derived chain's
+//! head state (`eth_` methods a wallet needs), and `rollup_status` tells where derivation stands.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use alloy_primitives::{Address, Bytes, B256, U256, U64};
+use axum::{
+    body::Bytes as Body,
+    extract::{DefaultBodyLimit, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    routing::post,
+    Router,
+};
+use jsonrpc::{HttpServer, Params, RpcError};
+use rollup::node::L2Node;
+use serde_json::{json, Value};
+
+use crate::pool::Pool;
+
+/// Largest request body: a batch of transactions as large as a blob, hex-encoded.
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// What the endpoint and the sequencer loop share.
+#[derive(Debug)]
+pub struct Shared {
+    /// The L2 node: the chain derived from L1.
+    pub node: tokio::sync::Mutex<L2Node>,
+    /// Transactions waiting for a batch.
+    pub pool: std::sync::Mutex<Pool>,
+}
+
+impl Shared {
+    /// Shares `node` and `pool`.
+    pub fn new(node: L2Node, pool: Pool) -> Arc<Self> {
+        Arc::new(Self {
+            node: tokio::sync::Mutex::new(node),
+            pool: std::sync::Mutex::new(pool),
+        })
+    }
+
+    /// The pool, whatever a panicking holder left.
+    pub fn pool(&self) -> std::sync::MutexGuard<'_, Pool> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Serves `shared` on `addr` (port 0 picks one).
+pub async fn serve(shared: Arc<Shared>, addr: SocketAddr) -> std::io::Result<HttpServer> {
+    let app = Router::new()
+        .route("/", post(handle))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(shared);
+    HttpServer::start(app, addr).await
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, body: Body) -> Response {
+    let node = shared.node.lock().await;
+    let answer = jsonrpc::handle_body(&body, &mut |method, params| {
+        dispatch(&node, &shared, method, params)
+    });
+    match answer {
+        Some(json) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            json.to_string(),
+        )
+            .into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+fn hex(n: u64) -> Value {
+    json!(format!("{n:#x}"))
+}
+
+/// Only the head's state is served.
+fn head_only(node: &L2Node, params: &Params, index: usize) -> Result<(), RpcError> {
+    match params.optional::<String>(index, "block")?.as_deref() {
+        None | Some("latest" | "pending" | "safe" | "finalized") => Ok(()),
+        Some(tag) => {
+            let number: U64 = tag
+                .parse()
+                .map_err(|_| RpcError::params(format!("bad block {tag}")))?;
+            if number.to::<u64>() == node.head().number {
+                Ok(())
+            } else {
+                Err(RpcError::server("only the head's state is served"))
+            }
+        }
+    }
+}
+
+fn dispatch(
+    node: &L2Node,
+    shared: &Shared,
+    method: &str,
+    params: Params,
+) -> Result<Value, RpcError> {
+    let state = node.state();
+    let nonce = |address: Address| state.account(address).map_or(0, |a| a.nonce);
+    match method {
+        "eth_chainId" => Ok(hex(node.config().chain.chain_id)),
+        "net_version" => Ok(json!(node.config().chain.chain_id.to_string())),
+        "eth_blockNumber" => Ok(hex(node.head().number)),
+        "eth_sendRawTransaction" => {
+            let raw: Bytes = params.get(0, "transaction")?;
+            let hash: B256 = shared.pool().add(raw, nonce).map_err(RpcError::server)?;
+            Ok(json!(hash))
+        }
+        "eth_getTransactionCount" => {
+            let address: Address = params.get(0, "address")?;
+            let tag: Option<String> = params.optional(1, "block")?;
+            if tag.as_deref() == Some("pending") {
+                return Ok(hex(shared.pool().pending_nonce(address, nonce(address))));
+            }
+            head_only(node, &params, 1)?;
+            Ok(hex(nonce(address)))
+        }
+        "eth_getBalance" => {
+            let address: Address = params.get(0, "address")?;
+            head_only(node, &params, 1)?;
+            let balance = state.account(address).map_or(U256::ZERO, |a| a.balance);
+            Ok(json!(balance))
+        }
+        "eth_getCode" => {
+            let address: Address = params.get(0, "address")?;
+            head_only(node, &params, 1)?;
+            Ok(json!(state.code(address)))
+        }
+        "eth_getStorageAt" => {
+            let address: Address = params.get(0, "address")?;
+            let slot: U256 = params.get(1, "slot")?;
+            head_only(node, &params, 2)?;
+            Ok(json!(B256::from(state.storage(address, slot))))
+        }
+        "eth_getBlockByNumber" => {
+            let tag: String = params.get(0, "block")?;
+            let number = match tag.as_str() {
+                "latest" | "pending" | "safe" | "finalized" => node.head().number,
+                "earliest" => 0,
+                other => other
+                    .parse::<U64>()
+                    .map_err(|_| RpcError::params(format!("bad block {other}")))?
+                    .to(),
+            };
+            let Ok(header) = node.store().header(number) else {
+                return Ok(Value::Null);
+            };
+            Ok(json!({
+                "number": hex(header.number),
+                "hash": header.hash_slow(),
+                "parentHash": header.parent_hash,
+                "stateRoot": header.state_root,
+                "transactionsRoot": header.transactions_root,
+                "receiptsRoot": header.receipts_root,
+                "timestamp": hex(header.timestamp),
+                "gasUsed": hex(header.gas_used),
+                "gasLimit": hex(header.gas_limit),
+                "baseFeePerGas": header.base_fee_per_gas.map(hex),
+                "miner": header.beneficiary,
+            }))
+        }
+        "rollup_status" => {
+            let cursor = node.cursor().map_err(RpcError::server)?;
+            Ok(json!({
+                "head": hex(node.head().number),
+                "headHash": node.head().hash_slow(),
+                "l1Block": hex(cursor.number),
+                "l1Hash": cursor.hash,
+                "nextBatch": hex(cursor.next_batch),
+                "pool": shared.pool().len(),
+            }))
+        }
+        other => Err(RpcError::no_method(other)),
+    }
+}

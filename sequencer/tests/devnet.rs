@@ -1,0 +1,251 @@
+//! The sequencer and the proposer on the devnet over real JSON-RPC: an L2 user's transaction
+//! sent to the L2 endpoint lands in a blob batch; with the load generator posting batch after
+//! batch, an independent node deriving from L1 alone reproduces every block hash and state root;
+//! an L1 reorg that takes a batch away is rolled back by both; the proposer's claims carry the
+//! chain's hashes, or the lie it was told to tell.
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use alloy_primitives::{Address, U256};
+use alloy_provider::{Provider, ProviderBuilder};
+use alloy_sol_types::SolCall;
+use bisect::{
+    deploy::{deploy_rollup, Deployment},
+    step::Rollup,
+};
+use devnet::{
+    accounts::{dev_accounts, DEV_MNEMONIC},
+    server::Server,
+    Node, NodeConfig,
+};
+use execute::Fork;
+use rollup::{
+    derive::{L2Chain, Lie},
+    l1::L1Source,
+    node::{Genesis, L2Node},
+    wallet::L2Wallet,
+};
+use sequencer::{
+    genesis::{dev_genesis, load_generator},
+    l1::l1_provider,
+    pool::Pool,
+    proposer::{BlockLie, Proposer},
+    rpc::{serve, Shared},
+    service::{Sequencer, SequencerConfig},
+};
+
+const CHAIN_ID: u64 = 902;
+const ETHER: u128 = 10u128.pow(18);
+
+fn user() -> L2Wallet {
+    L2Wallet::from_seed(b"sequencer test user", CHAIN_ID)
+}
+
+fn genesis() -> Genesis {
+    dev_genesis(
+        CHAIN_ID,
+        Fork::Osaka,
+        16,
+        &[user().address()],
+        Address::repeat_byte(0xfe),
+    )
+}
+
+async fn rollup_call<C: SolCall>(provider: &impl Provider, rollup: Address, call: C) -> C::Return {
+    let request = alloy_rpc_types_eth::TransactionRequest::default()
+        .to(rollup)
+        .input(call.abi_encode().into());
+    C::abi_decode_returns(&provider.call(request).await.unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
+    let devnet = Arc::new(Mutex::new(Node::new(
+        NodeConfig::dev(31337, Fork::Osaka).unwrap(),
+    )));
+    let server = Server::start(devnet.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let url: reqwest::Url = server.url().parse().unwrap();
+    let keys = dev_accounts(DEV_MNEMONIC, 3).unwrap();
+    let wallet = |i: usize| l1_provider(url.clone(), keys[i].clone());
+    let (poster, proposer_l1, liar_l1) = (wallet(0), wallet(1), wallet(2));
+
+    let genesis_hash = {
+        let g = genesis();
+        L2Chain::new(g.config, g.accounts, g.timestamp)
+            .head()
+            .hash_slow()
+    };
+    let config = genesis().config;
+    let Deployment {
+        inbox,
+        rollup,
+        inbox_block,
+        ..
+    } = deploy_rollup(
+        &poster,
+        Address::ZERO,
+        &config,
+        genesis_hash,
+        Rollup::Config {
+            challengeWindow: 3_600,
+            clock: 600,
+            proposalBond: U256::from(ETHER),
+            challengeBond: U256::from(ETHER / 2),
+            degree: 4,
+            gasLimit: 0,
+            feeRecipient: Address::ZERO,
+        },
+    )
+    .await
+    .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let node = L2Node::open(dir.path().join("sequencer"), genesis(), inbox_block).unwrap();
+    let shared = Shared::new(node, Pool::new(CHAIN_ID, config.gas_limit));
+    let l2_rpc = serve(shared.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let honest = Proposer::new(proposer_l1, rollup, keys[1].address(), 2, None);
+    let lie = BlockLie {
+        block: 3,
+        lie: Lie::Drop(0),
+    };
+    let liar = Proposer::new(liar_l1, rollup, keys[2].address(), 3, Some(lie));
+    let mut sequencer = Sequencer::new(
+        shared.clone(),
+        poster.clone(),
+        &server.url(),
+        SequencerConfig {
+            inbox,
+            blocks_per_batch: 2,
+            load_gas: 1_500_000,
+            window: 1_000,
+        },
+        Some(load_generator(&config, 16)),
+        Some(honest),
+    );
+
+    // An L2 user sends a transfer to the L2 endpoint.
+    let l2 = ProviderBuilder::new().connect_http(l2_rpc.url().parse().unwrap());
+    assert_eq!(l2.get_chain_id().await.unwrap(), CHAIN_ID);
+    let recipient = Address::repeat_byte(0x42);
+    let raw = user().transfer(0, recipient, U256::from(ETHER));
+    let pending = l2.send_raw_transaction(&raw).await.unwrap();
+    assert_eq!(*pending.tx_hash(), alloy_primitives::keccak256(&raw));
+    let again = l2.send_raw_transaction(&raw).await;
+    assert!(again.is_err(), "a known transaction is refused");
+    let gap = user().transfer(5, recipient, U256::from(1));
+    assert!(
+        l2.send_raw_transaction(&gap).await.is_err(),
+        "a nonce gap is refused"
+    );
+
+    let mut ticks = Vec::new();
+    for _ in 0..3 {
+        ticks.push(sequencer.tick().await.unwrap());
+    }
+    assert!(ticks.iter().all(|t| t.posted.is_some()), "{ticks:?}");
+    assert_eq!(
+        l2.get_balance(recipient).await.unwrap(),
+        U256::from(ETHER),
+        "the user's transfer is in the derived chain"
+    );
+    let head = l2.get_block_number().await.unwrap();
+    assert_eq!(head, 3, "one block per batch at this load");
+
+    // An L1 reorg takes the next batch away; another one replaces it.
+    let snapshot: U256 = server_call(&server, "evm_snapshot", serde_json::json!([])).await;
+    let dropped = sequencer.tick().await.unwrap();
+    assert!(dropped.posted.is_some());
+    let reverted: bool = server_call(&server, "evm_revert", serde_json::json!([snapshot])).await;
+    assert!(reverted);
+    // Mine a few empty blocks so the replacing chain is longer than the one it replaces.
+    for _ in 0..3 {
+        let _: serde_json::Value = server_call(&server, "evm_mine", serde_json::json!([])).await;
+    }
+    let after = sequencer.tick().await.unwrap();
+    assert!(after.sync.rolled_back > 0, "{after:?}");
+    for _ in 0..2 {
+        sequencer.tick().await.unwrap();
+    }
+
+    // An independent node, from L1 alone.
+    let reader = ProviderBuilder::new().connect_http(url.clone());
+    let source = L1Source::new(reader.clone(), server.url(), inbox);
+    let mut watcher = L2Node::open(dir.path().join("watcher"), genesis(), inbox_block).unwrap();
+    let report = watcher.sync(&source).await.unwrap();
+    let sequencer_node = shared.node.lock().await;
+    assert_eq!(watcher.head().number, sequencer_node.head().number);
+    assert_eq!(report.blocks, watcher.head().number);
+    for n in 1..=watcher.head().number {
+        let ours = watcher.store().header(n).unwrap();
+        let theirs = sequencer_node.store().header(n).unwrap();
+        assert_eq!(ours.hash_slow(), theirs.hash_slow(), "block {n}");
+        assert_eq!(ours.state_root, theirs.state_root);
+    }
+    let included: usize = (1..=watcher.head().number)
+        .map(|n| {
+            watcher
+                .store()
+                .block(n)
+                .unwrap()
+                .positions
+                .last()
+                .unwrap()
+                .included as usize
+        })
+        .sum();
+    assert!(
+        included > 20,
+        "the load generator's transactions are included: {included}"
+    );
+
+    // The honest proposer claimed every second block with the chain's hash.
+    let count: u64 = rollup_call(&reader, rollup, Rollup::claimCountCall {})
+        .await
+        .to();
+    assert!(count >= 3, "claims: {count}");
+    for id in 1..count {
+        let claim = rollup_call(&reader, rollup, Rollup::claimCall { id: U256::from(id) }).await;
+        assert_eq!(claim.proposer, keys[1].address());
+        assert_eq!(claim.l2Block % 2, 0);
+        let header = watcher.store().header(claim.l2Block).unwrap();
+        assert_eq!(claim.blockHash, header.hash_slow(), "claim {id}");
+    }
+
+    // The lying proposer claims block 3 with the chain it would get by dropping candidate 0.
+    let claimed = liar.step(&sequencer_node).await.unwrap().unwrap();
+    assert_eq!(claimed.block, 3);
+    assert_ne!(claimed.hash, watcher.store().header(3).unwrap().hash_slow());
+    assert_eq!(
+        claimed.hash,
+        watcher.replay_with(3, Some(Lie::Drop(0))).unwrap().hash
+    );
+    drop(sequencer_node);
+
+    l2_rpc.shutdown().await.unwrap();
+    server.shutdown().await.unwrap();
+}
+
+async fn server_call<T: serde::de::DeserializeOwned>(
+    server: &Server,
+    method: &str,
+    params: serde_json::Value,
+) -> T {
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(server.url())
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    serde_json::from_value(answer["result"].clone()).unwrap()
+}
