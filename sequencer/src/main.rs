@@ -129,7 +129,8 @@ async fn main() -> Result<()> {
     let server = serve(shared.clone(), args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
-    tracing::info!(url = %server.url(), "L2 JSON-RPC");
+    // On stdout for scripts and tests: the endpoint, when --listen asked for any port.
+    println!("listening on {}", server.url());
 
     let sequencer_key = key(args.key_file.as_ref(), "SEQUENCER_KEY")?;
     let poster = l1_provider(url.clone(), sequencer_key);
