@@ -13,6 +13,7 @@ use rollup::{
 
 sol!(
     #[allow(missing_docs)]
+    #[sol(all_derives)]
     Rollup,
     "../contracts/artifacts/Rollup.json"
 );

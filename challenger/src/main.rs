@@ -4,6 +4,7 @@ mod bench;
 mod blob;
 mod conformance;
 mod demo;
+mod run;
 mod sync_bench;
 
 use std::{io::Read, path::PathBuf, process::ExitCode, time::Instant};
@@ -37,6 +38,9 @@ enum Command {
     /// The L2 chain.
     #[command(subcommand)]
     L2(L2Command),
+    /// The watchtower: follows L1, replays the L2 from its blobs, challenges wrong claims,
+    /// defends its own, and plays every game to the EXECUTE step.
+    Run(Box<run::RunArgs>),
     /// The whole loop on an embedded devnet: batches in blobs, a wrong claim, the bisection and
     /// the EXECUTE step that rejects it.
     Demo,
@@ -137,6 +141,18 @@ fn main() -> ExitCode {
         })
         .map(|()| ExitCode::SUCCESS),
         Command::Scenario { l1_timestamp, out } => scenario(l1_timestamp, &out),
+        Command::Run(args) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info".into()),
+                )
+                .init();
+            tokio::runtime::Runtime::new()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| rt.block_on(run::run(*args)))
+                .map(|()| ExitCode::SUCCESS)
+        }
         Command::Demo => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
             .and_then(|runtime| runtime.block_on(demo::run()))

@@ -48,3 +48,39 @@ pub fn dev_genesis(
 pub fn load_generator(config: &L2Config, senders: usize) -> Workload {
     Workload::new(config.chain, senders, config.chain.chain_id)
 }
+
+/// The development genesis as command-line flags, shared by every binary that builds the chain
+/// (the sequencer, the watchtower), so that all of them build the same one.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GenesisArgs {
+    /// The L2 chain id.
+    #[arg(long, default_value_t = 901)]
+    pub chain_id: u64,
+    /// L1 fork the L2 follows.
+    #[arg(long, default_value = "Osaka")]
+    pub fork: String,
+    /// Load generator senders funded at genesis.
+    #[arg(long, default_value_t = 64)]
+    pub senders: usize,
+    /// Accounts funded with 1,000 ether at genesis.
+    #[arg(long = "fund", value_delimiter = ',')]
+    pub funded: Vec<Address>,
+    /// Fee recipient of every L2 block.
+    #[arg(long, default_value_t = Address::repeat_byte(0xfe))]
+    pub fee_recipient: Address,
+}
+
+impl GenesisArgs {
+    /// The genesis these flags name.
+    pub fn genesis(&self) -> Result<Genesis, String> {
+        let fork =
+            Fork::from_name(&self.fork).ok_or_else(|| format!("unknown fork {}", self.fork))?;
+        Ok(dev_genesis(
+            self.chain_id,
+            fork,
+            self.senders,
+            &self.funded,
+            self.fee_recipient,
+        ))
+    }
+}

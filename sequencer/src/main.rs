@@ -6,14 +6,12 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use alloy_primitives::Address;
-use alloy_signer_local::PrivateKeySigner;
 use anyhow::{Context, Result};
 use clap::Parser;
-use execute::Fork;
 use rollup::node::L2Node;
 use sequencer::{
-    genesis::{dev_genesis, load_generator},
-    l1::l1_provider,
+    genesis::{load_generator, GenesisArgs},
+    l1::{l1_provider, load_key},
     pool::Pool,
     proposer::{BlockLie, Proposer},
     rpc::{serve, Shared},
@@ -38,21 +36,9 @@ struct Args {
     /// File holding the sequencer's L1 key (hex), or use SEQUENCER_KEY.
     #[arg(long, env = "SEQUENCER_KEY_FILE")]
     key_file: Option<PathBuf>,
-    /// The L2 chain id.
-    #[arg(long, default_value_t = 901)]
-    chain_id: u64,
-    /// L1 fork the L2 follows.
-    #[arg(long, default_value = "Osaka")]
-    fork: String,
-    /// Load generator senders funded at genesis.
-    #[arg(long, default_value_t = 64)]
-    senders: usize,
-    /// Accounts funded with 1,000 ether at genesis.
-    #[arg(long = "fund", value_delimiter = ',')]
-    funded: Vec<Address>,
-    /// Fee recipient of every L2 block.
-    #[arg(long, default_value_t = Address::repeat_byte(0xfe))]
-    fee_recipient: Address,
+    /// The L2's genesis.
+    #[command(flatten)]
+    genesis: GenesisArgs,
     /// Directory of the L2 store.
     #[arg(long, default_value = "l2-data")]
     state_dir: PathBuf,
@@ -86,21 +72,6 @@ struct Args {
     window: u64,
 }
 
-/// A key from a file, or else from an environment variable; never printed.
-fn key(file: Option<&PathBuf>, var: &str) -> Result<PrivateKeySigner> {
-    let text = match file {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("reading key file {}", path.display()))?,
-        None => std::env::var(var).with_context(|| format!("no key file and no {var}"))?,
-    };
-    text.trim().parse().with_context(|| {
-        format!(
-            "the key from {} is not a private key",
-            file.map_or(var.to_string(), |p| p.display().to_string())
-        )
-    })
-}
-
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
@@ -109,18 +80,10 @@ async fn main() -> Result<()> {
         )
         .init();
     let args = Args::parse();
-    let fork =
-        Fork::from_name(&args.fork).with_context(|| format!("unknown fork {}", args.fork))?;
     let url: reqwest::Url = args.l1_rpc.parse().context("--l1-rpc")?;
     let beacon = args.beacon.clone().unwrap_or_else(|| args.l1_rpc.clone());
 
-    let genesis = dev_genesis(
-        args.chain_id,
-        fork,
-        args.senders,
-        &args.funded,
-        args.fee_recipient,
-    );
+    let genesis = args.genesis.genesis().map_err(anyhow::Error::msg)?;
     let config = genesis.config;
     let node = L2Node::open(&args.state_dir, genesis, args.start_block)
         .with_context(|| format!("opening the L2 store in {}", args.state_dir.display()))?;
@@ -132,11 +95,11 @@ async fn main() -> Result<()> {
     // On stdout for scripts and tests: the endpoint, when --listen asked for any port.
     println!("listening on {}", server.url());
 
-    let sequencer_key = key(args.key_file.as_ref(), "SEQUENCER_KEY")?;
+    let sequencer_key = load_key(args.key_file.as_deref(), "SEQUENCER_KEY")?;
     let poster = l1_provider(url.clone(), sequencer_key);
     let proposer = match args.rollup {
         Some(rollup) => {
-            let signer = key(args.proposer_key_file.as_ref(), "PROPOSER_KEY")?;
+            let signer = load_key(args.proposer_key_file.as_deref(), "PROPOSER_KEY")?;
             let address = signer.address();
             let provider = l1_provider(url.clone(), signer);
             Some(Proposer::new(
@@ -149,7 +112,7 @@ async fn main() -> Result<()> {
         }
         None => None,
     };
-    let load = (args.load_gas > 0).then(|| load_generator(&config, args.senders));
+    let load = (args.load_gas > 0).then(|| load_generator(&config, args.genesis.senders));
     let sequencer = Sequencer::new(
         shared.clone(),
         poster,
