@@ -1,0 +1,241 @@
+//! A rollup on an in-process devnet for the watchtower's tests: the contracts deployed, a
+//! sequencer with a load generator, daemons spawned from the `challenger` binary, and the game's
+//! outcome watched while a test-mode player makes its moves.
+
+use std::{
+    net::SocketAddr,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::{hex, Address, U256};
+use alloy_provider::Provider;
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
+use bisect::{
+    deploy::{deploy_rollup, Deployment},
+    step::Rollup,
+};
+use challenger::watchtower::{WatchConfig, Watchtower};
+use devnet::{
+    accounts::{dev_accounts, DEV_MNEMONIC},
+    server::Server,
+    Node, NodeConfig,
+};
+use execute::Fork;
+use rollup::{
+    derive::L2Chain,
+    node::{Genesis, L2Node},
+};
+use sequencer::{
+    genesis::{dev_genesis, load_generator},
+    l1::l1_provider,
+    pool::Pool,
+    proposer::{BlockLie, Proposer},
+    rpc::Shared,
+    service::{Sequencer, SequencerConfig},
+};
+
+const SENDERS: usize = 8;
+const ETHER: u128 = 10u128.pow(18);
+
+/// The devnet, the deployed rollup, and a directory for every node's store.
+pub struct Network {
+    pub server: Server,
+    pub keys: Vec<PrivateKeySigner>,
+    pub deployment: Deployment,
+    pub chain_id: u64,
+    dir: tempfile::TempDir,
+}
+
+impl Network {
+    /// A devnet with the rollup of L2 `chain_id` deployed (clock 600 s, degree 4).
+    pub async fn start(chain_id: u64) -> Self {
+        let devnet = Arc::new(Mutex::new(Node::new(
+            NodeConfig::dev(31337, Fork::Osaka).unwrap(),
+        )));
+        let server = Server::start(devnet, SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let keys = dev_accounts(DEV_MNEMONIC, 4).unwrap();
+        let genesis = dev_genesis(
+            chain_id,
+            Fork::Osaka,
+            SENDERS,
+            &[],
+            Address::repeat_byte(0xfe),
+        );
+        let config = genesis.config;
+        let genesis_hash = L2Chain::new(config, genesis.accounts, 0).head().hash_slow();
+        let poster = l1_provider(server.url().parse().unwrap(), keys[0].clone());
+        let deployment = deploy_rollup(
+            &poster,
+            Address::ZERO,
+            &config,
+            genesis_hash,
+            Rollup::Config {
+                challengeWindow: 3_600,
+                clock: 600,
+                proposalBond: U256::from(ETHER),
+                challengeBond: U256::from(ETHER / 2),
+                degree: 4,
+                gasLimit: 0,
+                feeRecipient: Address::ZERO,
+            },
+        )
+        .await
+        .unwrap();
+        Self {
+            server,
+            keys,
+            deployment,
+            chain_id,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn genesis(&self) -> Genesis {
+        dev_genesis(
+            self.chain_id,
+            Fork::Osaka,
+            SENDERS,
+            &[],
+            Address::repeat_byte(0xfe),
+        )
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A provider signing with dev key `i`.
+    pub fn provider(&self, i: usize) -> impl Provider + Clone {
+        l1_provider(self.server.url().parse().unwrap(), self.keys[i].clone())
+    }
+
+    pub async fn call<C: SolCall>(&self, c: C) -> C::Return {
+        let request = TransactionRequest::default()
+            .to(self.deployment.rollup)
+            .input(c.abi_encode().into());
+        let out = self.provider(0).call(request).await.unwrap();
+        C::abi_decode_returns(&out).unwrap()
+    }
+
+    /// Three L2 blocks posted by dev key 0, and a claim of block 2 by dev key 1, lying as `lie`
+    /// says.
+    pub async fn three_blocks_and_a_claim(&self, lie: Option<BlockLie>) {
+        let node = L2Node::open(
+            self.path("sequencer"),
+            self.genesis(),
+            self.deployment.inbox_block,
+        )
+        .unwrap();
+        let config = self.genesis().config;
+        let shared = Shared::new(node, Pool::new(self.chain_id, config.gas_limit));
+        let proposer = Proposer::new(
+            self.provider(1),
+            self.deployment.rollup,
+            self.keys[1].address(),
+            2,
+            lie,
+        );
+        let mut sequencer = Sequencer::new(
+            shared,
+            self.provider(0),
+            &self.server.url(),
+            SequencerConfig {
+                inbox: self.deployment.inbox,
+                blocks_per_batch: 1,
+                load_gas: 600_000,
+                window: 1_000,
+            },
+            Some(load_generator(&config, SENDERS)),
+            Some(proposer),
+        );
+        for _ in 0..3 {
+            sequencer.tick().await.unwrap();
+        }
+        let claim = self.call(Rollup::claimCall { id: U256::from(1) }).await;
+        assert_eq!(claim.l2Block, 2);
+    }
+
+    /// A watchtower in-process, for dev key `i`, believing `lie`.
+    pub async fn player(
+        &self,
+        i: usize,
+        lie: Option<BlockLie>,
+    ) -> Watchtower<impl Provider + Clone> {
+        let node = L2Node::open(
+            self.path(&format!("player{i}")),
+            self.genesis(),
+            self.deployment.inbox_block,
+        )
+        .unwrap();
+        let config = WatchConfig {
+            rollup: self.deployment.rollup,
+            address: self.keys[i].address(),
+            max_gas_price: u128::MAX,
+            lie,
+        };
+        Watchtower::new(node, self.provider(i), &self.server.url(), config)
+            .await
+            .unwrap()
+    }
+
+    /// `challenger run` with dev key `i`.
+    pub fn daemon(&self, i: usize) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_challenger"))
+            .args(["run", "--l1-rpc", &self.server.url(), "--rollup"])
+            .arg(self.deployment.rollup.to_string())
+            .args(["--start-block", &self.deployment.inbox_block.to_string()])
+            .args(["--chain-id", &self.chain_id.to_string()])
+            .args([
+                "--senders",
+                &SENDERS.to_string(),
+                "--interval-ms",
+                "250",
+                "--state-dir",
+            ])
+            .arg(self.path(&format!("daemon{i}")))
+            .env(
+                "CHALLENGER_KEY",
+                hex::encode_prefixed(self.keys[i].to_bytes()),
+            )
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Lets `player` move until game 0 ends; returns its status.
+    pub async fn play_out(&self, player: &mut Watchtower<impl Provider + Clone>) -> u8 {
+        let started = Instant::now();
+        loop {
+            // A dishonest player's proofs fail: a lie cannot be proven.
+            let _ = player.tick().await;
+            let count: u64 = self.call(Rollup::gameCountCall {}).await.to();
+            if count > 0 {
+                let game = self.call(Rollup::gameCall { id: U256::ZERO }).await;
+                if game.status != 0 {
+                    return game.status;
+                }
+            }
+            assert!(started.elapsed() < Duration::from_secs(120), "no result");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+/// SIGTERM, and a clean exit.
+pub fn stop(mut child: Child) {
+    let stopped = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    assert!(child.wait().unwrap().success());
+}
