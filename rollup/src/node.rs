@@ -292,12 +292,18 @@ impl L2Node {
         let mut report = SyncReport::default();
         let mut cursor = self.cursor()?;
         if cursor.hash != B256::ZERO && l1.block_hash(cursor.number).await? != Some(cursor.hash) {
-            let mut hashes = Vec::new();
-            // Collect the canonical hashes of every origin first: `rewind` is synchronous.
-            for n in 1..=self.head().number {
+            // Ask L1 about the origins from the head back to the first still canonical one
+            // (`rewind` is synchronous); older blocks, pruned or not, are never read.
+            let mut hashes: Vec<(u64, Option<B256>)> = Vec::new();
+            for n in (1..=self.head().number).rev() {
                 let origin = self.store.block(n)?.origin;
-                if hashes.last().map(|(number, _)| *number) != Some(origin.number) {
-                    hashes.push((origin.number, l1.block_hash(origin.number).await?));
+                if hashes.last().map(|(number, _)| *number) == Some(origin.number) {
+                    continue;
+                }
+                let hash = l1.block_hash(origin.number).await?;
+                hashes.push((origin.number, hash));
+                if hash == Some(origin.hash) {
+                    break;
                 }
             }
             report.rolled_back = self.rewind(|number| {

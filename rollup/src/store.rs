@@ -6,7 +6,7 @@
 //! mark-and-sweep from the roots still needed. A batch of blocks is written in one atomic sled
 //! batch together with the nodes it created, so a killed process reopens at a batch boundary.
 
-use std::{cell::RefCell, path::Path};
+use std::path::Path;
 
 use alloy_consensus::Header;
 use alloy_primitives::{
@@ -111,10 +111,6 @@ fn decode<T: Decodable>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
     })
 }
 
-/// Trie nodes read from sled kept decoded-ready in memory; the upper trie levels are read by
-/// every transaction.
-const CACHED_NODES: usize = 1 << 20;
-
 /// Trie nodes and bytecode read from sled, with the writes of blocks not yet committed held in
 /// memory.
 #[derive(Debug, Clone)]
@@ -122,7 +118,6 @@ pub struct SledNodes {
     tree: sled::Tree,
     nodes: B256Map<Bytes>,
     codes: B256Map<Bytes>,
-    cache: RefCell<B256Map<Bytes>>,
 }
 
 impl SledNodes {
@@ -161,17 +156,10 @@ impl SledNodes {
 
 impl NodeStore for SledNodes {
     fn node(&self, hash: &B256) -> Option<Bytes> {
-        if let Some(node) = self.nodes.get(hash).or(self.cache.borrow().get(hash)) {
-            return Some(node.clone());
-        }
-        let node = self.get(NODE, hash)?;
-        let mut cache = self.cache.borrow_mut();
-        if cache.len() >= CACHED_NODES {
-            // Content-addressed entries never go stale; starting over is the simplest bound.
-            cache.clear();
-        }
-        cache.insert(*hash, node.clone());
-        Some(node)
+        self.nodes
+            .get(hash)
+            .cloned()
+            .or_else(|| self.get(NODE, hash))
     }
 
     fn code(&self, hash: &B256) -> Option<Bytes> {
@@ -267,7 +255,6 @@ impl L2Store {
             tree: self.tree.clone(),
             nodes: B256Map::default(),
             codes: B256Map::default(),
-            cache: RefCell::default(),
         }
     }
 
