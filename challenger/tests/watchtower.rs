@@ -1,11 +1,15 @@
-//! `challenger run` against a lying proposer on the devnet, over real JSON-RPC: the proposer
-//! claims an L2 block with one transaction dropped and defends its lie move by move (a
+//! `challenger run` against a lying proposer on the devnet, over real JSON-RPC, for every fraud
+//! the proposer can commit: it claims an L2 block with a lie and defends the lie move by move (a
 //! watchtower in test mode); the daemon, deriving the chain from L1 alone, challenges, bisects,
-//! wins with an EXECUTE step, collects the bonds, and stops cleanly on SIGTERM.
+//! wins with an EXECUTE step, withdraws the bonds, and stops cleanly on SIGTERM. One run kills the
+//! daemon with SIGKILL in the middle of the game: restarted on its store, it finishes and wins.
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::{
+    process::Child,
+    time::{Duration, Instant},
+};
 
 use alloy_primitives::U256;
 use bisect::step::Rollup;
@@ -13,24 +17,26 @@ use common::{stop, Network};
 use rollup::derive::Lie;
 use sequencer::proposer::BlockLie;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_daemon_defeats_a_lying_proposer_with_an_execute_step() {
-    let network = Network::start(904).await;
-    let lie = BlockLie {
-        block: 2,
-        lie: Lie::Drop(0),
-    };
+/// The daemon (dev key 2) against a proposer (dev key 1) lying about block 2 as `lie`; with
+/// `kill`, the daemon is killed once the game reaches the block's candidates and restarted.
+async fn defeat(chain_id: u64, lie: Lie, kill: bool) {
+    let network = Network::start(chain_id).await;
+    let lie = BlockLie { block: 2, lie };
     network.three_blocks_and_a_claim(Some(lie)).await;
     let mut liar = network.player(1, Some(lie)).await;
-    let daemon = network.daemon(2);
+    let mut daemon = network.daemon(2);
 
+    if kill {
+        daemon = kill_at_level_two(&network, &mut liar, daemon).await;
+    }
     assert_eq!(network.play_out(&mut liar).await, 2, "the challenger won");
     let claim = network.call(Rollup::claimCall { id: U256::from(1) }).await;
     assert_eq!(claim.status, 2, "the claim is rejected");
     let game = network.call(Rollup::gameCall { id: U256::ZERO }).await;
     assert_eq!(game.challenger, network.keys[2].address());
+    assert_eq!(game.level, 2, "decided by a step inside the block");
 
-    // The daemon withdraws its winnings.
+    // The daemon withdraws the bonds it won.
     let started = Instant::now();
     loop {
         let credit = network
@@ -40,10 +46,66 @@ async fn the_daemon_defeats_a_lying_proposer_with_an_execute_step() {
             break;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(30),
+            started.elapsed() < Duration::from_secs(60),
             "credit {credit} not withdrawn"
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     stop(daemon);
+}
+
+/// Plays the liar until the game is at the block's candidates, then kills the daemon with
+/// SIGKILL and starts it again on the same store.
+async fn kill_at_level_two(
+    network: &Network,
+    liar: &mut challenger::watchtower::Watchtower<impl alloy_provider::Provider + Clone>,
+    mut daemon: Child,
+) -> Child {
+    let started = Instant::now();
+    loop {
+        let _ = liar.tick().await;
+        let count: u64 = network.call(Rollup::gameCountCall {}).await.to();
+        if count > 0 {
+            let game = network.call(Rollup::gameCall { id: U256::ZERO }).await;
+            assert_eq!(game.status, 0, "the game ended before the kill");
+            if game.level == 2 {
+                break;
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "no game");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    network.daemon(2)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_transaction_is_caught() {
+    defeat(904, Lie::Drop(0), false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reordered_transactions_are_caught() {
+    defeat(906, Lie::Reorder(0, 1), false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_state_root_is_caught() {
+    defeat(907, Lie::StateRoot(1), false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_gas_figure_is_caught() {
+    defeat(908, Lie::Gas, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_timestamp_is_caught() {
+    defeat(909, Lie::Timestamp, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daemon_killed_mid_game_resumes_and_wins() {
+    defeat(910, Lie::Drop(0), true).await;
 }
