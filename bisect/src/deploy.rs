@@ -8,16 +8,19 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolConstructor, SolValue};
 use rollup::{blob::BlobData, l1::Inbox, rules::L2Config};
 
-use crate::step::Rollup;
+use crate::{
+    contract::{send, ContractError},
+    step::Rollup,
+};
 
 /// Why a deployment failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
-    /// The L1 endpoint failed.
-    #[error("L1: {0}")]
-    Rpc(String),
-    /// A deployment reverted or created nothing.
-    #[error("deploying {0} failed")]
+    /// The transaction failed.
+    #[error(transparent)]
+    Send(#[from] ContractError),
+    /// A deployment created nothing.
+    #[error("deploying {0} created no contract")]
     Failed(&'static str),
 }
 
@@ -40,17 +43,12 @@ pub async fn deploy_code(
     code: Vec<u8>,
     name: &'static str,
 ) -> Result<(Address, u64), DeployError> {
-    let receipt = provider
-        .send_transaction(TransactionRequest::default().with_deploy_code(code))
-        .await
-        .map_err(|e| DeployError::Rpc(e.to_string()))?
-        .get_receipt()
-        .await
-        .map_err(|e| DeployError::Rpc(e.to_string()))?;
-    match (receipt.status(), receipt.contract_address()) {
-        (true, Some(address)) => Ok((address, receipt.block_number().unwrap_or_default())),
-        _ => Err(DeployError::Failed(name)),
-    }
+    let request = TransactionRequest::default().with_deploy_code(code);
+    let receipt = send(provider, request, name).await?;
+    let address = receipt
+        .contract_address()
+        .ok_or(DeployError::Failed(name))?;
+    Ok((address, receipt.block_number().unwrap_or_default()))
 }
 
 /// Deploys the inbox (accepting batches from `sequencer`, or anyone if zero), the blob reader

@@ -94,15 +94,38 @@ impl GameView {
         (1..parts).map(|i| lo + (hi - lo) * i / parts).collect()
     }
 
+    /// The side whose turn it is.
+    pub const fn to_move(&self) -> Role {
+        if self.defender_to_move {
+            Role::Defender
+        } else {
+            Role::Challenger
+        }
+    }
+
+    /// Seconds `role` has used, counting the running turn if it is `role`'s.
+    pub fn used(&self, role: Role) -> u64 {
+        let g = &self.game;
+        let before = match role {
+            Role::Defender => g.defenderUsed,
+            Role::Challenger => g.challengerUsed,
+        };
+        let running = if role == self.to_move() {
+            self.now.saturating_sub(g.turnStart)
+        } else {
+            0
+        };
+        before + running
+    }
+
+    /// Seconds of clock `role` has left (zero once it ran out).
+    pub fn clock_left(&self, role: Role) -> u64 {
+        self.clock.saturating_sub(self.used(role))
+    }
+
     /// Whether the side to move has used up its clock.
     pub fn mover_out_of_time(&self) -> bool {
-        let g = &self.game;
-        let used = if self.defender_to_move {
-            g.defenderUsed
-        } else {
-            g.challengerUsed
-        };
-        used + self.now.saturating_sub(g.turnStart) > self.clock
+        self.used(self.to_move()) > self.clock
     }
 }
 

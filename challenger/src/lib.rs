@@ -1,4 +1,5 @@
 //! The challenger's library: the watchtower the `challenger run` daemon drives, usable in tests
 //! as an honest or (in test mode) a dishonest player.
 
+pub mod metrics;
 pub mod watchtower;

@@ -2,8 +2,10 @@
 
 mod bench;
 mod blob;
+mod config;
 mod conformance;
 mod demo;
+mod games;
 mod run;
 mod sync_bench;
 
@@ -41,6 +43,8 @@ enum Command {
     /// The watchtower: follows L1, replays the L2 from its blobs, challenges wrong claims,
     /// defends its own, and plays every game to the EXECUTE step.
     Run(Box<run::RunArgs>),
+    /// Lists the rollup's games and where each stands, read from L1.
+    Games(games::GamesArgs),
     /// The whole loop on an embedded devnet: batches in blobs, a wrong claim, the bisection and
     /// the EXECUTE step that rejects it.
     Demo,
@@ -114,7 +118,13 @@ enum L2Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = match config::parse(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         Command::Execute(ExecuteCommand::Verify {
             input,
@@ -153,6 +163,10 @@ fn main() -> ExitCode {
                 .and_then(|rt| rt.block_on(run::run(*args)))
                 .map(|()| ExitCode::SUCCESS)
         }
+        Command::Games(args) => tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(games::run(args)))
+            .map(|()| ExitCode::SUCCESS),
         Command::Demo => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
             .and_then(|runtime| runtime.block_on(demo::run()))

@@ -1,30 +1,52 @@
-//! `challenger run`: the watchtower daemon's command line: configuration from flags and
-//! environment, the key from a file or `CHALLENGER_KEY` (never printed), a tick loop with
-//! retries, and a clean stop on SIGINT or SIGTERM.
+//! `challenger run`: the watchtower daemon's command line: configuration from flags, the
+//! environment and a file, the key from a file or `CHALLENGER_KEY` (never printed), Prometheus
+//! metrics over HTTP, a tick loop that backs off while ticks fail, and a clean stop on SIGINT or
+//! SIGTERM.
 
-use std::{path::PathBuf, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use alloy_primitives::Address;
 use anyhow::{Context, Result};
+use axum::{http::header, routing::get, Router};
 use clap::Args;
 use rollup::node::L2Node;
 use sequencer::{
     genesis::GenesisArgs,
-    l1::{l1_provider, load_key},
+    l1::{l1_provider, l1_reader, load_key},
     proposer::BlockLie,
 };
 
-use challenger::watchtower::{WatchConfig, Watchtower};
+use challenger::{
+    metrics::Metrics,
+    watchtower::{WatchConfig, Watchtower},
+};
+
+/// Longest pause between ticks while they keep failing.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// `challenger run`'s settings.
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// TOML file of these settings, named as the flags are (flags and environment win).
+    #[arg(long, env = "CHALLENGER_CONFIG")]
+    config: Option<PathBuf>,
     /// L1 JSON-RPC URL.
     #[arg(long, env = "L1_RPC", default_value = "http://127.0.0.1:8545")]
     l1_rpc: String,
     /// L1 beacon API base URL (default: the RPC URL, as the devnet serves both).
     #[arg(long, env = "L1_BEACON")]
     beacon: Option<String>,
+    /// Other L1 nodes the L1 node is checked against before every tick (repeat, or separate
+    /// with commas): a tick stops if one is ahead by more than --max-lag blocks or has another
+    /// block at the same height.
+    #[arg(long, env = "L1_WITNESSES", value_delimiter = ',')]
+    witness: Vec<String>,
+    /// Blocks a witness may be ahead of the L1 node.
+    #[arg(long, default_value_t = 2)]
+    max_lag: u64,
+    /// Seconds the L1 head may be behind this machine's clock (unchecked if absent).
+    #[arg(long)]
+    max_l1_age: Option<u64>,
     /// The Rollup contract.
     #[arg(long, env = "ROLLUP")]
     rollup: Address,
@@ -46,6 +68,12 @@ pub struct RunArgs {
     /// Highest gas price paid, in gwei.
     #[arg(long, default_value_t = 500)]
     max_gas_price_gwei: u64,
+    /// Seconds of game clock below which a move is logged as late.
+    #[arg(long, default_value_t = 600)]
+    clock_margin: u64,
+    /// Serve Prometheus metrics at http://ADDR/metrics.
+    #[arg(long, env = "CHALLENGER_METRICS")]
+    metrics_addr: Option<SocketAddr>,
     /// Test mode: play as if the chain had this lie (drop:BLOCK:K, reorder:BLOCK:A:B,
     /// root:BLOCK:K, gas:BLOCK, timestamp:BLOCK), to stage a dishonest challenger.
     #[arg(long)]
@@ -55,6 +83,15 @@ pub struct RunArgs {
 /// Runs the watchtower until SIGINT or SIGTERM.
 pub async fn run(args: RunArgs) -> Result<()> {
     let url: reqwest::Url = args.l1_rpc.parse().context("--l1-rpc")?;
+    let witnesses = args
+        .witness
+        .iter()
+        .map(|w| {
+            w.parse()
+                .with_context(|| format!("--witness {w}"))
+                .map(l1_reader)
+        })
+        .collect::<Result<Vec<_>>>()?;
     let beacon = args.beacon.clone().unwrap_or_else(|| args.l1_rpc.clone());
     let signer = load_key(args.key_file.as_deref(), "CHALLENGER_KEY")?;
     let address = signer.address();
@@ -63,34 +100,86 @@ pub async fn run(args: RunArgs) -> Result<()> {
         .with_context(|| format!("opening the L2 store in {}", args.state_dir.display()))?;
     let provider = l1_provider(url, signer);
     let config = WatchConfig {
-        rollup: args.rollup,
-        address,
+        from_block: args.start_block,
         max_gas_price: u128::from(args.max_gas_price_gwei) * 1_000_000_000,
+        clock_margin: args.clock_margin,
+        max_lag: args.max_lag,
+        max_age: args.max_l1_age,
         lie: args.lie,
+        ..WatchConfig::new(args.rollup, address)
     };
-    let mut watchtower = Watchtower::new(node, provider, &beacon, config).await?;
+    let mut watchtower = Watchtower::new(node, provider, &beacon, config)
+        .await
+        .context("reading the rollup's configuration")?
+        .with_witnesses(witnesses);
+    if let Some(addr) = args.metrics_addr {
+        let bound = serve_metrics(addr, watchtower.metrics()).await?;
+        tracing::info!("metrics on http://{bound}/metrics");
+    }
     tracing::info!(%address, rollup = %args.rollup, head = watchtower.node().head().number, "watching");
+
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut ticks = tokio::time::interval(Duration::from_millis(args.interval_ms));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let interval = Duration::from_millis(args.interval_ms);
+    let mut pause = Duration::ZERO;
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
             _ = term.recv() => break,
-            _ = ticks.tick() => {}
+            _ = tokio::time::sleep(pause) => {}
         }
-        match watchtower.tick().await {
-            Ok(report) => tracing::info!(
-                head = report.head,
-                challenged = ?report.challenged,
-                moves = ?report.moves,
-                withdrawn = %report.withdrawn,
-                "tick"
-            ),
-            Err(err) => tracing::warn!(err = format!("{err:#}"), "tick failed; retrying next tick"),
-        }
+        pause = match watchtower.tick().await {
+            Ok(report) => {
+                tracing::info!(
+                    head = report.head,
+                    challenged = ?report.challenged,
+                    moves = ?report.moves,
+                    failed = report.failed.len(),
+                    withdrawn = %report.withdrawn,
+                    "tick"
+                );
+                interval
+            }
+            Err(err) => {
+                let pause = (pause * 2).clamp(interval, MAX_BACKOFF);
+                tracing::warn!(
+                    err = format!("{err:#}"),
+                    retry_in_ms = pause.as_millis() as u64,
+                    "tick failed"
+                );
+                pause
+            }
+        };
     }
     tracing::info!("shutting down");
     watchtower.node().store().flush()?;
     Ok(())
+}
+
+/// Serves `GET /metrics` on `addr` in the background; returns the address bound.
+async fn serve_metrics(addr: SocketAddr, metrics: Arc<Metrics>) -> Result<SocketAddr> {
+    let app = Router::new().route(
+        "/metrics",
+        get(move || {
+            let metrics = metrics.clone();
+            async move {
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )],
+                    metrics.encode(),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the metrics endpoint {addr}"))?;
+    let bound = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, app).await {
+            tracing::error!(%err, "metrics endpoint stopped");
+        }
+    });
+    Ok(bound)
 }

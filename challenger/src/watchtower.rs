@@ -4,30 +4,123 @@
 //! EXECUTE step; it resolves games whose other side ran out of clock and withdraws what it won.
 //! Everything it knows about games comes from the chain, so a restarted watchtower goes on where
 //! it stopped.
+//!
+//! Games are played first in a tick, the one with the least clock left first, and their moves
+//! are mined together; following L1 and judging new claims come after. Before acting on what
+//! its L1 node says, it checks the node against witnesses (other L1 nodes): one that lags or
+//! disagrees about a block stops the tick.
 
-use std::collections::HashSet;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
 
-use alloy_network::{ReceiptResponse, TransactionBuilder};
+use alloy_network::ReceiptResponse;
 use alloy_primitives::{Address, B256, U256};
-use alloy_provider::Provider;
-use alloy_rpc_types_eth::{Filter, TransactionRequest};
+use alloy_provider::{DynProvider, Provider};
+use alloy_rpc_types_eth::{BlockNumberOrTag, Filter};
 use alloy_sol_types::{SolCall, SolEvent};
-use anyhow::{anyhow, bail, Context, Result};
 use bisect::{
-    game::{honest_move, GameView, Move, Replay, Role},
+    contract::{read, submit, write, ContractError, Sent},
+    game::{honest_move, GameView, Move, Replay, Role, OPEN},
     step::{candidate_proofs, candidate_step, end_step, table_proof, Rollup},
 };
 use rollup::{
-    blob::{blob_from_payload, elements, opening, Blob, BlobData, PAYLOAD_BYTES},
+    blob::{blob_from_payload, elements, opening, Blob, BlobData, BlobError, PAYLOAD_BYTES},
     derive::DerivedBlock,
-    l1::{versioned_hash, L1Batch, L1Source},
-    node::L2Node,
+    l1::{versioned_hash, L1Batch, L1Error, L1Source},
+    node::{L2Node, NodeError},
     rules::Position,
+    store::StoreError,
 };
 use sequencer::proposer::BlockLie;
 
+use crate::metrics::Metrics;
+
 /// `Rollup.ClaimStatus.Pending`.
 const PENDING: u8 = 0;
+
+/// Why a tick stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    /// A call to or a transaction on the rollup's contracts failed.
+    #[error(transparent)]
+    Contract(#[from] ContractError),
+    /// The L2 node failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// Reading batches from L1 failed.
+    #[error(transparent)]
+    L1(#[from] L1Error),
+    /// The L2 store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A blob could not be opened or proven.
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    /// The L1 endpoint failed.
+    #[error("L1 RPC: {0}")]
+    Rpc(String),
+    /// A witness is further ahead of the L1 node than allowed.
+    #[error("the L1 node is {behind} blocks behind witness {witness}")]
+    Lagging {
+        /// The witness (its index in the configuration).
+        witness: usize,
+        /// Blocks behind.
+        behind: u64,
+    },
+    /// A witness has another block at a height both nodes have.
+    #[error("the L1 node has {ours} at block {number}, witness {witness} has {theirs:?}")]
+    Disagree {
+        /// The witness.
+        witness: usize,
+        /// The height.
+        number: u64,
+        /// The L1 node's block.
+        ours: B256,
+        /// The witness's block.
+        theirs: Option<B256>,
+    },
+    /// The L1 node's head is older than allowed.
+    #[error("the L1 head is {age} s old")]
+    Stale {
+        /// Its age, in seconds.
+        age: u64,
+    },
+    /// The batch that carried a block is not where the store says.
+    #[error("batch {batch} not found in L1 block {number}")]
+    MissingBatch {
+        /// The batch.
+        batch: u64,
+        /// The L1 block.
+        number: u64,
+    },
+    /// The replay cannot make the step the player chose (a bug, or a player in test mode).
+    #[error("no step for block {block}: {reason}")]
+    Step {
+        /// The block.
+        block: u64,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+impl WatchError {
+    /// The label the fault is counted under.
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Self::Lagging { .. } => "l1_lagging",
+            Self::Disagree { .. } => "l1_disagrees",
+            Self::Stale { .. } => "l1_stale",
+            _ => "error",
+        }
+    }
+}
+
+fn rpc(e: impl std::fmt::Display) -> WatchError {
+    WatchError::Rpc(e.to_string())
+}
 
 /// What a tick did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,8 +129,10 @@ pub struct TickReport {
     pub head: u64,
     /// Claims found wrong and challenged.
     pub challenged: Vec<u64>,
-    /// Moves sent, as (game, move name).
+    /// Moves mined, as (game, move name).
     pub moves: Vec<(u64, &'static str)>,
+    /// Moves that failed, as (game, why); they are tried again next tick.
+    pub failed: Vec<(u64, String)>,
     /// Wei withdrawn.
     pub withdrawn: U256,
 }
@@ -49,10 +144,50 @@ pub struct WatchConfig {
     pub rollup: Address,
     /// The address the provider signs for.
     pub address: Address,
+    /// L1 block from which the rollup's events are searched (its deployment or earlier).
+    pub from_block: u64,
     /// Highest gas price it pays, in wei; above it, it waits.
     pub max_gas_price: u128,
+    /// Seconds of clock below which a move is logged as late.
+    pub clock_margin: u64,
+    /// Blocks a witness may be ahead of the L1 node.
+    pub max_lag: u64,
+    /// Seconds the L1 head may be behind this machine's clock (`None`: not checked).
+    pub max_age: Option<u64>,
     /// Test mode: believe the chain with this lie, to stage a dishonest player.
     pub lie: Option<BlockLie>,
+}
+
+impl WatchConfig {
+    /// Settings for `address` on `rollup`, with no gas cap, a ten-minute clock margin, two
+    /// blocks of lag, and no age check.
+    pub const fn new(rollup: Address, address: Address) -> Self {
+        Self {
+            rollup,
+            address,
+            from_block: 0,
+            max_gas_price: u128::MAX,
+            clock_margin: 600,
+            max_lag: 2,
+            max_age: None,
+            lie: None,
+        }
+    }
+}
+
+/// The L1 head a tick works from.
+#[derive(Debug, Clone, Copy)]
+struct L1Head {
+    number: u64,
+    hash: B256,
+    timestamp: u64,
+}
+
+/// A game the watchtower plays in.
+struct Played {
+    id: u64,
+    view: GameView,
+    role: Role,
 }
 
 /// The local replay as the player reads it: the L2 node's chain, with the lie in test mode.
@@ -119,25 +254,49 @@ pub struct Watchtower<P> {
     node: L2Node,
     l1: L1Source<P>,
     provider: P,
+    witnesses: Vec<DynProvider>,
     config: WatchConfig,
     blob_data: Address,
     rules: Rollup::Config,
+    metrics: Arc<Metrics>,
+    /// Games known to be over: they never change again.
+    closed: HashSet<u64>,
+    /// Claims this watchtower has challenged, in any game, open or over: never twice.
+    challenged: HashSet<u64>,
+    /// Each claim's proposer, once read.
+    proposers: HashMap<u64, Address>,
 }
 
 impl<P: Provider + Clone> Watchtower<P> {
     /// A watchtower on `config.rollup`, following L1 through `provider` with blobs from `beacon`.
-    pub async fn new(node: L2Node, provider: P, beacon: &str, config: WatchConfig) -> Result<Self> {
-        let rules = call(&provider, config.rollup, Rollup::configCall {}).await?;
-        let inbox = call(&provider, config.rollup, Rollup::inboxCall {}).await?;
-        let blob_data = call(&provider, config.rollup, Rollup::blobDataCall {}).await?;
+    pub async fn new(
+        node: L2Node,
+        provider: P,
+        beacon: &str,
+        config: WatchConfig,
+    ) -> Result<Self, WatchError> {
+        let rules = read(&provider, config.rollup, Rollup::configCall {}).await?;
+        let inbox = read(&provider, config.rollup, Rollup::inboxCall {}).await?;
+        let blob_data = read(&provider, config.rollup, Rollup::blobDataCall {}).await?;
         Ok(Self {
             l1: L1Source::new(provider.clone(), beacon, inbox),
             node,
             provider,
+            witnesses: Vec::new(),
             config,
             blob_data,
             rules,
+            metrics: Arc::default(),
+            closed: HashSet::new(),
+            challenged: HashSet::new(),
+            proposers: HashMap::new(),
         })
+    }
+
+    /// Checks the L1 node against these other nodes before every tick.
+    pub fn with_witnesses(mut self, witnesses: Vec<DynProvider>) -> Self {
+        self.witnesses = witnesses;
+        self
     }
 
     /// The L2 node.
@@ -145,41 +304,235 @@ impl<P: Provider + Clone> Watchtower<P> {
         &self.node
     }
 
-    /// Follows L1, judges new claims, plays every game it is in.
-    pub async fn tick(&mut self) -> Result<TickReport> {
+    /// The metrics it keeps.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// Checks L1, plays every game it is in, follows L1, judges new claims, withdraws.
+    pub async fn tick(&mut self) -> Result<TickReport, WatchError> {
+        let result = self.tick_checked().await;
+        if let Err(err) = &result {
+            self.metrics.fault(err.kind());
+        }
+        result
+    }
+
+    async fn tick_checked(&mut self) -> Result<TickReport, WatchError> {
+        let l1 = self.check_l1().await?;
+        let now = l1.timestamp;
         let mut report = TickReport::default();
-        self.node.sync(&self.l1).await.context("following L1")?;
-        report.head = self.node.head().number;
-        let now = self
-            .provider
-            .get_block_by_number(Default::default())
-            .await?
-            .context("no latest L1 block")?
-            .header
-            .timestamp;
-        let gas_price = self.provider.get_gas_price().await?;
-        if gas_price > self.config.max_gas_price {
+        let gas_price = self.provider.get_gas_price().await.map_err(rpc)?;
+        let affordable = gas_price <= self.config.max_gas_price;
+        if !affordable {
             tracing::warn!(
                 gas_price,
                 max = self.config.max_gas_price,
-                "gas too expensive; waiting"
+                "gas too expensive; not sending"
             );
+        }
+
+        let mut games = self.games(now).await?;
+        games.sort_by_key(|g| g.view.clock_left(g.role));
+        self.metrics.games_tracked.set(games.len() as i64);
+        let ours: Vec<&Played> = games
+            .iter()
+            .filter(|g| g.view.to_move() == g.role)
+            .collect();
+        self.metrics.games_in_flight.set(ours.len() as i64);
+        let least = ours.iter().map(|g| g.view.clock_left(g.role)).min();
+        self.metrics
+            .clock_left
+            .set(least.unwrap_or(self.rules.clock) as i64);
+        if affordable {
+            self.play_all(&games, now, &mut report).await;
+        }
+
+        self.node.sync(&self.l1).await?;
+        report.head = self.node.head().number;
+        self.metrics.replay_head.set(report.head as i64);
+        let read_to = self.node.cursor()?.number;
+        self.metrics
+            .replay_lag
+            .set(l1.number.saturating_sub(read_to) as i64);
+        if !affordable {
             return Ok(report);
         }
 
-        let games = self.games().await?;
-        let ours: HashSet<u64> = games
-            .iter()
-            .filter(|(_, g)| g.challenger == self.config.address)
-            .map(|(_, g)| g.claim)
-            .collect();
-        let claims: u64 = self.call(Rollup::claimCountCall {}).await?.to();
-        for id in 1..claims {
-            let claim = self.call(Rollup::claimCall { id: U256::from(id) }).await?;
-            if claim.status as u8 != PENDING || ours.contains(&id) {
+        self.judge(now, &mut report).await?;
+        let credit = self.call(Rollup::creditCall(self.config.address)).await?;
+        if !credit.is_zero() {
+            self.send(Rollup::withdrawCall {}, U256::ZERO).await?;
+            self.metrics.withdrawn_wei.inc_by(f64::from(credit));
+            report.withdrawn = credit;
+        }
+        Ok(report)
+    }
+
+    /// The L1 head, once every witness vouches for it.
+    async fn check_l1(&self) -> Result<L1Head, WatchError> {
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Latest)
+            .await
+            .map_err(rpc)?
+            .ok_or_else(|| rpc("the L1 node has no latest block"))?;
+        let head = L1Head {
+            number: block.header.number,
+            hash: block.header.hash,
+            timestamp: block.header.timestamp,
+        };
+        if let Some(max_age) = self.config.max_age {
+            let clock = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let age = clock.saturating_sub(head.timestamp);
+            if age > max_age {
+                return Err(WatchError::Stale { age });
+            }
+        }
+        for (witness, provider) in self.witnesses.iter().enumerate() {
+            let theirs = match provider.get_block_number().await {
+                Ok(number) => number,
+                Err(err) => {
+                    // A witness that does not answer cannot vouch, nor stop the watch.
+                    tracing::warn!(witness, %err, "witness unreachable");
+                    self.metrics.fault("witness_unreachable");
+                    continue;
+                }
+            };
+            if theirs > head.number + self.config.max_lag {
+                return Err(WatchError::Lagging {
+                    witness,
+                    behind: theirs - head.number,
+                });
+            }
+            let number = head.number.min(theirs);
+            let ours = if number == head.number {
+                head.hash
+            } else {
+                block_hash(&self.provider, number)
+                    .await?
+                    .ok_or_else(|| rpc(format!("the L1 node lost block {number}")))?
+            };
+            let theirs = block_hash(provider, number).await?;
+            if theirs != Some(ours) {
+                return Err(WatchError::Disagree {
+                    witness,
+                    number,
+                    ours,
+                    theirs,
+                });
+            }
+        }
+        Ok(head)
+    }
+
+    /// The open games this watchtower plays in.
+    async fn games(&mut self, now: u64) -> Result<Vec<Played>, WatchError> {
+        let count: u64 = self.call(Rollup::gameCountCall {}).await?.to();
+        let mut games = Vec::new();
+        for id in 0..count {
+            if self.closed.contains(&id) {
                 continue;
             }
-            if now >= claim.createdAt + self.rules.challengeWindow {
+            let game = self.call(Rollup::gameCall { id: U256::from(id) }).await?;
+            if game.challenger == self.config.address {
+                self.challenged.insert(game.claim);
+            }
+            if game.status != OPEN {
+                self.closed.insert(id);
+                continue;
+            }
+            let role = if game.challenger == self.config.address {
+                Role::Challenger
+            } else if self.proposer(game.claim).await? == self.config.address {
+                Role::Defender
+            } else {
+                continue;
+            };
+            let view = self.view(id, game, now).await?;
+            games.push(Played { id, view, role });
+        }
+        Ok(games)
+    }
+
+    async fn proposer(&mut self, claim: u64) -> Result<Address, WatchError> {
+        if let Some(proposer) = self.proposers.get(&claim) {
+            return Ok(*proposer);
+        }
+        let proposer = self
+            .call(Rollup::claimCall {
+                id: U256::from(claim),
+            })
+            .await?
+            .proposer;
+        self.proposers.insert(claim, proposer);
+        Ok(proposer)
+    }
+
+    /// Sends every game's honest move, most urgent first, then waits for all of them to be
+    /// mined. A failed move is reported and tried again next tick; it stops no other game.
+    async fn play_all(&self, games: &[Played], now: u64, report: &mut TickReport) {
+        let replay = NodeReplay::new(&self.node, self.config.lie);
+        let mut sent = Vec::new();
+        for g in games {
+            let next = honest_move(&g.view, g.role, &replay);
+            if next == Move::Wait {
+                continue;
+            }
+            let turn = g.view.to_move() == g.role;
+            let left = g.view.clock_left(g.role);
+            if turn && left < self.config.clock_margin {
+                tracing::warn!(game = g.id, left, "moving with little clock left");
+            }
+            match self.play(g.id, &g.view, next).await {
+                Ok((name, tx)) => {
+                    if turn {
+                        let waited = now.saturating_sub(g.view.game.turnStart);
+                        self.metrics.time_to_act.observe(waited as f64);
+                    }
+                    sent.push((g.id, name, tx));
+                }
+                Err(err) => {
+                    tracing::warn!(game = g.id, err = %err, "move failed");
+                    report.failed.push((g.id, err.to_string()));
+                }
+            }
+        }
+        let mined = futures::future::join_all(
+            sent.into_iter()
+                .map(|(id, name, tx)| async move { (id, name, tx.confirmed().await) }),
+        )
+        .await;
+        for (id, name, outcome) in mined {
+            match outcome {
+                Ok(receipt) => {
+                    self.metrics.moved(name);
+                    if name.starts_with("prove") {
+                        self.metrics.steps.inc();
+                        tracing::info!(game = id, gas = receipt.gas_used(), "EXECUTE step mined");
+                    }
+                    report.moves.push((id, name));
+                }
+                Err(err) => {
+                    tracing::warn!(game = id, move_ = name, err = %err, "move failed");
+                    report.failed.push((id, err.to_string()));
+                }
+            }
+        }
+    }
+
+    /// Challenges every pending claim, in its window, that the replay has reached and finds
+    /// wrong.
+    async fn judge(&mut self, now: u64, report: &mut TickReport) -> Result<(), WatchError> {
+        let claims: u64 = self.call(Rollup::claimCountCall {}).await?.to();
+        for id in 1..claims {
+            if self.challenged.contains(&id) {
+                continue;
+            }
+            let claim = self.call(Rollup::claimCall { id: U256::from(id) }).await?;
+            if claim.status != PENDING || now >= claim.createdAt + self.rules.challengeWindow {
                 continue;
             }
             // Judge only what the replay has reached.
@@ -194,68 +547,45 @@ impl<P: Provider + Clone> Watchtower<P> {
                     self.rules.challengeBond,
                 )
                 .await?;
+                self.metrics.moved("challenge");
+                self.metrics
+                    .time_to_act
+                    .observe(now.saturating_sub(claim.createdAt) as f64);
+                self.challenged.insert(id);
                 report.challenged.push(id);
             }
         }
-
-        for (id, game) in self.games().await? {
-            let proposer = self
-                .call(Rollup::claimCall {
-                    id: U256::from(game.claim),
-                })
-                .await?
-                .proposer;
-            let role = if game.challenger == self.config.address {
-                Role::Challenger
-            } else if proposer == self.config.address {
-                Role::Defender
-            } else {
-                continue;
-            };
-            let view = self.view(id, game, now).await?;
-            let next = honest_move(&view, role, &NodeReplay::new(&self.node, self.config.lie));
-            if next != Move::Wait {
-                let name = self.play(id, &view, next).await?;
-                report.moves.push((id, name));
-            }
-        }
-
-        let credit = self.call(Rollup::creditCall(self.config.address)).await?;
-        if !credit.is_zero() {
-            self.send(Rollup::withdrawCall {}, U256::ZERO).await?;
-            report.withdrawn = credit;
-        }
-        Ok(report)
+        Ok(())
     }
 
-    async fn call<C: SolCall>(&self, c: C) -> Result<C::Return> {
-        call(&self.provider, self.config.rollup, c).await
+    async fn call<C: SolCall>(&self, c: C) -> Result<C::Return, WatchError> {
+        Ok(read(&self.provider, self.config.rollup, c).await?)
     }
 
-    async fn send<C: SolCall>(&self, c: C, value: U256) -> Result<u64> {
-        send_to(
+    async fn send<C: SolCall>(&self, c: C, value: U256) -> Result<(), WatchError> {
+        write(
             &self.provider,
             self.config.address,
             self.config.rollup,
             c,
             value,
         )
-        .await
+        .await?;
+        Ok(())
     }
 
-    async fn games(&self) -> Result<Vec<(u64, Rollup::Game)>> {
-        let count: u64 = self.call(Rollup::gameCountCall {}).await?.to();
-        let mut games = Vec::new();
-        for id in 0..count {
-            let game = self.call(Rollup::gameCall { id: U256::from(id) }).await?;
-            if game.status as u8 == bisect::game::OPEN {
-                games.push((id, game));
-            }
-        }
-        Ok(games)
+    async fn submit<C: SolCall>(&self, c: C) -> Result<Sent, WatchError> {
+        Ok(submit(
+            &self.provider,
+            self.config.address,
+            self.config.rollup,
+            c,
+            U256::ZERO,
+        )
+        .await?)
     }
 
-    async fn view(&self, id: u64, game: Rollup::Game, now: u64) -> Result<GameView> {
+    async fn view(&self, id: u64, game: Rollup::Game, now: u64) -> Result<GameView, WatchError> {
         let defender_to_move = self
             .call(Rollup::defenderToMoveCall { id: U256::from(id) })
             .await?;
@@ -266,8 +596,8 @@ impl<P: Provider + Clone> Watchtower<P> {
                 .address(self.config.rollup)
                 .event_signature(Rollup::Split::SIGNATURE_HASH)
                 .topic1(U256::from(id))
-                .from_block(0);
-            let logs = self.provider.get_logs(&filter).await?;
+                .from_block(self.config.from_block);
+            let logs = self.provider.get_logs(&filter).await.map_err(rpc)?;
             logs.iter()
                 .filter_map(|log| Rollup::Split::decode_log(&log.inner).ok())
                 .map(|event| event.data)
@@ -285,7 +615,7 @@ impl<P: Provider + Clone> Watchtower<P> {
     }
 
     /// The batch that carried L2 block `block`, read back from L1.
-    async fn batch_of(&self, block: u64) -> Result<(L1Batch, Box<Blob>)> {
+    async fn batch_of(&self, block: u64) -> Result<(L1Batch, Box<Blob>), WatchError> {
         let origin = self.node.store().block(block)?.origin;
         let batch = self
             .l1
@@ -293,47 +623,46 @@ impl<P: Provider + Clone> Watchtower<P> {
             .await?
             .into_iter()
             .find(|b| b.index == origin.batch)
-            .ok_or_else(|| {
-                anyhow!(
-                    "batch {} not found in L1 block {}",
-                    origin.batch,
-                    origin.number
-                )
+            .ok_or(WatchError::MissingBatch {
+                batch: origin.batch,
+                number: origin.number,
             })?;
         let blob = blob_from_payload(&batch.payload)?;
         Ok((batch, blob))
     }
 
-    async fn play(&self, id: u64, view: &GameView, next: Move) -> Result<&'static str> {
+    /// Sends `next`; returns its name and the transaction.
+    async fn play(
+        &self,
+        id: u64,
+        view: &GameView,
+        next: Move,
+    ) -> Result<(&'static str, Sent), WatchError> {
         let game_id = U256::from(id);
         tracing::info!(game = id, ?next, "move");
-        match next {
-            Move::Wait => Ok("wait"),
-            Move::Split(values) => {
-                self.send(
-                    Rollup::splitCall {
-                        id: game_id,
-                        values,
-                    },
-                    U256::ZERO,
-                )
-                .await?;
-                Ok("split")
-            }
-            Move::Pick { index, values } => {
-                let pick = Rollup::pickCall {
+        let sent = match next {
+            Move::Wait => unreachable!("waiting is not a move"),
+            Move::Split(values) => (
+                "split",
+                self.submit(Rollup::splitCall {
+                    id: game_id,
+                    values,
+                })
+                .await?,
+            ),
+            Move::Pick { index, values } => (
+                "pick",
+                self.submit(Rollup::pickCall {
                     id: game_id,
                     index: U256::from(index),
                     values,
-                };
-                self.send(pick, U256::ZERO).await?;
-                Ok("pick")
-            }
-            Move::Resolve => {
-                self.send(Rollup::resolveCall { id: game_id }, U256::ZERO)
-                    .await?;
-                Ok("resolve")
-            }
+                })
+                .await?,
+            ),
+            Move::Resolve => (
+                "resolve",
+                self.submit(Rollup::resolveCall { id: game_id }).await?,
+            ),
             Move::OpenBlock { block } => {
                 let (batch, blob) = self.batch_of(block).await?;
                 self.ensure_open(&blob).await?;
@@ -344,13 +673,15 @@ impl<P: Provider + Clone> Watchtower<P> {
                     batchIndex: U256::from(batch.index),
                     table: table_proof(&blob, (block - batch.first_block) as u16)?,
                 };
-                self.send(open, U256::ZERO).await?;
-                Ok("openBlock")
+                ("openBlock", self.submit(open).await?)
             }
             Move::ProveCandidate { block, candidate } => {
                 let derived = self.replayed(block)?;
-                let step = candidate_step(&derived, candidate as usize)
-                    .context("the replay skips the candidate it would prove")?;
+                let step =
+                    candidate_step(&derived, candidate as usize).ok_or(WatchError::Step {
+                        block,
+                        reason: "the replay skips the candidate it would prove",
+                    })?;
                 let (batch, blob) = self.batch_of(block).await?;
                 self.ensure_open(&blob).await?;
                 let mut payload = batch.payload.clone();
@@ -368,41 +699,38 @@ impl<P: Provider + Clone> Watchtower<P> {
                     step,
                     proof: Rollup::CandidateProof {
                         offsets,
-                        transaction: transaction.context("an empty candidate cannot execute")?,
+                        transaction: transaction.ok_or(WatchError::Step {
+                            block,
+                            reason: "an empty candidate cannot execute",
+                        })?,
                     },
                 };
-                let gas = self.send(prove, U256::ZERO).await?;
-                tracing::info!(game = id, block, candidate, gas, "EXECUTE step sent");
-                Ok("proveCandidate")
+                ("proveCandidate", self.submit(prove).await?)
             }
             Move::ProveEnd { block } => {
                 let derived = self.replayed(block)?;
                 debug_assert_eq!(block, view.block());
-                let gas = self
-                    .send(
-                        Rollup::proveEndCall {
-                            id: game_id,
-                            step: end_step(&derived),
-                        },
-                        U256::ZERO,
-                    )
-                    .await?;
-                tracing::info!(game = id, block, gas, "EXECUTE step sent");
-                Ok("proveEnd")
+                let prove = Rollup::proveEndCall {
+                    id: game_id,
+                    step: end_step(&derived),
+                };
+                ("proveEnd", self.submit(prove).await?)
             }
-        }
+        };
+        Ok(sent)
     }
 
     /// Block `block` with every step's trace, as this player believes it.
-    fn replayed(&self, block: u64) -> Result<DerivedBlock> {
+    fn replayed(&self, block: u64) -> Result<DerivedBlock, WatchError> {
         let lie = self.config.lie.filter(|l| l.block == block).map(|l| l.lie);
         Ok(self.node.replay_with(block, lie)?)
     }
 
-    /// Opens a blob on `BlobData` unless someone did already.
-    async fn ensure_open(&self, blob: &Blob) -> Result<()> {
+    /// Opens a blob on `BlobData` unless someone did already; waits until it is mined, since
+    /// the move that needs it is estimated against the chain.
+    async fn ensure_open(&self, blob: &Blob) -> Result<(), WatchError> {
         let hash = versioned_hash(blob)?;
-        let root = call(
+        let root = read(
             &self.provider,
             self.blob_data,
             BlobData::rootsCall {
@@ -415,7 +743,7 @@ impl<P: Provider + Clone> Watchtower<P> {
                 elements: elements(blob),
                 opening: opening(blob)?,
             };
-            send_to(
+            write(
                 &self.provider,
                 self.config.address,
                 self.blob_data,
@@ -428,38 +756,11 @@ impl<P: Provider + Clone> Watchtower<P> {
     }
 }
 
-async fn call<C: SolCall>(provider: &impl Provider, to: Address, c: C) -> Result<C::Return> {
-    let request = TransactionRequest::default()
-        .with_to(to)
-        .with_input(c.abi_encode());
-    let out = provider.call(request).await?;
-    Ok(C::abi_decode_returns(&out)?)
-}
-
-/// Sends a call and waits for its receipt; a revert is an error. Returns the gas used.
-async fn send_to<C: SolCall>(
-    provider: &impl Provider,
-    from: Address,
-    to: Address,
-    c: C,
-    value: U256,
-) -> Result<u64> {
-    let request = TransactionRequest::default()
-        .with_from(from)
-        .with_to(to)
-        .with_input(c.abi_encode())
-        .with_value(value);
-    let receipt = provider
-        .send_transaction(request)
-        .await?
-        .get_receipt()
-        .await?;
-    if !receipt.status() {
-        bail!(
-            "{} reverted in {}",
-            C::SIGNATURE,
-            receipt.transaction_hash()
-        );
-    }
-    Ok(receipt.gas_used())
+/// The hash of block `number` as `provider` has it.
+async fn block_hash(provider: &impl Provider, number: u64) -> Result<Option<B256>, WatchError> {
+    Ok(provider
+        .get_block_by_number(number.into())
+        .await
+        .map_err(rpc)?
+        .map(|b| b.header.hash))
 }

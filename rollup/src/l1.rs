@@ -71,6 +71,13 @@ pub struct L1Batch {
     pub payload: Vec<u8>,
 }
 
+/// Attempts after the first at fetching a blob.
+const BEACON_RETRIES: u32 = 5;
+/// Pause after the first failed attempt; it grows by as much each time.
+const BEACON_BACKOFF: std::time::Duration = std::time::Duration::from_millis(200);
+/// Longest wait for the beacon API's answer.
+const BEACON_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Reads batches from an L1: the inbox's logs over JSON-RPC, blobs from a beacon API.
 #[derive(Debug, Clone)]
 pub struct L1Source<P> {
@@ -88,7 +95,10 @@ impl<P: Provider> L1Source<P> {
             provider,
             beacon: beacon.into().trim_end_matches('/').to_string(),
             inbox,
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .timeout(BEACON_TIMEOUT)
+                .build()
+                .expect("a TLS-less HTTP client always builds"),
         }
     }
 
@@ -158,26 +168,25 @@ impl<P: Provider> L1Source<P> {
             .map(|b| b.header.hash))
     }
 
-    /// The blob with `hash` of L1 block `number`, from the beacon API's blobs endpoint.
+    /// The blob with `hash` of L1 block `number`, from the beacon API's blobs endpoint; a
+    /// dropped connection or a server error is tried again after a pause.
     async fn blob(&self, number: u64, hash: B256) -> Result<Box<Blob>, L1Error> {
         let url = format!(
             "{}/eth/v1/beacon/blobs/{number}?versioned_hashes={hash}",
             self.beacon
         );
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| L1Error::Beacon(e.to_string()))?;
-        let status = response.status();
-        let body: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| L1Error::Beacon(e.to_string()))?;
-        if !status.is_success() {
-            return Err(L1Error::Beacon(format!("{url}: {status} {body}")));
-        }
+        let mut attempt = 0;
+        let body = loop {
+            match self.beacon_get(&url).await {
+                Ok(body) => break body,
+                Err(err) if attempt < BEACON_RETRIES => {
+                    tracing::debug!(%err, attempt, "beacon request failed; retrying");
+                    attempt += 1;
+                    tokio::time::sleep(BEACON_BACKOFF * attempt).await;
+                }
+                Err(err) => return Err(L1Error::Beacon(err)),
+            }
+        };
         let hex = body["data"][0]
             .as_str()
             .ok_or_else(|| L1Error::Beacon(format!("{url}: no blob {hash}")))?;
@@ -186,6 +195,17 @@ impl<P: Provider> L1Source<P> {
         let blob = Blob::try_from(bytes.as_slice())
             .map_err(|_| L1Error::Beacon(format!("{url}: a blob of {} bytes", bytes.len())))?;
         Ok(Box::new(blob))
+    }
+
+    /// One GET of the beacon API: its JSON body, or why there is none.
+    async fn beacon_get(&self, url: &str) -> Result<serde_json::Value, String> {
+        let response = self.http.get(url).send().await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!("{url}: {status} {body}"));
+        }
+        Ok(body)
     }
 }
 

@@ -1,12 +1,56 @@
-//! The L1 provider the sequencer and proposer send through.
+//! The L1 provider the sequencer, the proposer and the watchtower send through: it signs, fills
+//! what a transaction needs, and retries what failed on the way (dropped connections, server
+//! errors, garbled or empty answers) with a pause between attempts.
+
+use std::time::Duration;
 
 use alloy_network::EthereumWallet;
-use alloy_provider::{Provider, ProviderBuilder};
+use alloy_provider::{DynProvider, Provider, ProviderBuilder};
+use alloy_rpc_client::{ClientBuilder, RpcClient};
 use alloy_signer_local::PrivateKeySigner;
+use alloy_transport::{
+    layers::{RetryBackoffLayer, RetryPolicy},
+    RpcError, TransportError, TransportErrorKind,
+};
 
-/// A provider at `url` that signs with `signer` and fills gas, blob gas, chain id and nonce.
-/// The nonce is asked of the node for every transaction: after an L1 reorg a cached one would
-/// be ahead of the chain.
+/// Attempts after the first before a request's error is returned.
+pub const RETRIES: u32 = 8;
+/// Pause between attempts.
+pub const BACKOFF: Duration = Duration::from_millis(250);
+/// Longest wait for one answer: a node that holds a connection open is a failed attempt.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// JSON-RPC `Internal error`, what a node answers when it failed, not the request.
+const INTERNAL_ERROR: i64 = -32603;
+
+/// Retries errors of the way, never the node's verdict on the request: a revert or a refused
+/// transaction is final. Resending is safe for every request we make, since a transaction is
+/// signed before it is sent and its bytes (so its hash and nonce) do not change.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TransientErrors;
+
+impl RetryPolicy for TransientErrors {
+    fn should_retry(&self, error: &TransportError) -> bool {
+        match error {
+            RpcError::Transport(TransportErrorKind::HttpError(http)) => {
+                http.status >= 500 || http.status == 429 || http.status == 408
+            }
+            RpcError::Transport(_) | RpcError::NullResp | RpcError::DeserError { .. } => true,
+            RpcError::ErrorResp(payload) => {
+                payload.code == INTERNAL_ERROR || payload.is_retry_err()
+            }
+            _ => false,
+        }
+    }
+
+    fn backoff_hint(&self, _: &TransportError) -> Option<Duration> {
+        None
+    }
+}
+
+/// A provider at `url` that signs with `signer` and fills gas, blob gas, chain id and nonce,
+/// retrying transient failures. The nonce is asked of the node for every transaction: after an
+/// L1 reorg, or a restart, a cached one would be wrong.
 pub fn l1_provider(url: reqwest::Url, signer: PrivateKeySigner) -> impl Provider + Clone {
     ProviderBuilder::new()
         .disable_recommended_fillers()
@@ -15,7 +59,30 @@ pub fn l1_provider(url: reqwest::Url, signer: PrivateKeySigner) -> impl Provider
         .with_simple_nonce_management()
         .fetch_chain_id()
         .wallet(EthereumWallet::from(signer))
-        .connect_http(url)
+        .connect_client(retrying_client(url))
+}
+
+/// A provider at `url` that only reads, retrying transient failures.
+pub fn l1_reader(url: reqwest::Url) -> DynProvider {
+    ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .connect_client(retrying_client(url))
+        .erased()
+}
+
+fn retrying_client(url: reqwest::Url) -> RpcClient {
+    let http = reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("a TLS-less HTTP client always builds");
+    ClientBuilder::default()
+        .layer(RetryBackoffLayer::new_with_policy(
+            RETRIES,
+            BACKOFF.as_millis() as u64,
+            u64::MAX,
+            TransientErrors,
+        ))
+        .http_with_client(http, url)
 }
 
 /// Why a key could not be loaded (the key itself never appears in it).

@@ -4,12 +4,13 @@
 
 use std::str::FromStr;
 
-use alloy_network::{ReceiptResponse, TransactionBuilder};
 use alloy_primitives::{Address, B256, U256};
 use alloy_provider::Provider;
-use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolCall, SolEvent};
-use bisect::step::Rollup;
+use bisect::{
+    contract::{read, write, ContractError},
+    step::Rollup,
+};
 use rollup::{
     derive::Lie,
     node::{L2Node, NodeError},
@@ -21,9 +22,12 @@ const REJECTED: u8 = 2;
 /// Why a proposal failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ProposerError {
-    /// The L1 endpoint failed or a call reverted.
-    #[error("L1: {0}")]
-    L1(String),
+    /// A call or a transaction on L1 failed.
+    #[error(transparent)]
+    L1(#[from] ContractError),
+    /// The claim's transaction has no `Proposed` event.
+    #[error("no Proposed event in {0}")]
+    NoEvent(B256),
     /// The L2 node could not produce the block.
     #[error(transparent)]
     Node(#[from] NodeError),
@@ -113,15 +117,7 @@ impl<P: Provider> Proposer<P> {
     }
 
     async fn call<C: SolCall>(&self, call: C) -> Result<C::Return, ProposerError> {
-        let request = TransactionRequest::default()
-            .with_to(self.rollup)
-            .with_input(call.abi_encode());
-        let out = self
-            .provider
-            .call(request)
-            .await
-            .map_err(|e| ProposerError::L1(e.to_string()))?;
-        C::abi_decode_returns(&out).map_err(|e| ProposerError::L1(e.to_string()))
+        Ok(read(&self.provider, self.rollup, call).await?)
     }
 
     /// The newest claim of this proposer that was not rejected (the anchor, claim 0, if none):
@@ -158,32 +154,14 @@ impl<P: Provider> Proposer<P> {
             l2Block: block,
             blockHash: hash,
         };
-        let request = TransactionRequest::default()
-            .with_from(self.address)
-            .with_to(self.rollup)
-            .with_input(call.abi_encode())
-            .with_value(bond);
-        let receipt = self
-            .provider
-            .send_transaction(request)
-            .await
-            .map_err(|e| ProposerError::L1(e.to_string()))?
-            .get_receipt()
-            .await
-            .map_err(|e| ProposerError::L1(e.to_string()))?;
-        if !receipt.status() {
-            return Err(ProposerError::L1(format!(
-                "propose reverted in {}",
-                receipt.transaction_hash()
-            )));
-        }
+        let receipt = write(&self.provider, self.address, self.rollup, call, bond).await?;
         let id = receipt
             .inner
             .logs()
             .iter()
             .find_map(|log| Rollup::Proposed::decode_log(&log.inner).ok())
             .map(|event| event.data.claim.to::<u64>())
-            .ok_or_else(|| ProposerError::L1("no Proposed event".into()))?;
+            .ok_or(ProposerError::NoEvent(receipt.transaction_hash))?;
         Ok(Some(Proposal { id, block, hash }))
     }
 }

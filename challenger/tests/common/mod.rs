@@ -175,10 +175,9 @@ impl Network {
         )
         .unwrap();
         let config = WatchConfig {
-            rollup: self.deployment.rollup,
-            address: self.keys[i].address(),
-            max_gas_price: u128::MAX,
+            from_block: self.deployment.inbox_block,
             lie,
+            ..WatchConfig::new(self.deployment.rollup, self.keys[i].address())
         };
         Watchtower::new(node, self.provider(i), &self.server.url(), config)
             .await
