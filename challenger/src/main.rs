@@ -157,6 +157,7 @@ fn main() -> ExitCode {
                     tracing_subscriber::EnvFilter::try_from_default_env()
                         .unwrap_or_else(|_| "info".into()),
                 )
+                .with_writer(std::io::stderr)
                 .init();
             tokio::runtime::Runtime::new()
                 .map_err(anyhow::Error::from)

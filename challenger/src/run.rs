@@ -68,9 +68,10 @@ pub struct RunArgs {
     /// Highest gas price paid, in gwei.
     #[arg(long, default_value_t = 500)]
     max_gas_price_gwei: u64,
-    /// Seconds of game clock below which a move is logged as late.
-    #[arg(long, default_value_t = 600)]
-    clock_margin: u64,
+    /// Seconds of game clock below which a move is logged as late (default: a tenth of the
+    /// rollup's clock).
+    #[arg(long)]
+    clock_margin: Option<u64>,
     /// Serve Prometheus metrics at http://ADDR/metrics.
     #[arg(long, env = "CHALLENGER_METRICS")]
     metrics_addr: Option<SocketAddr>,

@@ -148,8 +148,8 @@ pub struct WatchConfig {
     pub from_block: u64,
     /// Highest gas price it pays, in wei; above it, it waits.
     pub max_gas_price: u128,
-    /// Seconds of clock below which a move is logged as late.
-    pub clock_margin: u64,
+    /// Seconds of clock below which a move is logged as late (`None`: a tenth of the clock).
+    pub clock_margin: Option<u64>,
     /// Blocks a witness may be ahead of the L1 node.
     pub max_lag: u64,
     /// Seconds the L1 head may be behind this machine's clock (`None`: not checked).
@@ -159,15 +159,15 @@ pub struct WatchConfig {
 }
 
 impl WatchConfig {
-    /// Settings for `address` on `rollup`, with no gas cap, a ten-minute clock margin, two
-    /// blocks of lag, and no age check.
+    /// Settings for `address` on `rollup`, with no gas cap, a margin of a tenth of the clock,
+    /// two blocks of lag, and no age check.
     pub const fn new(rollup: Address, address: Address) -> Self {
         Self {
             rollup,
             address,
             from_block: 0,
             max_gas_price: u128::MAX,
-            clock_margin: 600,
+            clock_margin: None,
             max_lag: 2,
             max_age: None,
             lie: None,
@@ -362,7 +362,13 @@ impl<P: Provider + Clone> Watchtower<P> {
         self.judge(now, &mut report).await?;
         let credit = self.call(Rollup::creditCall(self.config.address)).await?;
         if !credit.is_zero() {
-            self.send(Rollup::withdrawCall {}, U256::ZERO).await?;
+            if let Err(err) = self.send(Rollup::withdrawCall {}, U256::ZERO).await {
+                // The answer may be what was lost, not the transaction: the chain says which.
+                let left = self.call(Rollup::creditCall(self.config.address)).await?;
+                if !left.is_zero() {
+                    return Err(err);
+                }
+            }
             self.metrics.withdrawn_wei.inc_by(f64::from(credit));
             report.withdrawn = credit;
         }
@@ -475,6 +481,7 @@ impl<P: Provider + Clone> Watchtower<P> {
     /// mined. A failed move is reported and tried again next tick; it stops no other game.
     async fn play_all(&self, games: &[Played], now: u64, report: &mut TickReport) {
         let replay = NodeReplay::new(&self.node, self.config.lie);
+        let margin = self.config.clock_margin.unwrap_or(self.rules.clock / 10);
         let mut sent = Vec::new();
         for g in games {
             let next = honest_move(&g.view, g.role, &replay);
@@ -483,7 +490,7 @@ impl<P: Provider + Clone> Watchtower<P> {
             }
             let turn = g.view.to_move() == g.role;
             let left = g.view.clock_left(g.role);
-            if turn && left < self.config.clock_margin {
+            if turn && left < margin {
                 tracing::warn!(game = g.id, left, "moving with little clock left");
             }
             match self.play(g.id, &g.view, next).await {

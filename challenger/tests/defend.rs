@@ -32,6 +32,8 @@ async fn the_daemon_defends_a_right_claim_and_a_bystander_sends_nothing() {
         claim.status, 0,
         "the claim is still pending, on its way to finality"
     );
+    let table = network.games_table();
+    assert!(table.contains("defender won"), "{table}");
 
     stop(defender);
     stop(bystander);

@@ -6,14 +6,11 @@
 
 mod common;
 
-use std::{
-    process::Child,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use alloy_primitives::U256;
 use bisect::step::Rollup;
-use common::{stop, Network};
+use common::{stop, Daemon, Network};
 use rollup::derive::Lie;
 use sequencer::proposer::BlockLie;
 
@@ -35,6 +32,14 @@ async fn defeat(chain_id: u64, lie: Lie, kill: bool) {
     let game = network.call(Rollup::gameCall { id: U256::ZERO }).await;
     assert_eq!(game.challenger, network.keys[2].address());
     assert_eq!(game.level, 2, "decided by a step inside the block");
+    let table = network.games_table();
+    let row = table.lines().nth(1).unwrap();
+    assert!(row.contains("challenger won"), "{table}");
+    assert!(
+        row.contains(&network.keys[2].address().to_string()),
+        "{table}"
+    );
+    assert!(table.ends_with("1 games\n"), "{table}");
 
     // The daemon withdraws the bonds it won.
     let started = Instant::now();
@@ -59,8 +64,8 @@ async fn defeat(chain_id: u64, lie: Lie, kill: bool) {
 async fn kill_at_level_two(
     network: &Network,
     liar: &mut challenger::watchtower::Watchtower<impl alloy_provider::Provider + Clone>,
-    mut daemon: Child,
-) -> Child {
+    daemon: Daemon,
+) -> Daemon {
     let started = Instant::now();
     loop {
         let _ = liar.tick().await;
@@ -75,8 +80,7 @@ async fn kill_at_level_two(
         assert!(started.elapsed() < Duration::from_secs(120), "no game");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    daemon.kill().unwrap();
-    daemon.wait().unwrap();
+    daemon.kill();
     network.daemon(2)
 }
 

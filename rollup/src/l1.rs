@@ -176,9 +176,9 @@ impl<P: Provider> L1Source<P> {
             self.beacon
         );
         let mut attempt = 0;
-        let body = loop {
-            match self.beacon_get(&url).await {
-                Ok(body) => break body,
+        loop {
+            match self.beacon_blob(&url, hash).await {
+                Ok(blob) => return Ok(blob),
                 Err(err) if attempt < BEACON_RETRIES => {
                     tracing::debug!(%err, attempt, "beacon request failed; retrying");
                     attempt += 1;
@@ -186,26 +186,24 @@ impl<P: Provider> L1Source<P> {
                 }
                 Err(err) => return Err(L1Error::Beacon(err)),
             }
-        };
-        let hex = body["data"][0]
-            .as_str()
-            .ok_or_else(|| L1Error::Beacon(format!("{url}: no blob {hash}")))?;
-        let bytes =
-            alloy_primitives::hex::decode(hex).map_err(|e| L1Error::Beacon(e.to_string()))?;
-        let blob = Blob::try_from(bytes.as_slice())
-            .map_err(|_| L1Error::Beacon(format!("{url}: a blob of {} bytes", bytes.len())))?;
-        Ok(Box::new(blob))
+        }
     }
 
-    /// One GET of the beacon API: its JSON body, or why there is none.
-    async fn beacon_get(&self, url: &str) -> Result<serde_json::Value, String> {
+    /// One GET of the beacon API for the blob with `hash`, or why it did not come.
+    async fn beacon_blob(&self, url: &str, hash: B256) -> Result<Box<Blob>, String> {
         let response = self.http.get(url).send().await.map_err(|e| e.to_string())?;
         let status = response.status();
         let body: serde_json::Value = response.json().await.map_err(|e| e.to_string())?;
         if !status.is_success() {
             return Err(format!("{url}: {status} {body}"));
         }
-        Ok(body)
+        let hex = body["data"][0]
+            .as_str()
+            .ok_or_else(|| format!("{url}: no blob {hash}"))?;
+        let bytes = alloy_primitives::hex::decode(hex).map_err(|e| format!("{url}: {e}"))?;
+        let blob = Blob::try_from(bytes.as_slice())
+            .map_err(|_| format!("{url}: a blob of {} bytes", bytes.len()))?;
+        Ok(Box::new(blob))
     }
 }
 

@@ -2,11 +2,16 @@
 //! sequencer with a load generator, daemons spawned from the `challenger` binary, and the game's
 //! outcome watched while a test-mode player makes its moves.
 
+#![allow(dead_code)] // Each test binary uses part of it.
+
 use std::{
     net::SocketAddr,
     path::PathBuf,
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
     time::{Duration, Instant},
 };
 
@@ -49,6 +54,7 @@ pub struct Network {
     pub deployment: Deployment,
     pub chain_id: u64,
     dir: tempfile::TempDir,
+    spawned: AtomicUsize,
 }
 
 impl Network {
@@ -94,6 +100,7 @@ impl Network {
             deployment,
             chain_id,
             dir: tempfile::tempdir().unwrap(),
+            spawned: AtomicUsize::new(0),
         }
     }
 
@@ -184,30 +191,64 @@ impl Network {
             .unwrap()
     }
 
-    /// `challenger run` with dev key `i`.
-    pub fn daemon(&self, i: usize) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_challenger"))
-            .args(["run", "--l1-rpc", &self.server.url(), "--rollup"])
+    /// `challenger run` with dev key `i`, on the devnet, ticking every 250 ms.
+    pub fn daemon(&self, i: usize) -> Daemon {
+        let url = self.server.url();
+        self.daemon_with(i, &["--l1-rpc", &url, "--interval-ms", "250"])
+    }
+
+    /// `challenger run` with dev key `i`, the rollup's and the L2's flags, and `args`.
+    pub fn daemon_with(&self, i: usize, args: &[&str]) -> Daemon {
+        let log = self.path(&format!(
+            "daemon{i}-{}.log",
+            self.spawned.fetch_add(1, Ordering::SeqCst)
+        ));
+        let child = Command::new(env!("CARGO_BIN_EXE_challenger"))
+            .args(["run", "--rollup"])
             .arg(self.deployment.rollup.to_string())
             .args(["--start-block", &self.deployment.inbox_block.to_string()])
             .args(["--chain-id", &self.chain_id.to_string()])
-            .args([
-                "--senders",
-                &SENDERS.to_string(),
-                "--interval-ms",
-                "250",
-                "--state-dir",
-            ])
+            .args(["--senders", &SENDERS.to_string(), "--state-dir"])
             .arg(self.path(&format!("daemon{i}")))
+            .args(args)
             .env(
                 "CHALLENGER_KEY",
                 hex::encode_prefixed(self.keys[i].to_bytes()),
             )
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("TEST_DAEMON_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
-            .unwrap()
+            .unwrap();
+        Daemon {
+            child: Some(child),
+            log,
+        }
+    }
+
+    /// `challenger games`' table for the rollup.
+    pub fn games_table(&self) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_challenger"))
+            .args(["games", "--l1-rpc", &self.server.url(), "--rollup"])
+            .arg(self.deployment.rollup.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// A file in the test's directory.
+    pub fn file(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, contents).unwrap();
+        path
     }
 
     /// Lets `player` move until game 0 ends; returns its status.
@@ -229,8 +270,41 @@ impl Network {
     }
 }
 
+/// A `challenger run` process, killed if the test fails before it stops it; its log is shown
+/// then.
+pub struct Daemon {
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Daemon {
+    /// SIGKILL, and wait for the end.
+    pub fn kill(mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            eprintln!("--- {} (last lines)", self.log.display());
+            tail.iter().rev().for_each(|line| eprintln!("{line}"));
+        }
+    }
+}
+
 /// SIGTERM, and a clean exit.
-pub fn stop(mut child: Child) {
+pub fn stop(mut daemon: Daemon) {
+    let mut child = daemon.child.take().expect("a running daemon");
     let stopped = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
