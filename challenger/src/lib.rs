@@ -2,4 +2,5 @@
 //! as an honest or (in test mode) a dishonest player.
 
 pub mod metrics;
+pub mod network;
 pub mod watchtower;

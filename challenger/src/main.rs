@@ -7,6 +7,7 @@ mod conformance;
 mod demo;
 mod games;
 mod run;
+mod run_bench;
 mod sync_bench;
 
 use std::{io::Read, path::PathBuf, process::ExitCode, time::Instant};
@@ -43,6 +44,9 @@ enum Command {
     /// The watchtower: follows L1, replays the L2 from its blobs, challenges wrong claims,
     /// defends its own, and plays every game to the EXECUTE step.
     Run(Box<run::RunArgs>),
+    /// Measures `challenger run` on an embedded devnet under load: time from each wrong claim
+    /// to its challenge, and the daemon's memory over the run.
+    RunBench(run_bench::RunBench),
     /// Lists the rollup's games and where each stands, read from L1.
     Games(games::GamesArgs),
     /// The whole loop on an embedded devnet: batches in blobs, a wrong claim, the bisection and
@@ -167,6 +171,10 @@ fn main() -> ExitCode {
         Command::Games(args) => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
             .and_then(|runtime| runtime.block_on(games::run(args)))
+            .map(|()| ExitCode::SUCCESS),
+        Command::RunBench(bench) => tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(run_bench::run(bench)))
             .map(|()| ExitCode::SUCCESS),
         Command::Demo => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)

@@ -109,6 +109,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
         lie: args.lie,
         ..WatchConfig::new(args.rollup, address)
     };
+    tokio::task::spawn_blocking(rollup::blob::load_kzg_settings).await?;
     let mut watchtower = Watchtower::new(node, provider, &beacon, config)
         .await
         .context("reading the rollup's configuration")?

@@ -45,6 +45,13 @@ pub enum BlobError {
     Kzg(#[from] c_kzg::Error),
 }
 
+/// Loads the KZG trusted setup now rather than at the first blob (it takes about two seconds
+/// and a hundred MiB): a long-running process calls it at start so that its first judgment is
+/// not the one that waits.
+pub fn load_kzg_settings() {
+    EnvKzgSettings::Default.get();
+}
+
 /// A blob holding `payload`, zero-padded.
 pub fn blob_from_payload(payload: &[u8]) -> Result<Box<Blob>, BlobError> {
     if payload.len() > PAYLOAD_BYTES {

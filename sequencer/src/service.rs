@@ -108,9 +108,12 @@ impl<P: Provider + Clone> Sequencer<P> {
         let mut node = self.shared.node.lock().await;
         if let (Some(load), true) = (&mut self.load, self.config.load_gas > 0) {
             let state = node.state();
+            let nonce = |a: Address| state.account(a).map_or(0, |acc| acc.nonce);
             let mut pool = self.shared.pool();
+            // From the chain and the pool, not the generator's own count: a refused transaction
+            // or a 7702 authorization (which bumps its signer's nonce) would leave it off.
+            load.set_nonces(|a| pool.pending_nonce(a, nonce(a)));
             for tx in load.block(self.config.load_gas) {
-                let nonce = |a: Address| state.account(a).map_or(0, |acc| acc.nonce);
                 if pool.add(tx, nonce).is_ok() {
                     tick.generated += 1;
                 }

@@ -5,163 +5,67 @@
 #![allow(dead_code)] // Each test binary uses part of it.
 
 use std::{
-    net::SocketAddr,
+    ops::Deref,
     path::PathBuf,
     process::{Child, Command, Stdio},
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        Arc, Mutex,
-    },
+    sync::atomic::{AtomicUsize, Ordering},
     time::{Duration, Instant},
 };
 
-use alloy_primitives::{hex, Address, U256};
+use alloy_primitives::{hex, U256};
 use alloy_provider::Provider;
-use alloy_rpc_types_eth::TransactionRequest;
-use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
-use bisect::{
-    deploy::{deploy_rollup, Deployment},
-    step::Rollup,
+use bisect::{contract::read, step::Rollup};
+use challenger::{
+    network::{self, NetworkConfig, SENDERS},
+    watchtower::{WatchConfig, Watchtower},
 };
-use challenger::watchtower::{WatchConfig, Watchtower};
-use devnet::{
-    accounts::{dev_accounts, DEV_MNEMONIC},
-    server::Server,
-    Node, NodeConfig,
-};
-use execute::Fork;
-use rollup::{
-    derive::L2Chain,
-    node::{Genesis, L2Node},
-};
-use sequencer::{
-    genesis::{dev_genesis, load_generator},
-    l1::l1_provider,
-    pool::Pool,
-    proposer::{BlockLie, Proposer},
-    rpc::Shared,
-    service::{Sequencer, SequencerConfig},
-};
+use rollup::node::L2Node;
+use sequencer::proposer::BlockLie;
 
-const SENDERS: usize = 8;
-const ETHER: u128 = 10u128.pow(18);
-
-/// The devnet, the deployed rollup, and a directory for every node's store.
+/// The devnet with the rollup deployed, and a directory for every node's store.
 pub struct Network {
-    pub server: Server,
-    pub keys: Vec<PrivateKeySigner>,
-    pub deployment: Deployment,
-    pub chain_id: u64,
+    inner: network::Network,
     dir: tempfile::TempDir,
     spawned: AtomicUsize,
+}
+
+impl Deref for Network {
+    type Target = network::Network;
+
+    fn deref(&self) -> &network::Network {
+        &self.inner
+    }
 }
 
 impl Network {
     /// A devnet with the rollup of L2 `chain_id` deployed (clock 600 s, degree 4).
     pub async fn start(chain_id: u64) -> Self {
-        let devnet = Arc::new(Mutex::new(Node::new(
-            NodeConfig::dev(31337, Fork::Osaka).unwrap(),
-        )));
-        let server = Server::start(devnet, SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap();
-        let keys = dev_accounts(DEV_MNEMONIC, 4).unwrap();
-        let genesis = dev_genesis(
-            chain_id,
-            Fork::Osaka,
-            SENDERS,
-            &[],
-            Address::repeat_byte(0xfe),
-        );
-        let config = genesis.config;
-        let genesis_hash = L2Chain::new(config, genesis.accounts, 0).head().hash_slow();
-        let poster = l1_provider(server.url().parse().unwrap(), keys[0].clone());
-        let deployment = deploy_rollup(
-            &poster,
-            Address::ZERO,
-            &config,
-            genesis_hash,
-            Rollup::Config {
-                challengeWindow: 3_600,
-                clock: 600,
-                proposalBond: U256::from(ETHER),
-                challengeBond: U256::from(ETHER / 2),
-                degree: 4,
-                gasLimit: 0,
-                feeRecipient: Address::ZERO,
-            },
-        )
-        .await
-        .unwrap();
         Self {
-            server,
-            keys,
-            deployment,
-            chain_id,
+            inner: network::Network::start(NetworkConfig::dev(chain_id))
+                .await
+                .unwrap(),
             dir: tempfile::tempdir().unwrap(),
             spawned: AtomicUsize::new(0),
         }
-    }
-
-    pub fn genesis(&self) -> Genesis {
-        dev_genesis(
-            self.chain_id,
-            Fork::Osaka,
-            SENDERS,
-            &[],
-            Address::repeat_byte(0xfe),
-        )
     }
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    /// A provider signing with dev key `i`.
-    pub fn provider(&self, i: usize) -> impl Provider + Clone {
-        l1_provider(self.server.url().parse().unwrap(), self.keys[i].clone())
-    }
-
     pub async fn call<C: SolCall>(&self, c: C) -> C::Return {
-        let request = TransactionRequest::default()
-            .to(self.deployment.rollup)
-            .input(c.abi_encode().into());
-        let out = self.provider(0).call(request).await.unwrap();
-        C::abi_decode_returns(&out).unwrap()
+        read(&self.provider(0), self.deployment.rollup, c)
+            .await
+            .unwrap()
     }
 
     /// Three L2 blocks posted by dev key 0, and a claim of block 2 by dev key 1, lying as `lie`
     /// says.
     pub async fn three_blocks_and_a_claim(&self, lie: Option<BlockLie>) {
-        let node = L2Node::open(
-            self.path("sequencer"),
-            self.genesis(),
-            self.deployment.inbox_block,
-        )
-        .unwrap();
-        let config = self.genesis().config;
-        let shared = Shared::new(node, Pool::new(self.chain_id, config.gas_limit));
-        let proposer = Proposer::new(
-            self.provider(1),
-            self.deployment.rollup,
-            self.keys[1].address(),
-            2,
-            lie,
-        );
-        let mut sequencer = Sequencer::new(
-            shared,
-            self.provider(0),
-            &self.server.url(),
-            SequencerConfig {
-                inbox: self.deployment.inbox,
-                blocks_per_batch: 1,
-                load_gas: 600_000,
-                window: 1_000,
-            },
-            Some(load_generator(&config, SENDERS)),
-            Some(proposer),
-        );
+        let mut sequencer = self
+            .sequencer(&self.path("sequencer"), 1, 600_000, Some((2, lie)))
+            .unwrap();
         for _ in 0..3 {
             sequencer.tick().await.unwrap();
         }

@@ -1,0 +1,198 @@
+//! A rollup on an embedded L1 devnet: the devnet served over JSON-RPC and the beacon API, the
+//! rollup's contracts deployed from the committed artifacts, and the sequencer (with its load
+//! generator) and proposer that drive it. What the watchtower benchmark and the tests run on.
+
+use std::{
+    net::SocketAddr,
+    path::Path,
+    sync::{Arc, Mutex},
+};
+
+use alloy_primitives::{Address, U256};
+use alloy_provider::Provider;
+use alloy_signer_local::PrivateKeySigner;
+use anyhow::{Context, Result};
+use bisect::{
+    deploy::{deploy_rollup, Deployment},
+    step::Rollup,
+};
+use devnet::{
+    accounts::{dev_accounts, DEV_MNEMONIC},
+    server::Server,
+    Node, NodeConfig,
+};
+use execute::Fork;
+use rollup::{
+    derive::L2Chain,
+    node::{Genesis, L2Node},
+};
+use sequencer::{
+    genesis::{dev_genesis, load_generator},
+    l1::l1_provider,
+    pool::Pool,
+    proposer::{BlockLie, Proposer},
+    rpc::Shared,
+    service::{Sequencer, SequencerConfig},
+};
+
+/// Load generator senders funded at the L2's genesis.
+pub const SENDERS: usize = 8;
+/// The L1 devnet's chain id.
+pub const L1_CHAIN_ID: u64 = 31337;
+/// Dev keys the network hands out: 0 posts batches, 1 proposes, the others are free.
+pub const KEYS: u32 = 6;
+const ETHER: u128 = 10u128.pow(18);
+
+/// The network's settings.
+#[derive(Debug, Clone)]
+pub struct NetworkConfig {
+    /// The L2's chain id.
+    pub chain_id: u64,
+    /// The game's rules (the L2's gas limit and fee recipient are filled in).
+    pub game: Rollup::Config,
+    /// Where the devnet listens.
+    pub addr: SocketAddr,
+}
+
+impl NetworkConfig {
+    /// L2 `chain_id` on a devnet at a free local port: a one-hour challenge window, ten-minute
+    /// clocks, degree 4, bonds of 1 and 0.5 ether.
+    pub fn dev(chain_id: u64) -> Self {
+        Self {
+            chain_id,
+            game: Rollup::Config {
+                challengeWindow: 3_600,
+                clock: 600,
+                proposalBond: U256::from(ETHER),
+                challengeBond: U256::from(ETHER / 2),
+                degree: 4,
+                gasLimit: 0,
+                feeRecipient: Address::ZERO,
+            },
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+/// The running devnet with the rollup deployed.
+#[derive(Debug)]
+pub struct Network {
+    /// The devnet's JSON-RPC and beacon API server.
+    pub server: Server,
+    /// The devnet itself.
+    pub devnet: Arc<Mutex<Node>>,
+    /// Funded dev keys (see [`KEYS`]).
+    pub keys: Vec<PrivateKeySigner>,
+    /// The rollup's contracts.
+    pub deployment: Deployment,
+    /// The L2's chain id.
+    pub chain_id: u64,
+}
+
+impl Network {
+    /// Starts the devnet and deploys the rollup (inbox open to key 0's batches).
+    pub async fn start(config: NetworkConfig) -> Result<Self> {
+        let devnet = Arc::new(Mutex::new(
+            NodeConfig::dev(L1_CHAIN_ID, Fork::Osaka).map(Node::new)?,
+        ));
+        let server = Server::start(devnet.clone(), config.addr)
+            .await
+            .with_context(|| format!("starting the devnet on {}", config.addr))?;
+        let keys = dev_accounts(DEV_MNEMONIC, KEYS)?;
+        let genesis = genesis(config.chain_id);
+        let genesis_hash = L2Chain::new(genesis.config, genesis.accounts.clone(), 0)
+            .head()
+            .hash_slow();
+        let poster = l1_provider(server.url().parse()?, keys[0].clone());
+        let deployment = deploy_rollup(
+            &poster,
+            keys[0].address(),
+            &genesis.config,
+            genesis_hash,
+            config.game,
+        )
+        .await
+        .context("deploying the rollup")?;
+        Ok(Self {
+            server,
+            devnet,
+            keys,
+            deployment,
+            chain_id: config.chain_id,
+        })
+    }
+
+    /// The L2's genesis.
+    pub fn genesis(&self) -> Genesis {
+        genesis(self.chain_id)
+    }
+
+    /// The devnet's URL (JSON-RPC and beacon API).
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// A provider signing with dev key `i`.
+    pub fn provider(&self, i: usize) -> impl Provider + Clone {
+        let url = self.url().parse().expect("the server's own URL parses");
+        l1_provider(url, self.keys[i].clone())
+    }
+
+    /// The proposer (key 1), claiming every `every` blocks, lying as `lie` says.
+    pub fn proposer(&self, every: u64, lie: Option<BlockLie>) -> Proposer<impl Provider + Clone> {
+        self.proposer_with(self.provider(1), every, lie)
+    }
+
+    fn proposer_with<P: Provider>(
+        &self,
+        provider: P,
+        every: u64,
+        lie: Option<BlockLie>,
+    ) -> Proposer<P> {
+        Proposer::new(
+            provider,
+            self.deployment.rollup,
+            self.keys[1].address(),
+            every,
+            lie,
+        )
+    }
+
+    /// The sequencer (key 0) with its store in `dir`, posting batches of `blocks_per_batch`
+    /// blocks with `load_gas` of generated load each tick; with `claims` = `(every, lie)`, the
+    /// proposer claims as [`Self::proposer`] does.
+    pub fn sequencer(
+        &self,
+        dir: &Path,
+        blocks_per_batch: usize,
+        load_gas: u64,
+        claims: Option<(u64, Option<BlockLie>)>,
+    ) -> Result<Sequencer<impl Provider + Clone>> {
+        let node = L2Node::open(dir, self.genesis(), self.deployment.inbox_block)?;
+        let config = self.genesis().config;
+        let shared = Shared::new(node, Pool::new(self.chain_id, config.gas_limit));
+        Ok(Sequencer::new(
+            shared,
+            self.provider(0),
+            &self.url(),
+            SequencerConfig {
+                inbox: self.deployment.inbox,
+                blocks_per_batch,
+                load_gas,
+                window: 1_000,
+            },
+            (load_gas > 0).then(|| load_generator(&config, SENDERS)),
+            claims.map(|(every, lie)| self.proposer_with(self.provider(1), every, lie)),
+        ))
+    }
+}
+
+fn genesis(chain_id: u64) -> Genesis {
+    dev_genesis(
+        chain_id,
+        Fork::Osaka,
+        SENDERS,
+        &[],
+        Address::repeat_byte(0xfe),
+    )
+}
