@@ -11,13 +11,20 @@ use clap::{parser::ValueSource, ArgMatches, Command, CommandFactory, FromArgMatc
 /// Parses `args` as `P`'s command line, with `run`'s settings from its `--config` file where
 /// neither a flag nor the environment gives them.
 pub fn parse<P: CommandFactory + FromArgMatches>(args: Vec<OsString>) -> Result<P> {
-    let matches = P::command().try_get_matches_from(&args).map_err(exit)?;
-    let Some(("run", run)) = matches.subcommand() else {
+    // A first look, lenient, since a required setting may be in the file.
+    let lenient = P::command()
+        .ignore_errors(true)
+        .try_get_matches_from(&args)
+        .ok();
+    let config = lenient.as_ref().and_then(|m| match m.subcommand() {
+        Some(("run", run)) => run.get_one::<PathBuf>("config").map(|p| (p.clone(), run)),
+        _ => None,
+    });
+    let Some((path, run)) = config else {
+        let matches = P::command().try_get_matches_from(&args).map_err(exit)?;
         return Ok(P::from_arg_matches(&matches)?);
     };
-    let Some(path) = run.get_one::<PathBuf>("config") else {
-        return Ok(P::from_arg_matches(&matches)?);
-    };
+    let path = &path;
     let extra = file_args(
         P::command()
             .find_subcommand("run")
@@ -104,6 +111,8 @@ mod tests {
             max_lag: u64,
             #[arg(long, value_delimiter = ',')]
             witness: Vec<String>,
+            #[arg(long)]
+            rollup: String,
         },
     }
 
@@ -119,14 +128,16 @@ mod tests {
 
     #[test]
     fn the_file_fills_what_flags_leave_out() {
-        let file =
-            "l1-rpc = \"http://l1:8545\"\nmax-lag = 5\nwitness = [\"http://a\", \"http://b\"]\n";
+        let file = "l1-rpc = \"http://l1:8545\"\nmax-lag = 5\nrollup = \"0x01\"\n\
+                    witness = [\"http://a\", \"http://b\"]\n";
         let Sub::Run {
             l1_rpc,
             max_lag,
             witness,
+            rollup,
             ..
         } = run(file, &["--max-lag", "9"]).unwrap();
+        assert_eq!(rollup, "0x01", "a required setting from the file");
         assert_eq!(l1_rpc, "http://l1:8545");
         assert_eq!(max_lag, 9, "the flag wins");
         assert_eq!(witness, ["http://a", "http://b"]);
@@ -134,9 +145,11 @@ mod tests {
 
     #[test]
     fn bad_files_are_refused_naming_the_setting() {
+        let err = run("max-lag = 1\n", &[]).unwrap_err();
+        assert!(format!("{err:#}").contains("--rollup"), "{err:#}");
         let err = run("private-key = \"0x01\"\n", &[]).unwrap_err();
         assert!(format!("{err:#}").contains("unknown setting `private-key`"));
-        let err = run("max-lag = \"many\"\n", &[]).unwrap_err();
+        let err = run("max-lag = \"many\"\nrollup = \"0x01\"\n", &[]).unwrap_err();
         assert!(format!("{err:#}").contains("max-lag"), "{err:#}");
         let err = run("max-lag = { a = 1 }\n", &[]).unwrap_err();
         assert!(format!("{err:#}").contains("`max-lag` must be"), "{err:#}");

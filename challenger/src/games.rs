@@ -41,7 +41,7 @@ pub async fn run(args: GamesArgs) -> Result<()> {
         .timestamp;
     let count: u64 = read(&provider, rollup, Rollup::gameCountCall {})
         .await?
-        .to();
+        .saturating_to();
     println!(
         "{:>5} {:>6} {:>8}  {:<42}  {:<14} {:>5} {:>17}  {:<10} {:>13} {:>15}",
         "game",

@@ -12,7 +12,7 @@ use clap::Args;
 use rollup::node::L2Node;
 use sequencer::{
     genesis::GenesisArgs,
-    l1::{l1_provider, l1_reader, load_key},
+    l1::{l1_provider, l1_witness, load_key},
     proposer::BlockLie,
 };
 
@@ -90,7 +90,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
         .map(|w| {
             w.parse()
                 .with_context(|| format!("--witness {w}"))
-                .map(l1_reader)
+                .map(l1_witness)
         })
         .collect::<Result<Vec<_>>>()?;
     let beacon = args.beacon.clone().unwrap_or_else(|| args.l1_rpc.clone());
@@ -120,12 +120,14 @@ pub async fn run(args: RunArgs) -> Result<()> {
     }
     tracing::info!(%address, rollup = %args.rollup, head = watchtower.node().head().number, "watching");
 
+    // Made once, so that a signal arriving during a tick is delivered at the next wait.
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let interval = Duration::from_millis(args.interval_ms);
     let mut pause = Duration::ZERO;
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            _ = int.recv() => break,
             _ = term.recv() => break,
             _ = tokio::time::sleep(pause) => {}
         }
@@ -142,7 +144,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
                 interval
             }
             Err(err) => {
-                let pause = (pause * 2).clamp(interval, MAX_BACKOFF);
+                let pause = (pause * 2).max(interval).min(MAX_BACKOFF.max(interval));
                 tracing::warn!(
                     err = format!("{err:#}"),
                     retry_in_ms = pause.as_millis() as u64,

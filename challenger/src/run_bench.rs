@@ -23,8 +23,8 @@ use sequencer::proposer::BlockLie;
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct RunBench {
     /// Wrong claims to catch.
-    #[arg(long, default_value_t = 20)]
-    claims: usize,
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    claims: u64,
     /// L2 blocks between claims.
     #[arg(long, default_value_t = 10)]
     blocks: u64,
@@ -131,6 +131,10 @@ async fn measure(
         };
         let base = proposer_base(network).await?;
         let proposer = network.proposer(head - base, Some(lie));
+        // Counted before the claim: the daemon may challenge before the claim's receipt is read.
+        let games_before: u64 = read(&provider, rollup, Rollup::gameCountCall {})
+            .await?
+            .saturating_to();
         let proposal = {
             let node = sequencer.shared().node.lock().await;
             proposer.step(&node).await?
@@ -138,9 +142,6 @@ async fn measure(
         .with_context(|| format!("no claim of block {head} on block {base}"))?;
         let claimed_at = Instant::now();
         let claim_block = provider.get_block_number().await?;
-        let games_before: u64 = read(&provider, rollup, Rollup::gameCountCall {})
-            .await?
-            .to();
         let challenge_block = loop {
             let games: u64 = read(&provider, rollup, Rollup::gameCountCall {})
                 .await?

@@ -13,7 +13,7 @@
 use std::{
     collections::{HashMap, HashSet},
     sync::Arc,
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use alloy_network::ReceiptResponse;
@@ -265,7 +265,12 @@ pub struct Watchtower<P> {
     challenged: HashSet<u64>,
     /// Each claim's proposer, once read.
     proposers: HashMap<u64, Address>,
+    /// Claims whose challenge was sent without a receipt, and since when.
+    in_doubt: HashMap<u64, Instant>,
 }
+
+/// How long a challenge sent without a receipt holds off another one for the same claim.
+pub const IN_DOUBT: Duration = Duration::from_secs(120);
 
 impl<P: Provider + Clone> Watchtower<P> {
     /// A watchtower on `config.rollup`, following L1 through `provider` with blobs from `beacon`.
@@ -290,6 +295,7 @@ impl<P: Provider + Clone> Watchtower<P> {
             closed: HashSet::new(),
             challenged: HashSet::new(),
             proposers: HashMap::new(),
+            in_doubt: HashMap::new(),
         })
     }
 
@@ -344,9 +350,13 @@ impl<P: Provider + Clone> Watchtower<P> {
         self.metrics
             .clock_left
             .set(least.unwrap_or(self.rules.clock) as i64);
-        if affordable {
-            self.play_all(&games, now, &mut report).await;
-        }
+        let margin = self.config.clock_margin.unwrap_or(self.rules.clock / 10);
+        // Above the gas cap only a move that would otherwise lose on time is sent.
+        let urgent: Vec<&Played> = games
+            .iter()
+            .filter(|g| affordable || g.view.clock_left(g.role) < margin)
+            .collect();
+        self.play_all(&urgent, now, margin, &mut report).await;
 
         self.node.sync(&self.l1).await?;
         report.head = self.node.head().number;
@@ -359,7 +369,7 @@ impl<P: Provider + Clone> Watchtower<P> {
             return Ok(report);
         }
 
-        self.judge(now, &mut report).await?;
+        // Credit first: it may be what pays the next challenge's bond.
         let credit = self.call(Rollup::creditCall(self.config.address)).await?;
         if !credit.is_zero() {
             if let Err(err) = self.send(Rollup::withdrawCall {}, U256::ZERO).await {
@@ -372,6 +382,7 @@ impl<P: Provider + Clone> Watchtower<P> {
             self.metrics.withdrawn_wei.inc_by(f64::from(credit));
             report.withdrawn = credit;
         }
+        self.judge(now, &mut report).await?;
         Ok(report)
     }
 
@@ -407,7 +418,7 @@ impl<P: Provider + Clone> Watchtower<P> {
                     continue;
                 }
             };
-            if theirs > head.number + self.config.max_lag {
+            if theirs > head.number.saturating_add(self.config.max_lag) {
                 return Err(WatchError::Lagging {
                     witness,
                     behind: theirs - head.number,
@@ -421,7 +432,14 @@ impl<P: Provider + Clone> Watchtower<P> {
                     .await?
                     .ok_or_else(|| rpc(format!("the L1 node lost block {number}")))?
             };
-            let theirs = block_hash(provider, number).await?;
+            let theirs = match block_hash(provider, number).await {
+                Ok(theirs) => theirs,
+                Err(err) => {
+                    tracing::warn!(witness, %err, "witness unreachable");
+                    self.metrics.fault("witness_unreachable");
+                    continue;
+                }
+            };
             if theirs != Some(ours) {
                 return Err(WatchError::Disagree {
                     witness,
@@ -436,7 +454,7 @@ impl<P: Provider + Clone> Watchtower<P> {
 
     /// The open games this watchtower plays in.
     async fn games(&mut self, now: u64) -> Result<Vec<Played>, WatchError> {
-        let count: u64 = self.call(Rollup::gameCountCall {}).await?.to();
+        let count: u64 = self.call(Rollup::gameCountCall {}).await?.saturating_to();
         let mut games = Vec::new();
         for id in 0..count {
             if self.closed.contains(&id) {
@@ -479,9 +497,8 @@ impl<P: Provider + Clone> Watchtower<P> {
 
     /// Sends every game's honest move, most urgent first, then waits for all of them to be
     /// mined. A failed move is reported and tried again next tick; it stops no other game.
-    async fn play_all(&self, games: &[Played], now: u64, report: &mut TickReport) {
+    async fn play_all(&self, games: &[&Played], now: u64, margin: u64, report: &mut TickReport) {
         let replay = NodeReplay::new(&self.node, self.config.lie);
-        let margin = self.config.clock_margin.unwrap_or(self.rules.clock / 10);
         let mut sent = Vec::new();
         for g in games {
             let next = honest_move(&g.view, g.role, &replay);
@@ -531,15 +548,19 @@ impl<P: Provider + Clone> Watchtower<P> {
     }
 
     /// Challenges every pending claim, in its window, that the replay has reached and finds
-    /// wrong.
+    /// wrong. Claims younger than the checked L1 head wait for the next tick; a challenge whose
+    /// fate is unknown (sent, no receipt) is not sent again for [`IN_DOUBT`], since the games
+    /// read next tick will show it if it landed.
     async fn judge(&mut self, now: u64, report: &mut TickReport) -> Result<(), WatchError> {
-        let claims: u64 = self.call(Rollup::claimCountCall {}).await?.to();
+        let claims: u64 = self.call(Rollup::claimCountCall {}).await?.saturating_to();
+        self.in_doubt.retain(|_, since| since.elapsed() < IN_DOUBT);
         for id in 1..claims {
-            if self.challenged.contains(&id) {
+            if self.challenged.contains(&id) || self.in_doubt.contains_key(&id) {
                 continue;
             }
             let claim = self.call(Rollup::claimCall { id: U256::from(id) }).await?;
-            if claim.status != PENDING || now >= claim.createdAt + self.rules.challengeWindow {
+            let closes = claim.createdAt.saturating_add(self.rules.challengeWindow);
+            if claim.status != PENDING || claim.createdAt > now || now >= closes {
                 continue;
             }
             // Judge only what the replay has reached.
@@ -549,11 +570,13 @@ impl<P: Provider + Clone> Watchtower<P> {
             };
             if hash != claim.blockHash {
                 tracing::info!(claim = id, block = claim.l2Block, claimed = %claim.blockHash, ours = %hash, "wrong claim: challenging");
-                self.send(
-                    Rollup::challengeCall { id: U256::from(id) },
-                    self.rules.challengeBond,
-                )
-                .await?;
+                let challenge = Rollup::challengeCall { id: U256::from(id) };
+                if let Err(err) = self.send(challenge, self.rules.challengeBond).await {
+                    tracing::warn!(claim = id, %err, "challenge failed");
+                    self.in_doubt.insert(id, Instant::now());
+                    report.failed.push((id, err.to_string()));
+                    continue;
+                }
                 self.metrics.moved("challenge");
                 self.metrics
                     .time_to_act
@@ -673,12 +696,12 @@ impl<P: Provider + Clone> Watchtower<P> {
             Move::OpenBlock { block } => {
                 let (batch, blob) = self.batch_of(block).await?;
                 self.ensure_open(&blob).await?;
-                let parent = self.node.store().header(block - 1)?;
+                let parent = self.node.store().header(block.saturating_sub(1))?;
                 let open = Rollup::openBlockCall {
                     id: game_id,
                     parentHeader: alloy_rlp::encode(&parent).into(),
                     batchIndex: U256::from(batch.index),
-                    table: table_proof(&blob, (block - batch.first_block) as u16)?,
+                    table: table_proof(&blob, offset_in(&batch, block)?)?,
                 };
                 ("openBlock", self.submit(open).await?)
             }
@@ -696,7 +719,7 @@ impl<P: Provider + Clone> Watchtower<P> {
                 let entry = rollup::batch::entry(
                     &payload,
                     batch.block_count,
-                    (block - batch.first_block) as u16,
+                    offset_in(&batch, block)?,
                     batch.l1_timestamp,
                 );
                 let (offsets, transaction) =
@@ -761,6 +784,18 @@ impl<P: Provider + Clone> Watchtower<P> {
         }
         Ok(())
     }
+}
+
+/// Where L2 block `block` is in `batch`.
+fn offset_in(batch: &L1Batch, block: u64) -> Result<u16, WatchError> {
+    block
+        .checked_sub(batch.first_block)
+        .and_then(|k| u16::try_from(k).ok())
+        .filter(|k| *k < batch.block_count)
+        .ok_or(WatchError::Step {
+            block,
+            reason: "the block is not in the batch the store names",
+        })
 }
 
 /// The hash of block `number` as `provider` has it.

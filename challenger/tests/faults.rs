@@ -155,6 +155,8 @@ async fn the_daemon_wins_through_a_faulty_l1_connection() {
     assert_eq!(game.challenger, network.keys[2].address());
     let rules = network.call(Rollup::configCall {}).await;
     assert!(game.challengerUsed < rules.clock);
+    let games: u64 = network.call(Rollup::gameCountCall {}).await.to();
+    assert_eq!(games, 1, "one challenge, however many answers were lost");
     let started = Instant::now();
     while !network
         .call(Rollup::creditCall(network.keys[2].address()))

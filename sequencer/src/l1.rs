@@ -1,6 +1,6 @@
 //! The L1 provider the sequencer, the proposer and the watchtower send through: it signs, fills
-//! what a transaction needs, and retries what failed on the way (dropped connections, server
-//! errors, garbled or empty answers) with a pause between attempts.
+//! what a transaction needs, and retries what failed on the way (dropped connections, timeouts,
+//! server errors, garbled answers) with a pause between attempts.
 
 use std::time::Duration;
 
@@ -35,7 +35,7 @@ impl RetryPolicy for TransientErrors {
             RpcError::Transport(TransportErrorKind::HttpError(http)) => {
                 http.status >= 500 || http.status == 429 || http.status == 408
             }
-            RpcError::Transport(_) | RpcError::NullResp | RpcError::DeserError { .. } => true,
+            RpcError::Transport(_) | RpcError::DeserError { .. } => true,
             RpcError::ErrorResp(payload) => {
                 payload.code == INTERNAL_ERROR || payload.is_retry_err()
             }
@@ -70,14 +70,31 @@ pub fn l1_reader(url: reqwest::Url) -> DynProvider {
         .erased()
 }
 
+/// A reader for a witness: a node asked to vouch for another one's view, every tick. It gets
+/// one quick retry and a short timeout: a witness that does not answer is passed over, and must
+/// not hold the tick up.
+pub fn l1_witness(url: reqwest::Url) -> DynProvider {
+    ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .connect_client(client(url, 1, WITNESS_TIMEOUT))
+        .erased()
+}
+
+/// Longest wait for a witness's answer.
+pub const WITNESS_TIMEOUT: Duration = Duration::from_secs(3);
+
 fn retrying_client(url: reqwest::Url) -> RpcClient {
+    client(url, RETRIES, REQUEST_TIMEOUT)
+}
+
+fn client(url: reqwest::Url, retries: u32, timeout: Duration) -> RpcClient {
     let http = reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
+        .timeout(timeout)
         .build()
         .expect("a TLS-less HTTP client always builds");
     ClientBuilder::default()
         .layer(RetryBackoffLayer::new_with_policy(
-            RETRIES,
+            retries,
             BACKOFF.as_millis() as u64,
             u64::MAX,
             TransientErrors,

@@ -137,6 +137,7 @@ impl<P: Provider + Clone> Sequencer<P> {
                 .send_transaction(request)
                 .await
                 .map_err(|e| ServiceError::Post(e.to_string()))?
+                .with_timeout(Some(bisect::contract::RECEIPT_TIMEOUT))
                 .get_receipt()
                 .await
                 .map_err(|e| ServiceError::Post(e.to_string()))?;
