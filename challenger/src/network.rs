@@ -5,10 +5,11 @@
 use std::{
     net::SocketAddr,
     path::Path,
+    process::Command,
     sync::{Arc, Mutex},
 };
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{hex, Address, U256};
 use alloy_provider::Provider;
 use alloy_signer_local::PrivateKeySigner;
 use anyhow::{Context, Result};
@@ -130,6 +131,25 @@ impl Network {
     /// The devnet's URL (JSON-RPC and beacon API).
     pub fn url(&self) -> String {
         self.server.url()
+    }
+
+    /// `challenger run` (the binary `exe`) on this rollup with dev key `i` (in the environment,
+    /// as a user would pass it) and its store in `state_dir`; the caller adds the L1 endpoint,
+    /// other flags and where output goes.
+    pub fn daemon_command(&self, exe: &Path, i: usize, state_dir: &Path) -> Command {
+        let mut command = Command::new(exe);
+        command
+            .args(["run", "--rollup"])
+            .arg(self.deployment.rollup.to_string())
+            .args(["--start-block", &self.deployment.inbox_block.to_string()])
+            .args(["--chain-id", &self.chain_id.to_string()])
+            .args(["--senders", &SENDERS.to_string(), "--state-dir"])
+            .arg(state_dir)
+            .env(
+                "CHALLENGER_KEY",
+                hex::encode_prefixed(self.keys[i].to_bytes()),
+            );
+        command
     }
 
     /// A provider signing with dev key `i`.

@@ -11,11 +11,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_primitives::{hex, U256};
+use alloy_primitives::U256;
 use alloy_provider::Provider;
 use anyhow::{bail, Context, Result};
 use bisect::{contract::read, step::Rollup};
-use challenger::network::{Network, NetworkConfig, SENDERS};
+use challenger::network::{Network, NetworkConfig};
 use rollup::derive::Lie;
 use sequencer::proposer::BlockLie;
 
@@ -85,19 +85,11 @@ fn spawn_daemon(
     interval_ms: u64,
     metrics: std::net::SocketAddr,
 ) -> Result<std::process::Child> {
-    Command::new(std::env::current_exe()?)
-        .args(["run", "--l1-rpc", &network.url(), "--rollup"])
-        .arg(network.deployment.rollup.to_string())
-        .args(["--start-block", &network.deployment.inbox_block.to_string()])
-        .args(["--chain-id", &network.chain_id.to_string()])
-        .args(["--senders", &SENDERS.to_string()])
+    network
+        .daemon_command(&std::env::current_exe()?, 2, &dir.join("daemon"))
+        .args(["--l1-rpc", &network.url()])
         .args(["--metrics-addr", &metrics.to_string()])
-        .args(["--interval-ms", &interval_ms.to_string(), "--state-dir"])
-        .arg(dir.join("daemon"))
-        .env(
-            "CHALLENGER_KEY",
-            hex::encode_prefixed(network.keys[2].to_bytes()),
-        )
+        .args(["--interval-ms", &interval_ms.to_string()])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log)?)

@@ -59,14 +59,14 @@ pub fn l1_provider(url: reqwest::Url, signer: PrivateKeySigner) -> impl Provider
         .with_simple_nonce_management()
         .fetch_chain_id()
         .wallet(EthereumWallet::from(signer))
-        .connect_client(retrying_client(url))
+        .connect_client(client(url, RETRIES, REQUEST_TIMEOUT))
 }
 
 /// A provider at `url` that only reads, retrying transient failures.
 pub fn l1_reader(url: reqwest::Url) -> DynProvider {
     ProviderBuilder::new()
         .disable_recommended_fillers()
-        .connect_client(retrying_client(url))
+        .connect_client(client(url, RETRIES, REQUEST_TIMEOUT))
         .erased()
 }
 
@@ -82,10 +82,6 @@ pub fn l1_witness(url: reqwest::Url) -> DynProvider {
 
 /// Longest wait for a witness's answer.
 pub const WITNESS_TIMEOUT: Duration = Duration::from_secs(3);
-
-fn retrying_client(url: reqwest::Url) -> RpcClient {
-    client(url, RETRIES, REQUEST_TIMEOUT)
-}
 
 fn client(url: reqwest::Url, retries: u32, timeout: Duration) -> RpcClient {
     let http = reqwest::Client::builder()

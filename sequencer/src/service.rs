@@ -4,9 +4,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use alloy_network::ReceiptResponse;
 use alloy_primitives::Address;
 use alloy_provider::Provider;
+use bisect::contract::{send, ContractError};
 use execute::workload::Workload;
 use rollup::{
     l1::{batch_transaction, L1Error, L1Source},
@@ -21,9 +21,12 @@ use crate::{
 /// Why a tick failed (the loop logs it and tries again next tick).
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
+    /// Reading the L1 head failed.
+    #[error("reading the L1 head: {0}")]
+    Head(String),
     /// Posting a batch failed.
     #[error("posting a batch: {0}")]
-    Post(String),
+    Post(#[from] ContractError),
     /// Building the batch transaction failed.
     #[error(transparent)]
     L1(#[from] L1Error),
@@ -123,7 +126,7 @@ impl<P: Provider + Clone> Sequencer<P> {
             .poster
             .get_block_by_number(Default::default())
             .await
-            .map_err(|e| ServiceError::Post(e.to_string()))?
+            .map_err(|e| ServiceError::Head(e.to_string()))?
             .map_or(0, |b| b.header.timestamp);
         let blocks = self
             .shared
@@ -132,21 +135,7 @@ impl<P: Provider + Clone> Sequencer<P> {
         if !blocks.is_empty() {
             let txs = blocks.iter().map(|b| b.transactions.len()).sum();
             let request = batch_transaction(self.config.inbox, &blocks)?;
-            let receipt = self
-                .poster
-                .send_transaction(request)
-                .await
-                .map_err(|e| ServiceError::Post(e.to_string()))?
-                .with_timeout(Some(bisect::contract::RECEIPT_TIMEOUT))
-                .get_receipt()
-                .await
-                .map_err(|e| ServiceError::Post(e.to_string()))?;
-            if !receipt.status() {
-                return Err(ServiceError::Post(format!(
-                    "inbox reverted {}",
-                    receipt.transaction_hash()
-                )));
-            }
+            send(&self.poster, request, "batch").await?;
             tick.posted = Some((blocks.len(), txs));
         }
         tick.sync = node.sync(&self.l1).await?;

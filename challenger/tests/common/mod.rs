@@ -12,12 +12,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_primitives::{hex, U256};
+use alloy_primitives::U256;
 use alloy_provider::Provider;
 use alloy_sol_types::SolCall;
 use bisect::{contract::read, step::Rollup};
 use challenger::{
-    network::{self, NetworkConfig, SENDERS},
+    network::{self, NetworkConfig},
     watchtower::{WatchConfig, Watchtower},
 };
 use rollup::node::L2Node;
@@ -107,18 +107,13 @@ impl Network {
             "daemon{i}-{}.log",
             self.spawned.fetch_add(1, Ordering::SeqCst)
         ));
-        let child = Command::new(env!("CARGO_BIN_EXE_challenger"))
-            .args(["run", "--rollup"])
-            .arg(self.deployment.rollup.to_string())
-            .args(["--start-block", &self.deployment.inbox_block.to_string()])
-            .args(["--chain-id", &self.chain_id.to_string()])
-            .args(["--senders", &SENDERS.to_string(), "--state-dir"])
-            .arg(self.path(&format!("daemon{i}")))
-            .args(args)
-            .env(
-                "CHALLENGER_KEY",
-                hex::encode_prefixed(self.keys[i].to_bytes()),
+        let child = self
+            .daemon_command(
+                env!("CARGO_BIN_EXE_challenger").as_ref(),
+                i,
+                &self.path(&format!("daemon{i}")),
             )
+            .args(args)
             .env(
                 "RUST_LOG",
                 std::env::var("TEST_DAEMON_LOG").unwrap_or_else(|_| "info".into()),
