@@ -5,6 +5,7 @@ mod blob;
 mod config;
 mod conformance;
 mod demo;
+mod fixtures;
 mod games;
 mod run;
 mod run_bench;
@@ -52,6 +53,16 @@ enum Command {
     /// The whole loop on an embedded devnet: batches in blobs, a wrong claim, the bisection and
     /// the EXECUTE step that rejects it.
     Demo,
+    /// Replays dispute fixtures end to end on an embedded devnet (real contracts, real EXECUTE)
+    /// and checks each expected outcome; prints a line per fixture and `N passed, M failed`.
+    Replay {
+        /// Fixture files or directories (searched for .json files).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Dispute fixtures.
+    #[command(subcommand)]
+    Fixtures(FixturesCommand),
     /// Writes the standard dispute scenario (an L2 history with every step's inputs) as JSON,
     /// for the contracts' game tests.
     Scenario {
@@ -61,6 +72,22 @@ enum Command {
         /// Output file.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum FixturesCommand {
+    /// Rebuilds the fixtures from their scenario descriptions.
+    Generate {
+        /// The scenario descriptions.
+        #[arg(long, default_value = "fixtures/scenarios.toml")]
+        scenarios: PathBuf,
+        /// Where the fixtures go.
+        #[arg(long, default_value = "fixtures")]
+        out: PathBuf,
+        /// Compare with the fixtures in --out instead of writing; fail on a difference.
+        #[arg(long)]
+        check: bool,
     },
 }
 
@@ -176,6 +203,14 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|runtime| runtime.block_on(run_bench::run(bench)))
             .map(|()| ExitCode::SUCCESS),
+        Command::Replay { paths } => tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(fixtures::replay_all(&paths))),
+        Command::Fixtures(FixturesCommand::Generate {
+            scenarios,
+            out,
+            check,
+        }) => fixtures::generate_all(&scenarios, &out, check).map(|()| ExitCode::SUCCESS),
         Command::Demo => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
             .and_then(|runtime| runtime.block_on(demo::run()))

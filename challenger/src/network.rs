@@ -47,8 +47,8 @@ const ETHER: u128 = 10u128.pow(18);
 /// The network's settings.
 #[derive(Debug, Clone)]
 pub struct NetworkConfig {
-    /// The L2's chain id.
-    pub chain_id: u64,
+    /// The L2's genesis.
+    pub genesis: Genesis,
     /// The game's rules (the L2's gas limit and fee recipient are filled in).
     pub game: Rollup::Config,
     /// Where the devnet listens.
@@ -56,11 +56,17 @@ pub struct NetworkConfig {
 }
 
 impl NetworkConfig {
-    /// L2 `chain_id` on a devnet at a free local port: a one-hour challenge window, ten-minute
-    /// clocks, degree 4, bonds of 1 and 0.5 ether.
+    /// L2 `chain_id` with [`SENDERS`] funded load senders on a devnet at a free local port: a
+    /// one-hour challenge window, ten-minute clocks, degree 4, bonds of 1 and 0.5 ether.
     pub fn dev(chain_id: u64) -> Self {
         Self {
-            chain_id,
+            genesis: dev_genesis(
+                chain_id,
+                Fork::Osaka,
+                SENDERS,
+                &[],
+                Address::repeat_byte(0xfe),
+            ),
             game: Rollup::Config {
                 challengeWindow: 3_600,
                 clock: 600,
@@ -88,6 +94,7 @@ pub struct Network {
     pub deployment: Deployment,
     /// The L2's chain id.
     pub chain_id: u64,
+    genesis: Genesis,
 }
 
 impl Network {
@@ -100,10 +107,11 @@ impl Network {
             .await
             .with_context(|| format!("starting the devnet on {}", config.addr))?;
         let keys = dev_accounts(DEV_MNEMONIC, KEYS)?;
-        let genesis = genesis(config.chain_id);
-        let genesis_hash = L2Chain::new(genesis.config, genesis.accounts.clone(), 0)
-            .head()
-            .hash_slow();
+        let genesis = config.genesis;
+        let genesis_hash =
+            L2Chain::new(genesis.config, genesis.accounts.clone(), genesis.timestamp)
+                .head()
+                .hash_slow();
         let poster = l1_provider(server.url().parse()?, keys[0].clone());
         let deployment = deploy_rollup(
             &poster,
@@ -119,13 +127,14 @@ impl Network {
             devnet,
             keys,
             deployment,
-            chain_id: config.chain_id,
+            chain_id: genesis.config.chain.chain_id,
+            genesis,
         })
     }
 
     /// The L2's genesis.
     pub fn genesis(&self) -> Genesis {
-        genesis(self.chain_id)
+        self.genesis.clone()
     }
 
     /// The devnet's URL (JSON-RPC and beacon API).
@@ -205,14 +214,4 @@ impl Network {
             claims.map(|(every, lie)| self.proposer_with(self.provider(1), every, lie)),
         ))
     }
-}
-
-fn genesis(chain_id: u64) -> Genesis {
-    dev_genesis(
-        chain_id,
-        Fork::Osaka,
-        SENDERS,
-        &[],
-        Address::repeat_byte(0xfe),
-    )
 }

@@ -218,19 +218,32 @@ impl<'a> NodeReplay<'a> {
             return Some((d.candidates.len(), d.positions.clone(), d.hash));
         }
         let record = self.node.store().block(block).ok()?;
-        let hash = record.header.hash_slow();
-        Some((record.candidates.len(), record.positions, hash))
+        Some((
+            record.candidates.len(),
+            record.positions,
+            self.block_hash(block)?,
+        ))
     }
 }
 
 impl Replay for NodeReplay<'_> {
     fn block_hash(&self, number: u64) -> Option<B256> {
-        if let Some(d) = self.lied(number) {
-            return Some(d.hash);
+        if number > self.node.head().number {
+            return None;
         }
-        (number <= self.node.head().number)
-            .then(|| self.node.store().header(number).ok().map(|h| h.hash_slow()))
-            .flatten()
+        match &self.lie {
+            // After the lie, the believed chain links to the lying block.
+            Some((lied, derived)) if number >= *lied => {
+                let mut hash = derived.hash;
+                for n in lied + 1..=number {
+                    let mut header = self.node.store().header(n).ok()?;
+                    header.parent_hash = hash;
+                    hash = header.hash_slow();
+                }
+                Some(hash)
+            }
+            _ => self.node.store().header(number).ok().map(|h| h.hash_slow()),
+        }
     }
 
     fn position_value(&self, block: u64, pos: u64) -> Option<B256> {

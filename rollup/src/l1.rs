@@ -222,11 +222,21 @@ pub fn batch_transaction(
     inbox: Address,
     blocks: &[BatchBlock],
 ) -> Result<TransactionRequest, L1Error> {
-    let blob = blob_from_payload(&encode(blocks)?)?;
+    payload_transaction(inbox, &encode(blocks)?, blocks.len() as u16)
+}
+
+/// A transaction posting any `payload` as one batch declaring `block_count` blocks, well-formed
+/// or not (see [`batch_transaction`]).
+pub fn payload_transaction(
+    inbox: Address,
+    payload: &[u8],
+    block_count: u16,
+) -> Result<TransactionRequest, L1Error> {
+    let blob = blob_from_payload(payload)?;
     let sidecar =
         BlobTransactionSidecarEip7594::try_from_blobs(vec![*blob]).map_err(BlobError::from)?;
     let call = Inbox::submitCall {
-        blockCounts: vec![blocks.len() as u16],
+        blockCounts: vec![block_count],
     };
     Ok(TransactionRequest::default()
         .with_to(inbox)

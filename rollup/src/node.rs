@@ -12,7 +12,7 @@ use execute::{
 };
 
 use crate::{
-    batch::{decode, BatchBlock},
+    batch::{decode, BatchBlock, VERSION},
     derive::{DerivedBlock, L2Chain, Lie, BLOCKHASH_WINDOW},
     l1::{L1Batch, L1Error, L1Source},
     rules::{L2Config, Position},
@@ -117,6 +117,7 @@ pub struct L2Node {
     store: L2Store,
     chain: L2Chain<SledNodes>,
     start: L1Cursor,
+    any_version: bool,
 }
 
 impl L2Node {
@@ -156,7 +157,14 @@ impl L2Node {
             store,
             chain,
             start,
+            any_version: false,
         })
+    }
+
+    /// Test mode, to stage a dishonest proposer: batches of any version are decoded as
+    /// version 1 instead of deriving empty blocks, as a node that skips the check would.
+    pub fn accept_any_batch_version(&mut self) {
+        self.any_version = true;
     }
 
     /// The store.
@@ -203,7 +211,13 @@ impl L2Node {
             hash: batch.l1_hash,
             timestamp: batch.l1_timestamp,
         };
-        let blocks = decode(&batch.payload, batch.block_count, batch.l1_timestamp);
+        let mut payload = batch.payload.clone();
+        if self.any_version {
+            if let Some(version) = payload.first_mut() {
+                *version = VERSION;
+            }
+        }
+        let blocks = decode(&payload, batch.block_count, batch.l1_timestamp);
         self.apply_blocks(origin, blocks)
     }
 
@@ -377,6 +391,23 @@ impl L2Node {
             });
         }
         Ok(derived)
+    }
+
+    /// The hash a dishonest proposer believes block `number` has after lying about block
+    /// `lie_block` as `lie` says (test mode): the stored hash before the lie, the lying block's,
+    /// and after it the stored blocks re-linked to the lie by their parent hashes, as a chain
+    /// that went on from the lying block would be.
+    pub fn lying_hash(&self, number: u64, lie_block: u64, lie: Lie) -> Result<B256, NodeError> {
+        if number < lie_block {
+            return Ok(self.store.header(number)?.hash_slow());
+        }
+        let mut hash = self.replay_with(lie_block, Some(lie))?.hash;
+        for n in lie_block + 1..=number {
+            let mut header = self.store.header(n)?;
+            header.parent_hash = hash;
+            hash = header.hash_slow();
+        }
+        Ok(hash)
     }
 
     /// Drops the state of blocks older than the last `window` (their nodes, bytecode and

@@ -45,7 +45,8 @@ pub struct BlockLie {
 impl FromStr for BlockLie {
     type Err = String;
 
-    /// `drop:BLOCK:K`, `reorder:BLOCK:A:B`, `root:BLOCK:K`, `gas:BLOCK` or `timestamp:BLOCK`.
+    /// `drop:BLOCK:K`, `reorder:BLOCK:A:B`, `root:BLOCK:K`, `gas:BLOCK`, `timestamp:BLOCK` or
+    /// `include:BLOCK:K`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let parts: Vec<&str> = s.split(':').collect();
         let number = |i: usize| -> Result<u64, String> {
@@ -62,10 +63,11 @@ impl FromStr for BlockLie {
             ("root", 3) => Lie::StateRoot(index(2)?),
             ("gas", 2) => Lie::Gas,
             ("timestamp", 2) => Lie::Timestamp,
+            ("include", 3) => Lie::Include(index(2)?),
             _ => {
                 return Err(format!(
-                    "{s}: expected drop:BLOCK:K, reorder:BLOCK:A:B, root:BLOCK:K, gas:BLOCK or \
-                     timestamp:BLOCK"
+                    "{s}: expected drop:BLOCK:K, reorder:BLOCK:A:B, root:BLOCK:K, gas:BLOCK, \
+                     timestamp:BLOCK or include:BLOCK:K"
                 ))
             }
         };
@@ -73,6 +75,21 @@ impl FromStr for BlockLie {
             block: number(1)?,
             lie,
         })
+    }
+}
+
+impl std::fmt::Display for BlockLie {
+    /// The form [`BlockLie::from_str`] reads.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let block = self.block;
+        match self.lie {
+            Lie::Drop(k) => write!(f, "drop:{block}:{k}"),
+            Lie::Reorder(a, b) => write!(f, "reorder:{block}:{a}:{b}"),
+            Lie::StateRoot(k) => write!(f, "root:{block}:{k}"),
+            Lie::Gas => write!(f, "gas:{block}"),
+            Lie::Timestamp => write!(f, "timestamp:{block}"),
+            Lie::Include(k) => write!(f, "include:{block}:{k}"),
+        }
     }
 }
 
@@ -141,7 +158,7 @@ impl<P: Provider> Proposer<P> {
             return Ok(None);
         }
         let hash = match self.lie {
-            Some(lie) if lie.block == block => node.replay_with(block, Some(lie.lie))?.hash,
+            Some(lie) if lie.block <= block => node.lying_hash(block, lie.block, lie.lie)?,
             _ => node
                 .store()
                 .header(block)
@@ -184,6 +201,17 @@ mod tests {
         assert_eq!(parse("root:4:0").unwrap().lie, Lie::StateRoot(0));
         assert_eq!(parse("gas:5").unwrap().lie, Lie::Gas);
         assert_eq!(parse("timestamp:6").unwrap().block, 6);
+        assert_eq!(parse("include:7:1").unwrap().lie, Lie::Include(1));
+        for text in [
+            "drop:8:2",
+            "reorder:3:0:1",
+            "root:4:0",
+            "gas:5",
+            "timestamp:6",
+            "include:7:1",
+        ] {
+            assert_eq!(parse(text).unwrap().to_string(), text);
+        }
         for bad in ["", "drop:8", "gas", "gas:x", "lie:1", "drop:1:2:3"] {
             assert!(parse(bad).is_err(), "{bad}");
         }

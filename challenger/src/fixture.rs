@@ -1,0 +1,483 @@
+//! The dispute fixture format (`docs/fixtures.md`): one self-contained JSON file per dispute,
+//! with the L2 genesis, the batches posted to L1, how the proposer and the challenger behave,
+//! and the outcome the protocol prescribes. Loading checks every field and names the one that
+//! is wrong.
+
+use std::{collections::BTreeMap, fmt, path::Path, str::FromStr};
+
+use alloy_primitives::{Address, Bytes, U256};
+use bisect::step::Rollup;
+use execute::{witness::AccountState, Fork};
+use rollup::{
+    batch::{encode, BatchBlock},
+    node::Genesis,
+    rules::L2Config,
+};
+use sequencer::proposer::BlockLie;
+use serde::{Deserialize, Serialize};
+
+/// A fixture that cannot be used, with the field at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A field is missing, of the wrong type or out of range.
+    #[error("{path}: field `{field}`: {message}")]
+    Field {
+        /// The file.
+        path: String,
+        /// The field, as a JSON path (`batches[1].payload`).
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+/// How a dishonest party departs from the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deceit {
+    /// It believes one block differs from the rules (`drop:4:1`, `root:2:0`, ...): see
+    /// [`BlockLie`].
+    Block(BlockLie),
+    /// Its node decodes batches of any version as version 1 instead of deriving empty blocks
+    /// (`any-batch-version`).
+    AnyBatchVersion,
+}
+
+const ANY_BATCH_VERSION: &str = "any-batch-version";
+
+impl FromStr for Deceit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == ANY_BATCH_VERSION {
+            return Ok(Self::AnyBatchVersion);
+        }
+        s.parse()
+            .map(Self::Block)
+            .map_err(|e| format!("{e}, or {ANY_BATCH_VERSION}"))
+    }
+}
+
+impl fmt::Display for Deceit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Block(lie) => lie.fmt(f),
+            Self::AnyBatchVersion => f.write_str(ANY_BATCH_VERSION),
+        }
+    }
+}
+
+impl Serialize for Deceit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Deceit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// One dispute, end to end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fixture {
+    /// Short name (the file's stem).
+    pub name: String,
+    /// What the fixture shows.
+    pub description: String,
+    /// The L2's genesis.
+    pub genesis: GenesisSpec,
+    /// The rollup's game rules.
+    pub rules: Rules,
+    /// The batches posted to the inbox, in order, one blob each.
+    pub batches: Vec<BatchSpec>,
+    /// The proposer: claims every `every` blocks, honest or not.
+    pub proposer: ProposerSpec,
+    /// The challenger: honest or not.
+    pub challenger: ChallengerSpec,
+    /// What the protocol prescribes.
+    pub expect: Outcome,
+}
+
+/// The L2's genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisSpec {
+    /// Chain id.
+    pub chain_id: u64,
+    /// The fork, the L1's: `osaka`.
+    pub fork: String,
+    /// Block gas limit.
+    pub gas_limit: u64,
+    /// Beneficiary of every block.
+    pub fee_recipient: Address,
+    /// Genesis timestamp.
+    pub timestamp: u64,
+    /// Accounts (the system contracts are added).
+    pub alloc: BTreeMap<Address, AccountSpec>,
+}
+
+/// A genesis account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccountSpec {
+    /// Balance in wei.
+    pub balance: U256,
+    /// Nonce.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub nonce: u64,
+    /// Runtime code.
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pub code: Bytes,
+    /// Storage.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage: BTreeMap<U256, U256>,
+}
+
+const fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_empty(bytes: &Bytes) -> bool {
+    bytes.is_empty()
+}
+
+/// The rollup's game rules (`Rollup.Config`; gas limit and fee recipient come from the genesis).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rules {
+    /// Seconds a claim can be challenged.
+    pub challenge_window: u64,
+    /// Each side's chess clock, in seconds.
+    pub clock: u64,
+    /// A claim's bond, in wei.
+    pub proposal_bond: U256,
+    /// A challenge's bond, in wei.
+    pub challenge_bond: U256,
+    /// Bisection degree.
+    pub degree: u64,
+}
+
+/// A batch: blocks to encode, or raw payload bytes (to post a malformed batch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BatchSpec {
+    /// Blocks, encoded by the batch format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocks: Option<Vec<BlockSpec>>,
+    /// Raw payload (instead of `blocks`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Bytes>,
+    /// Blocks declared to the inbox (with `payload`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_count: Option<u16>,
+}
+
+/// A block of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BlockSpec {
+    /// Declared timestamp.
+    pub timestamp: u64,
+    /// Candidate transactions, signed and encoded.
+    pub transactions: Vec<Bytes>,
+}
+
+/// The proposer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProposerSpec {
+    /// Claims every `every` L2 blocks.
+    pub every: u64,
+    /// How it lies (`null`: honest).
+    pub lie: Option<Deceit>,
+}
+
+/// The challenger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChallengerSpec {
+    /// How it lies (`null`: honest).
+    pub lie: Option<Deceit>,
+}
+
+/// The outcome of a fixture: what it prescribes, or what a replay saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Outcome {
+    /// Every claim, in order (claim ids 1, 2, ...).
+    pub claims: Vec<ClaimOutcome>,
+    /// Every game, in order.
+    pub games: Vec<GameOutcome>,
+    /// What each side was paid in all (withdrawn or credited).
+    pub payouts: Payouts,
+}
+
+/// A claim's fate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClaimOutcome {
+    /// The L2 block claimed.
+    pub block: u64,
+    /// Finalized or rejected.
+    pub status: ClaimStatus,
+}
+
+/// A claim's final status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ClaimStatus {
+    /// Accepted after the challenge window.
+    Finalized,
+    /// Rejected by a game.
+    Rejected,
+}
+
+/// How a game ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GameOutcome {
+    /// The claim disputed.
+    pub claim: u64,
+    /// The L2 block the first level of the bisection landed on.
+    pub block: u64,
+    /// The disputed position the second level landed on: the step runs from `position - 1`
+    /// to `position` (candidate `position - 1`, or the end of the block if that is the last).
+    pub position: u64,
+    /// The move that decided the game.
+    pub step: Step,
+    /// EXECUTE's answer in that move (`null` when a clock decided).
+    pub execute: Option<bool>,
+    /// The winner.
+    pub winner: Side,
+}
+
+/// The move that decided a game.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Step {
+    /// A candidate step (`proveCandidate`).
+    ProveCandidate,
+    /// An end step (`proveEnd`).
+    ProveEnd,
+    /// A clock ran out (`resolve`).
+    Timeout,
+}
+
+/// A side of a game.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Side {
+    /// The claim's proposer.
+    Defender,
+    /// The challenger.
+    Challenger,
+}
+
+/// Each side's total payout, in wei.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Payouts {
+    /// The proposer's.
+    pub proposer: U256,
+    /// The challenger's.
+    pub challenger: U256,
+}
+
+/// A batch ready to post: its payload and declared block count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// The blob payload.
+    pub payload: Vec<u8>,
+    /// Blocks declared to the inbox.
+    pub block_count: u16,
+}
+
+impl Fixture {
+    /// Reads and checks a fixture file.
+    pub fn load(path: &Path) -> Result<Self, FixtureError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|(field, message)| FixtureError::Field {
+            path: shown,
+            field,
+            message,
+        })
+    }
+
+    /// Parses and checks a fixture; errors name the field (a JSON path) and what is wrong.
+    pub fn parse(text: &str) -> Result<Self, (String, String)> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let fixture: Self = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let message = e.into_inner().to_string();
+            // serde names a missing field in its message; the path is then its parent.
+            match message.strip_prefix("missing field `") {
+                Some(rest) => {
+                    let name = rest.split('`').next().unwrap_or_default();
+                    let field = if field == "." {
+                        name.to_string()
+                    } else {
+                        format!("{field}.{name}")
+                    };
+                    (field, "missing".to_string())
+                }
+                None => (field, message),
+            }
+        })?;
+        fixture.check()?;
+        Ok(fixture)
+    }
+
+    fn check(&self) -> Result<(), (String, String)> {
+        let bad = |field: &str, message: &str| Err((field.to_string(), message.to_string()));
+        if self.genesis.fork != "osaka" {
+            return bad("genesis.fork", "the L1 devnet runs osaka; the L2 must too");
+        }
+        if self.rules.degree < 2 {
+            return bad("rules.degree", "must be at least 2");
+        }
+        if self.rules.clock == 0 || self.rules.challenge_window == 0 {
+            return bad("rules", "clock and challengeWindow must be positive");
+        }
+        if self.proposer.every == 0 {
+            return bad("proposer.every", "must be at least 1");
+        }
+        if self.batches.is_empty() {
+            return bad("batches", "at least one batch");
+        }
+        for (i, batch) in self.batches.iter().enumerate() {
+            let field = format!("batches[{i}]");
+            match (&batch.blocks, &batch.payload, batch.block_count) {
+                (Some(blocks), None, None) if !blocks.is_empty() => {}
+                (Some(_), None, None) => return bad(&field, "`blocks` is empty"),
+                (None, Some(payload), Some(n)) if n > 0 => {
+                    if rollup::blob::blob_from_payload(payload).is_err() {
+                        return bad(&format!("{field}.payload"), "larger than a blob's payload");
+                    }
+                }
+                (None, Some(_), _) => {
+                    return bad(
+                        &format!("{field}.blockCount"),
+                        "a positive count with `payload`",
+                    )
+                }
+                _ => return bad(&field, "either `blocks`, or `payload` with `blockCount`"),
+            }
+        }
+        let blocks = self.block_count();
+        for (field, lie) in [
+            ("proposer.lie", self.proposer.lie),
+            ("challenger.lie", self.challenger.lie),
+        ] {
+            if let Some(Deceit::Block(lie)) = lie {
+                if lie.block == 0 || lie.block > blocks {
+                    return bad(
+                        field,
+                        &format!("block {} is not in 1..={blocks}", lie.block),
+                    );
+                }
+            }
+        }
+        if self.batches().is_err() {
+            return bad("batches", "a batch does not fit a blob");
+        }
+        Ok(())
+    }
+
+    /// The number of L2 blocks the batches declare.
+    pub fn block_count(&self) -> u64 {
+        self.batches
+            .iter()
+            .map(|b| match &b.blocks {
+                Some(blocks) => blocks.len() as u64,
+                None => u64::from(b.block_count.unwrap_or(0)),
+            })
+            .sum()
+    }
+
+    /// The L2's genesis.
+    pub fn l2_genesis(&self) -> Genesis {
+        let g = &self.genesis;
+        let mut config = L2Config::new(g.chain_id, Fork::Osaka, g.fee_recipient);
+        config.gas_limit = g.gas_limit;
+        let accounts = g
+            .alloc
+            .iter()
+            .map(|(address, a)| {
+                let account = AccountState {
+                    nonce: a.nonce,
+                    balance: a.balance,
+                    code: a.code.clone(),
+                    storage: a.storage.iter().map(|(k, v)| (*k, *v)).collect(),
+                };
+                (*address, account)
+            })
+            .collect();
+        Genesis {
+            config,
+            accounts,
+            timestamp: g.timestamp,
+        }
+    }
+
+    /// The rollup's configuration (gas limit and fee recipient are filled in at deployment).
+    pub fn rollup_config(&self) -> Rollup::Config {
+        Rollup::Config {
+            challengeWindow: self.rules.challenge_window,
+            clock: self.rules.clock,
+            proposalBond: self.rules.proposal_bond,
+            challengeBond: self.rules.challenge_bond,
+            degree: self.rules.degree,
+            gasLimit: 0,
+            feeRecipient: Address::ZERO,
+        }
+    }
+
+    /// The batches as posted.
+    pub fn batches(&self) -> Result<Vec<Batch>, rollup::batch::BatchError> {
+        self.batches
+            .iter()
+            .map(|b| match (&b.blocks, &b.payload) {
+                (Some(blocks), _) => {
+                    let blocks: Vec<BatchBlock> = blocks
+                        .iter()
+                        .map(|b| BatchBlock {
+                            timestamp: b.timestamp,
+                            transactions: b.transactions.clone(),
+                        })
+                        .collect();
+                    Ok(Batch {
+                        payload: encode(&blocks)?,
+                        block_count: blocks.len() as u16,
+                    })
+                }
+                (None, payload) => Ok(Batch {
+                    payload: payload.clone().unwrap_or_default().to_vec(),
+                    block_count: b.block_count.unwrap_or(0),
+                }),
+            })
+            .collect()
+    }
+
+    /// The fixture as its file holds it: pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a fixture serializes");
+        text.push('\n');
+        text
+    }
+}

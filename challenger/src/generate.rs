@@ -1,0 +1,526 @@
+//! Builds dispute fixtures from scenario descriptions (`fixtures/scenarios.toml`): signs the L2
+//! transactions, cuts them into batches, and works out the outcome the protocol prescribes by
+//! deriving the honest chain and the dishonest party's chain in memory and playing the
+//! bisection's rule on them (`docs/protocol.md`, sections 3 and 5) — without the watchtower,
+//! the contracts or a devnet, which `challenger replay` then holds to it.
+
+use std::collections::BTreeMap;
+
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
+use rollup::{
+    batch::{decode, VERSION},
+    derive::{DerivedBlock, L2Chain},
+    rules::MAX_STEP_BYTES,
+    wallet::L2Wallet,
+};
+use serde::Deserialize;
+
+use crate::fixture::{
+    AccountSpec, BatchSpec, BlockSpec, ChallengerSpec, ClaimOutcome, ClaimStatus, Deceit, Fixture,
+    GameOutcome, GenesisSpec, Outcome, Payouts, ProposerSpec, Rules, Side, Step,
+};
+
+/// The L2's chain id in every fixture.
+pub const CHAIN_ID: u64 = 1_901;
+/// The L2's genesis time; block `n` declares `GENESIS_TIME + 12 n`, before any L1 time the
+/// replay's devnet can have, so that the L1 time never changes an L2 block.
+pub const GENESIS_TIME: u64 = 1_700_000_000;
+/// The L1 time derivation assumes here (it only stamps the blocks of a malformed batch, which
+/// no outcome depends on).
+const L1_TIME: u64 = 2_000_000_000;
+const USERS: usize = 4;
+const ETHER: u128 = 10u128.pow(18);
+/// The largest contract code (EIP-170).
+const MAX_CODE: usize = 24_576;
+/// Contracts the largest step reads, at most.
+const BIG_CONTRACTS: usize = 11;
+
+/// A scenario file: the fixtures to build.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenarios {
+    /// The scenarios, each becoming `<name>.json`.
+    pub scenario: Vec<Scenario>,
+}
+
+/// A place in the chain: candidate `index` of block `block`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    /// The L2 block.
+    pub block: u64,
+    /// The candidate's index in it.
+    pub index: usize,
+}
+
+/// One dispute to build.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// The fixture's name.
+    pub name: String,
+    /// What it shows.
+    pub description: String,
+    /// Transfers in each L2 block (block 1 first).
+    pub blocks: Vec<usize>,
+    /// Blocks per batch.
+    pub blocks_per_batch: usize,
+    /// The proposer claims every `every` blocks.
+    pub every: u64,
+    /// How the proposer lies.
+    #[serde(default)]
+    pub proposer_lie: Option<String>,
+    /// How the challenger lies.
+    #[serde(default)]
+    pub challenger_lie: Option<String>,
+    /// A batch (index) posted with an unknown version byte.
+    #[serde(default)]
+    pub malformed_batch: Option<usize>,
+    /// A transfer with a nonce gap inserted here.
+    #[serde(default)]
+    pub invalid_transaction: Option<Place>,
+    /// A transaction whose step is as large as the rules allow, inserted here.
+    #[serde(default)]
+    pub largest_step: Option<Place>,
+}
+
+/// A scenario that cannot be built.
+#[derive(Debug, thiserror::Error)]
+#[error("scenario {name}: {message}")]
+pub struct ScenarioError {
+    name: String,
+    message: String,
+}
+
+fn users() -> Vec<L2Wallet> {
+    (0..USERS)
+        .map(|i| L2Wallet::from_seed(format!("fixture user {i}").as_bytes(), CHAIN_ID))
+        .collect()
+}
+
+/// The contracts the largest step reads, and the one that reads them.
+fn big_contract(i: usize) -> Address {
+    Address::with_last_byte(0x40 + i as u8)
+}
+
+const PROBER: Address = Address::repeat_byte(0x3b);
+
+/// `total` bytes of code over the contracts, each full before the next: non-zero bytes
+/// (`JUMPDEST`), which cost calldata the most, and a first byte unique to each contract (a
+/// witness holds each distinct code once).
+fn big_code(total: usize) -> Vec<(Address, Bytes)> {
+    (0..BIG_CONTRACTS)
+        .map(|i| {
+            let len = total.saturating_sub(i * MAX_CODE).clamp(1, MAX_CODE);
+            let mut code = vec![0x5b; len];
+            code[0] = i as u8 + 1;
+            (big_contract(i), Bytes::from(code))
+        })
+        .collect()
+}
+
+/// Code that runs `EXTCODESIZE` on every big contract: each one's whole code is in the trace.
+fn prober_code() -> Bytes {
+    let mut code = Vec::new();
+    for i in 0..BIG_CONTRACTS {
+        code.push(0x73); // PUSH20
+        code.extend_from_slice(big_contract(i).as_slice());
+        code.extend_from_slice(&[0x3b, 0x50]); // EXTCODESIZE, POP
+    }
+    code.push(0x00);
+    code.into()
+}
+
+impl Scenario {
+    fn error(&self, message: impl Into<String>) -> ScenarioError {
+        ScenarioError {
+            name: self.name.clone(),
+            message: message.into(),
+        }
+    }
+
+    fn deceit(&self, lie: &Option<String>) -> Result<Option<Deceit>, ScenarioError> {
+        lie.as_deref()
+            .map(|l| l.parse().map_err(|e: String| self.error(e)))
+            .transpose()
+    }
+
+    /// The fixture, with its big contracts holding `code` bytes when it has a largest step.
+    fn build(&self, code: usize) -> Result<Fixture, ScenarioError> {
+        let wallets = users();
+        let mut alloc = BTreeMap::new();
+        for w in &wallets {
+            let account = AccountSpec {
+                balance: U256::from(100 * ETHER),
+                nonce: 0,
+                code: Bytes::new(),
+                storage: BTreeMap::new(),
+            };
+            alloc.insert(w.address(), account);
+        }
+        if self.largest_step.is_some() {
+            for (address, code) in big_code(code).into_iter().chain([(PROBER, prober_code())]) {
+                let account = AccountSpec {
+                    balance: U256::ZERO,
+                    nonce: 1,
+                    code,
+                    storage: BTreeMap::new(),
+                };
+                alloc.insert(address, account);
+            }
+        }
+        let mut nonces = [0u64; USERS];
+        let mut sent = 0usize;
+        let mut blocks = Vec::new();
+        for (i, &count) in self.blocks.iter().enumerate() {
+            let number = i as u64 + 1;
+            let mut transactions = Vec::new();
+            for _ in 0..count {
+                let from = sent % USERS;
+                let to = wallets[(from + 1) % USERS].address();
+                let value = U256::from(1_000_000_000u64 * (sent as u64 + 1));
+                transactions.push(wallets[from].transfer(nonces[from], to, value));
+                nonces[from] += 1;
+                sent += 1;
+            }
+            if let Some(at) = self.invalid_transaction.filter(|p| p.block == number) {
+                // A nonce far ahead of the sender's: EXECUTE rejects it.
+                let tx = wallets[0].transfer(nonces[0] + 100, wallets[1].address(), U256::from(1));
+                transactions.insert(at.index.min(transactions.len()), tx);
+            }
+            if let Some(at) = self.largest_step.filter(|p| p.block == number) {
+                let from = USERS - 1;
+                let tx = wallets[from].sign(TxEip1559 {
+                    nonce: nonces[from],
+                    gas_limit: 1_000_000,
+                    max_fee_per_gas: rollup::wallet::MAX_FEE_PER_GAS,
+                    max_priority_fee_per_gas: 1,
+                    to: TxKind::Call(PROBER),
+                    ..Default::default()
+                });
+                nonces[from] += 1;
+                transactions.insert(at.index.min(transactions.len()), tx);
+            }
+            blocks.push(BlockSpec {
+                timestamp: GENESIS_TIME + 12 * number,
+                transactions,
+            });
+        }
+        if self.blocks_per_batch == 0 || blocks.is_empty() {
+            return Err(self.error("blocks and blocks_per_batch must not be empty or zero"));
+        }
+        let mut batches: Vec<BatchSpec> = blocks
+            .chunks(self.blocks_per_batch)
+            .map(|chunk| BatchSpec {
+                blocks: Some(chunk.to_vec()),
+                payload: None,
+                block_count: None,
+            })
+            .collect();
+        if let Some(index) = self.malformed_batch {
+            let batch = batches
+                .get_mut(index)
+                .ok_or_else(|| self.error(format!("no batch {index}")))?;
+            let blocks = batch.blocks.take().expect("built from blocks");
+            let encoded: Vec<_> = blocks
+                .iter()
+                .map(|b| rollup::batch::BatchBlock {
+                    timestamp: b.timestamp,
+                    transactions: b.transactions.clone(),
+                })
+                .collect();
+            let mut payload =
+                rollup::batch::encode(&encoded).map_err(|e| self.error(e.to_string()))?;
+            payload[0] = VERSION + 1;
+            batch.payload = Some(payload.into());
+            batch.block_count = Some(blocks.len() as u16);
+        }
+        let mut fixture = Fixture {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            genesis: GenesisSpec {
+                chain_id: CHAIN_ID,
+                fork: "osaka".into(),
+                gas_limit: 30_000_000,
+                fee_recipient: Address::repeat_byte(0xfe),
+                timestamp: GENESIS_TIME,
+                alloc,
+            },
+            rules: Rules {
+                challenge_window: 3_600,
+                clock: 600,
+                proposal_bond: U256::from(ETHER),
+                challenge_bond: U256::from(ETHER / 2),
+                degree: 4,
+            },
+            batches,
+            proposer: ProposerSpec {
+                every: self.every,
+                lie: self.deceit(&self.proposer_lie)?,
+            },
+            challenger: ChallengerSpec {
+                lie: self.deceit(&self.challenger_lie)?,
+            },
+            expect: Outcome {
+                claims: Vec::new(),
+                games: Vec::new(),
+                payouts: Payouts {
+                    proposer: U256::ZERO,
+                    challenger: U256::ZERO,
+                },
+            },
+        };
+        fixture.expect = expected(&fixture).map_err(|e| self.error(e))?;
+        Ok(fixture)
+    }
+
+    /// Builds the fixture; a largest step gets as much code to read as still fits the rules.
+    pub fn fixture(&self) -> Result<Fixture, ScenarioError> {
+        let Some(place) = self.largest_step else {
+            return self.build(0);
+        };
+        let step_len = |code: usize| -> Result<Option<usize>, ScenarioError> {
+            let fixture = self.build(code)?;
+            let chain = Chain::derive(&fixture, false).map_err(|e| self.error(e))?;
+            let block = &chain.blocks[place.block as usize - 1];
+            Ok(block.steps[place.index]
+                .as_ref()
+                .map(|s| s.trace.encode_to_vec().len()))
+        };
+        // The largest code whose step is still included (the trace grows with the code).
+        let (mut fits, mut over) = (0, BIG_CONTRACTS * MAX_CODE + 1);
+        if step_len(fits)?.is_none() {
+            return Err(self.error("the largest step is skipped even without code"));
+        }
+        while over - fits > 1 {
+            let mid = (fits + over) / 2;
+            match step_len(mid)? {
+                Some(len) if len <= MAX_STEP_BYTES => fits = mid,
+                _ => over = mid,
+            }
+        }
+        self.build(fits)
+    }
+}
+
+/// Every scenario of a scenario file, built.
+pub fn generate(scenarios: &Scenarios) -> Result<Vec<Fixture>, ScenarioError> {
+    scenarios.scenario.iter().map(Scenario::fixture).collect()
+}
+
+/// A chain as one party derives it: its blocks, and their hashes from genesis on.
+struct Chain {
+    blocks: Vec<DerivedBlock>,
+    hashes: Vec<B256>,
+    genesis: B256,
+}
+
+impl Chain {
+    /// The fixture's chain as the rules derive it, or (`any_version`) as a node that ignores
+    /// the batch version does.
+    fn derive(fixture: &Fixture, any_version: bool) -> Result<Self, String> {
+        let genesis = fixture.l2_genesis();
+        let mut chain = L2Chain::new(genesis.config, genesis.accounts, genesis.timestamp);
+        let genesis_hash = chain.head().hash_slow();
+        let mut blocks = Vec::new();
+        for batch in fixture.batches().map_err(|e| e.to_string())? {
+            let mut payload = batch.payload;
+            if any_version {
+                payload[0] = VERSION;
+            }
+            for block in decode(&payload, batch.block_count, L1_TIME) {
+                let derived = chain
+                    .derive_block(block.timestamp, L1_TIME, block.transactions)
+                    .map_err(|e| e.to_string())?;
+                blocks.push(derived);
+            }
+        }
+        let hashes = blocks.iter().map(|b| b.hash).collect();
+        Ok(Self {
+            blocks,
+            hashes,
+            genesis: genesis_hash,
+        })
+    }
+
+    /// The chain a party believes after lying about one block: the lying block, and the later
+    /// blocks re-linked to it (as `L2Node::lying_hash` and the watchtower's replay do).
+    fn lying(fixture: &Fixture, honest: &Self, deceit: Deceit) -> Result<Self, String> {
+        let lie = match deceit {
+            Deceit::AnyBatchVersion => return Self::derive(fixture, true),
+            Deceit::Block(lie) => lie,
+        };
+        let genesis = fixture.l2_genesis();
+        let mut chain = L2Chain::new(genesis.config, genesis.accounts, genesis.timestamp);
+        let mut blocks = Vec::new();
+        for batch in fixture.batches().map_err(|e| e.to_string())? {
+            for block in decode(&batch.payload, batch.block_count, L1_TIME) {
+                let number = blocks.len() as u64 + 1;
+                let derived = if number == lie.block {
+                    chain.derive_block_lying(
+                        block.timestamp,
+                        L1_TIME,
+                        block.transactions,
+                        Some(lie.lie),
+                    )
+                } else {
+                    chain.derive_block(block.timestamp, L1_TIME, block.transactions)
+                };
+                blocks.push(derived.map_err(|e| e.to_string())?);
+                if number == lie.block {
+                    break;
+                }
+            }
+            if blocks.len() as u64 >= lie.block {
+                break;
+            }
+        }
+        let mut hashes: Vec<B256> = blocks.iter().map(|b| b.hash).collect();
+        for block in &honest.blocks[blocks.len()..] {
+            let mut header = block.header.clone();
+            header.parent_hash = *hashes.last().expect("the lying block");
+            hashes.push(header.hash_slow());
+        }
+        Ok(Self {
+            blocks,
+            hashes,
+            genesis: honest.genesis,
+        })
+    }
+
+    fn hash(&self, number: u64) -> B256 {
+        match number {
+            0 => self.genesis,
+            n => self.hashes[n as usize - 1],
+        }
+    }
+
+    /// Level-2 value at `pos` of block `number`, as this party computes it (`None` beyond its
+    /// positions).
+    fn position(&self, number: u64, pos: u64) -> Option<B256> {
+        let block = self.blocks.get(number as usize - 1)?;
+        if pos == block.candidates.len() as u64 + 1 {
+            return Some(self.hash(number));
+        }
+        block.positions.get(pos as usize).map(|p| p.value())
+    }
+}
+
+/// The bisection's landing: from `(lo, hi]`, the defender splits into `degree` parts and the
+/// challenger picks the first whose end it disputes (the last if it agrees with every point),
+/// until one position is left; returns it.
+fn bisect(
+    mut lo: u64,
+    mut hi: u64,
+    degree: u64,
+    defender: impl Fn(u64) -> Option<B256>,
+    challenger: impl Fn(u64) -> Option<B256>,
+) -> u64 {
+    while hi - lo > 1 {
+        let parts = (hi - lo).min(degree);
+        let points: Vec<u64> = (1..parts).map(|i| lo + (hi - lo) * i / parts).collect();
+        let index = points
+            .iter()
+            .position(|p| defender(*p) != challenger(*p))
+            .unwrap_or(points.len());
+        (lo, hi) = (
+            if index == 0 { lo } else { points[index - 1] },
+            points.get(index).copied().unwrap_or(hi),
+        );
+    }
+    hi
+}
+
+/// The outcome the protocol prescribes for `fixture`.
+fn expected(fixture: &Fixture) -> Result<Outcome, String> {
+    let honest = Chain::derive(fixture, false)?;
+    let (proposer, challenger) = match (fixture.proposer.lie, fixture.challenger.lie) {
+        (Some(_), Some(_)) => return Err("at most one side may lie".into()),
+        (Some(lie), None) => (Chain::lying(fixture, &honest, lie)?, None),
+        (None, Some(lie)) => (
+            Chain::derive(fixture, false)?,
+            Some(Chain::lying(fixture, &honest, lie)?),
+        ),
+        (None, None) => (Chain::derive(fixture, false)?, None),
+    };
+    let challenger = challenger.as_ref().unwrap_or(&honest);
+    let proposer_lies = fixture.proposer.lie.is_some();
+    let rules = &fixture.rules;
+    let every = fixture.proposer.every;
+    let claimed: Vec<u64> = (1..=fixture.block_count() / every)
+        .map(|i| i * every)
+        .collect();
+    let mut outcome = Outcome {
+        claims: Vec::new(),
+        games: Vec::new(),
+        payouts: Payouts {
+            proposer: U256::ZERO,
+            challenger: U256::ZERO,
+        },
+    };
+    for (i, &block) in claimed.iter().enumerate() {
+        let id = i as u64 + 1;
+        let mut status = ClaimStatus::Finalized;
+        if proposer.hash(block) != challenger.hash(block) {
+            if id as usize != claimed.len() {
+                return Err(format!(
+                    "claim {id} (block {block}) is disputed but not the last claim; keep the lie \
+                     in the last claim's blocks"
+                ));
+            }
+            let parent = block - every;
+            let at = bisect(
+                parent,
+                block,
+                rules.degree,
+                |n| Some(proposer.hash(n)),
+                |n| Some(challenger.hash(n)),
+            );
+            // Level 2 runs over the candidates the contract reads from the blob: the rules'.
+            let m = honest.blocks[at as usize - 1].candidates.len() as u64;
+            let position = bisect(
+                0,
+                m + 1,
+                rules.degree,
+                |p| proposer.position(at, p),
+                |p| challenger.position(at, p),
+            );
+            let winner = if proposer_lies {
+                Side::Challenger
+            } else {
+                Side::Defender
+            };
+            let k = position - 1;
+            let (step, execute) = if k == m {
+                (Step::ProveEnd, Some(true))
+            } else if honest.blocks[at as usize - 1].steps[k as usize].is_some() {
+                (Step::ProveCandidate, Some(true))
+            } else {
+                // The rules skip the candidate; the liar's value cannot be proven: its clock
+                // decides.
+                (Step::Timeout, None)
+            };
+            outcome.games.push(GameOutcome {
+                claim: id,
+                block: at,
+                position,
+                step,
+                execute,
+                winner,
+            });
+            match winner {
+                Side::Challenger => {
+                    status = ClaimStatus::Rejected;
+                    outcome.payouts.challenger += rules.challenge_bond + rules.proposal_bond;
+                }
+                Side::Defender => outcome.payouts.proposer += rules.challenge_bond,
+            }
+        }
+        if status == ClaimStatus::Finalized {
+            outcome.payouts.proposer += rules.proposal_bond;
+        }
+        outcome.claims.push(ClaimOutcome { block, status });
+    }
+    Ok(outcome)
+}

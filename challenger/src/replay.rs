@@ -1,0 +1,476 @@
+//! Replays a dispute fixture end to end: an embedded devnet with EXECUTE and the rollup's real
+//! contracts, the fixture's batches posted as blob transactions, the proposer claiming from its
+//! own node, and two watchtowers (the proposer's key defending, the challenger's key watching)
+//! playing every game to its end. The clock is moved forward only when nobody can move: to time
+//! out a side that cannot prove its value, and to close the challenge window. What happened is
+//! read back from the chain and compared with the fixture's expectations.
+
+use std::path::Path;
+
+use alloy_consensus::Transaction as _;
+use alloy_network::{ReceiptResponse, TransactionResponse};
+use alloy_primitives::{Address, Selector, U256, U64};
+use alloy_provider::Provider;
+use alloy_rpc_types_eth::{BlockNumberOrTag, Filter};
+use alloy_sol_types::{SolCall, SolEvent};
+use bisect::{
+    contract::{read, send, write, ContractError},
+    game::OPEN,
+    step::Rollup,
+};
+use rollup::{
+    l1::payload_transaction,
+    node::{L2Node, NodeError},
+};
+use sequencer::proposer::{BlockLie, ProposerError};
+
+use crate::{
+    fixture::{
+        ClaimOutcome, ClaimStatus, Deceit, Fixture, GameOutcome, Outcome, Payouts, Side, Step,
+    },
+    network::{Network, NetworkConfig},
+    watchtower::{WatchConfig, WatchError, Watchtower},
+};
+
+/// Rounds of ticks before a replay is declared stuck.
+const MAX_ROUNDS: usize = 400;
+/// Dev keys: the proposer (and defender), the challenger, and a bystander who finalizes claims.
+const PROPOSER: usize = 1;
+const CHALLENGER: usize = 2;
+const BYSTANDER: usize = 3;
+
+/// Why a replay could not run to the end.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// Setting up the devnet or the rollup failed.
+    #[error("setting up: {0:#}")]
+    Setup(anyhow::Error),
+    /// A contract call or transaction failed.
+    #[error(transparent)]
+    Contract(#[from] ContractError),
+    /// A player's L2 node failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// A watchtower's tick failed.
+    #[error(transparent)]
+    Watch(#[from] WatchError),
+    /// The proposer failed.
+    #[error(transparent)]
+    Proposer(#[from] ProposerError),
+    /// An L1 request failed.
+    #[error("L1: {0}")]
+    Rpc(String),
+    /// Nothing moved any more with games or claims still open.
+    #[error("stuck after {0} rounds: games or claims still open")]
+    Stuck(usize),
+}
+
+fn rpc(e: impl std::fmt::Display) -> ReplayError {
+    ReplayError::Rpc(e.to_string())
+}
+
+/// What a replay saw, with its cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replayed {
+    /// Claims, games and payouts as read from chain.
+    pub outcome: Outcome,
+    /// Game transactions sent by the two sides (challenges, moves, blob openings, steps,
+    /// resolutions).
+    pub moves: u64,
+    /// Their L1 gas.
+    pub gas: u64,
+    /// The largest of them, in L1 gas.
+    pub largest: u64,
+}
+
+impl Replayed {
+    /// Differences from `expected`, each naming the field.
+    pub fn mismatches(&self, expected: &Outcome) -> Vec<String> {
+        let mut out = Vec::new();
+        let got = &self.outcome;
+        if got.claims != expected.claims {
+            out.push(format!(
+                "expect.claims: expected {}, got {}",
+                json(&expected.claims),
+                json(&got.claims)
+            ));
+        }
+        if got.games.len() != expected.games.len() {
+            out.push(format!(
+                "expect.games: expected {} games, got {}",
+                expected.games.len(),
+                got.games.len()
+            ));
+        }
+        for (i, (want, have)) in expected.games.iter().zip(&got.games).enumerate() {
+            if want != have {
+                out.push(format!(
+                    "expect.games[{i}]: expected {}, got {}",
+                    json(want),
+                    json(have)
+                ));
+            }
+        }
+        if got.payouts != expected.payouts {
+            out.push(format!(
+                "expect.payouts: expected {}, got {}",
+                json(&expected.payouts),
+                json(&got.payouts)
+            ));
+        }
+        out
+    }
+}
+
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("outcomes serialize")
+}
+
+/// Replays `fixture` on a fresh embedded devnet, with the players' stores under `dir`.
+pub async fn replay(fixture: &Fixture, dir: &Path) -> Result<Replayed, ReplayError> {
+    let network = Network::start(NetworkConfig {
+        genesis: fixture.l2_genesis(),
+        game: fixture.rollup_config(),
+        ..NetworkConfig::dev(0)
+    })
+    .await
+    .map_err(ReplayError::Setup)?;
+    let run = Run {
+        network: &network,
+        fixture,
+        defender: player(
+            &network,
+            PROPOSER,
+            &dir.join("proposer"),
+            fixture.proposer.lie,
+        )
+        .await?,
+        challenger: player(
+            &network,
+            CHALLENGER,
+            &dir.join("challenger"),
+            fixture.challenger.lie,
+        )
+        .await?,
+        withdrawn: [U256::ZERO; 2],
+    };
+    let result = run.play().await;
+    let _ = network.server.shutdown().await;
+    result
+}
+
+struct Run<'a, P> {
+    network: &'a Network,
+    fixture: &'a Fixture,
+    defender: Watchtower<P>,
+    challenger: Watchtower<P>,
+    withdrawn: [U256; 2],
+}
+
+fn block_lie(deceit: Option<Deceit>) -> Option<BlockLie> {
+    match deceit {
+        Some(Deceit::Block(lie)) => Some(lie),
+        _ => None,
+    }
+}
+
+/// A watchtower for dev key `i`, its store in `dir`, behaving as `deceit` says.
+async fn player(
+    network: &Network,
+    i: usize,
+    dir: &Path,
+    deceit: Option<Deceit>,
+) -> Result<Watchtower<impl Provider + Clone>, ReplayError> {
+    let mut node = L2Node::open(dir, network.genesis(), network.deployment.inbox_block)?;
+    if deceit == Some(Deceit::AnyBatchVersion) {
+        node.accept_any_batch_version();
+    }
+    let config = WatchConfig {
+        from_block: network.deployment.inbox_block,
+        lie: block_lie(deceit),
+        ..WatchConfig::new(network.deployment.rollup, network.keys[i].address())
+    };
+    Ok(Watchtower::new(node, network.provider(i), &network.url(), config).await?)
+}
+
+impl<P: Provider + Clone> Run<'_, P> {
+    async fn play(mut self) -> Result<Replayed, ReplayError> {
+        let network = self.network;
+        let rollup = network.deployment.rollup;
+        let bystander = network.provider(BYSTANDER);
+        let batches = self
+            .fixture
+            .batches()
+            .map_err(|e| ReplayError::Setup(e.into()))?;
+        for batch in &batches {
+            let request =
+                payload_transaction(network.deployment.inbox, &batch.payload, batch.block_count)
+                    .map_err(|e| ReplayError::Setup(e.into()))?;
+            send(&network.provider(0), request, "batch").await?;
+        }
+        let blocks = self.fixture.block_count();
+        let every = self.fixture.proposer.every;
+        let last_claimed = blocks / every * every;
+        let proposer = network.proposer(every, block_lie(self.fixture.proposer.lie));
+        let mut proposed = 0;
+        let mut idle = 0;
+        for _ in 0..MAX_ROUNDS {
+            let mut active = self.tick(true).await?;
+            while proposed < last_claimed {
+                match proposer.step(self.defender.node()).await? {
+                    Some(claim) => {
+                        proposed = claim.block;
+                        active = true;
+                    }
+                    None => break,
+                }
+            }
+            active |= self.tick(false).await?;
+            let synced = self.challenger.node().head().number >= blocks;
+            if active || !synced || proposed < last_claimed {
+                idle = 0;
+                continue;
+            }
+            idle += 1;
+            if idle < 2 {
+                continue;
+            }
+            // Nobody can move: time must pass.
+            let state = self.state().await?;
+            if state.open_games > 0 {
+                self.warp(self.fixture.rules.clock + 1).await?;
+            } else if !state.pending.is_empty() {
+                self.warp(self.fixture.rules.challenge_window + 1).await?;
+                for id in state.pending {
+                    let id = U256::from(id);
+                    let from = network.keys[BYSTANDER].address();
+                    let finalize = Rollup::finalizeCall { id };
+                    if write(&bystander, from, rollup, finalize, U256::ZERO)
+                        .await
+                        .is_err()
+                    {
+                        let orphan = Rollup::rejectOrphanCall { id };
+                        write(&bystander, from, rollup, orphan, U256::ZERO).await?;
+                    }
+                }
+            } else if state.credit.iter().all(|c| c.is_zero()) {
+                return self.outcome().await;
+            }
+            idle = 0;
+        }
+        Err(ReplayError::Stuck(MAX_ROUNDS))
+    }
+
+    /// One tick of a player; whether it did anything.
+    async fn tick(&mut self, defender: bool) -> Result<bool, ReplayError> {
+        let (player, slot) = if defender {
+            (&mut self.defender, 0)
+        } else {
+            (&mut self.challenger, 1)
+        };
+        let report = player.tick().await?;
+        self.withdrawn[slot] += report.withdrawn;
+        // A dishonest player's proofs fail (a lie cannot be proven): that is not activity.
+        Ok(
+            !report.moves.is_empty()
+                || !report.challenged.is_empty()
+                || !report.withdrawn.is_zero(),
+        )
+    }
+
+    /// Moves L1 time `seconds` past the head's and mines a block there.
+    async fn warp(&self, seconds: u64) -> Result<(), ReplayError> {
+        let provider = self.network.provider(BYSTANDER);
+        let head = provider
+            .get_block_by_number(BlockNumberOrTag::Latest)
+            .await
+            .map_err(rpc)?
+            .ok_or_else(|| rpc("no head block"))?;
+        // Blocks mined in a burst run ahead of the wall clock (a second each at least).
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let ahead = head.header.timestamp.saturating_sub(now);
+        provider
+            .raw_request::<_, serde_json::Value>(
+                "evm_increaseTime".into(),
+                (U64::from(seconds + ahead + 1),),
+            )
+            .await
+            .map_err(rpc)?;
+        provider
+            .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+            .await
+            .map_err(rpc)?;
+        Ok(())
+    }
+
+    async fn state(&self) -> Result<State, ReplayError> {
+        let provider = self.network.provider(BYSTANDER);
+        let rollup = self.network.deployment.rollup;
+        let claims: u64 = read(&provider, rollup, Rollup::claimCountCall {})
+            .await?
+            .saturating_to();
+        let mut pending = Vec::new();
+        for id in 1..claims {
+            let claim = read(&provider, rollup, Rollup::claimCall { id: U256::from(id) }).await?;
+            if claim.status == 0 {
+                pending.push(id);
+            }
+        }
+        let games: u64 = read(&provider, rollup, Rollup::gameCountCall {})
+            .await?
+            .saturating_to();
+        let mut open_games = 0;
+        for id in 0..games {
+            let game = read(&provider, rollup, Rollup::gameCall { id: U256::from(id) }).await?;
+            open_games += u64::from(game.status == OPEN);
+        }
+        let mut credit = Vec::new();
+        for i in [PROPOSER, CHALLENGER] {
+            let account = self.network.keys[i].address();
+            credit.push(read(&provider, rollup, Rollup::creditCall(account)).await?);
+        }
+        Ok(State {
+            pending,
+            open_games,
+            credit,
+        })
+    }
+
+    /// Claims, games, payouts and the games' cost, read from chain.
+    async fn outcome(&self) -> Result<Replayed, ReplayError> {
+        let network = self.network;
+        let provider = network.provider(BYSTANDER);
+        let rollup = network.deployment.rollup;
+        let claim_count: u64 = read(&provider, rollup, Rollup::claimCountCall {})
+            .await?
+            .saturating_to();
+        let mut claims = Vec::new();
+        for id in 1..claim_count {
+            let claim = read(&provider, rollup, Rollup::claimCall { id: U256::from(id) }).await?;
+            claims.push(ClaimOutcome {
+                block: claim.l2Block,
+                status: if claim.status == 1 {
+                    ClaimStatus::Finalized
+                } else {
+                    ClaimStatus::Rejected
+                },
+            });
+        }
+        let logs = provider
+            .get_logs(
+                &Filter::new()
+                    .address(rollup)
+                    .from_block(network.deployment.inbox_block),
+            )
+            .await
+            .map_err(rpc)?;
+        let game_count: u64 = read(&provider, rollup, Rollup::gameCountCall {})
+            .await?
+            .saturating_to();
+        let mut games = Vec::new();
+        for id in 0..game_count {
+            let game = read(&provider, rollup, Rollup::gameCall { id: U256::from(id) }).await?;
+            let proven = logs.iter().find_map(|log| {
+                let event = Rollup::Proven::decode_log(&log.inner).ok()?;
+                (event.game == U256::from(id)).then_some(log.transaction_hash?)
+            });
+            let step = match proven {
+                Some(hash) => {
+                    let tx = provider
+                        .get_transaction_by_hash(hash)
+                        .await
+                        .map_err(rpc)?
+                        .ok_or_else(|| rpc(format!("transaction {hash} not found")))?;
+                    if tx.input().starts_with(&Rollup::proveEndCall::SELECTOR) {
+                        Step::ProveEnd
+                    } else {
+                        Step::ProveCandidate
+                    }
+                }
+                None => Step::Timeout,
+            };
+            games.push(GameOutcome {
+                claim: game.claim,
+                block: game.ctx.parent.number + 1,
+                position: game.hi,
+                step,
+                execute: proven.map(|_| true),
+                winner: if game.status == 1 {
+                    Side::Defender
+                } else {
+                    Side::Challenger
+                },
+            });
+        }
+        let state = self.state().await?;
+        let payouts = Payouts {
+            proposer: self.withdrawn[0] + state.credit[0],
+            challenger: self.withdrawn[1] + state.credit[1],
+        };
+        let (moves, gas, largest) = self.game_transactions().await?;
+        Ok(Replayed {
+            outcome: Outcome {
+                claims,
+                games,
+                payouts,
+            },
+            moves,
+            gas,
+            largest,
+        })
+    }
+
+    /// The two sides' game transactions: count, total gas, largest.
+    async fn game_transactions(&self) -> Result<(u64, u64, u64), ReplayError> {
+        let network = self.network;
+        let provider = network.provider(BYSTANDER);
+        let players: Vec<Address> = [PROPOSER, CHALLENGER]
+            .iter()
+            .map(|i| network.keys[*i].address())
+            .collect();
+        let contracts = [network.deployment.rollup, network.deployment.blob_data];
+        let not_moves: [Selector; 2] = [
+            Rollup::proposeCall::SELECTOR.into(),
+            Rollup::withdrawCall::SELECTOR.into(),
+        ];
+        let head = provider.get_block_number().await.map_err(rpc)?;
+        let (mut moves, mut gas, mut largest) = (0, 0, 0);
+        for number in network.deployment.inbox_block + 1..=head {
+            let block = provider
+                .get_block_by_number(BlockNumberOrTag::Number(number))
+                .full()
+                .await
+                .map_err(rpc)?
+                .ok_or_else(|| rpc(format!("block {number} not found")))?;
+            for tx in block.transactions.into_transactions() {
+                let to = tx.to().unwrap_or_default();
+                let selector = tx.input().get(..4).map(Selector::from_slice);
+                if !players.contains(&tx.from())
+                    || !contracts.contains(&to)
+                    || selector.is_some_and(|s| not_moves.contains(&s))
+                {
+                    continue;
+                }
+                let receipt = provider
+                    .get_transaction_receipt(tx.tx_hash())
+                    .await
+                    .map_err(rpc)?
+                    .ok_or_else(|| rpc(format!("no receipt for {}", tx.tx_hash())))?;
+                if receipt.status() {
+                    moves += 1;
+                    gas += receipt.gas_used();
+                    largest = largest.max(receipt.gas_used());
+                }
+            }
+        }
+        Ok((moves, gas, largest))
+    }
+}
+
+struct State {
+    pending: Vec<u64>,
+    open_games: u64,
+    credit: Vec<U256>,
+}
