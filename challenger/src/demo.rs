@@ -1,399 +1,393 @@
-//! `challenger demo`: the whole loop on an embedded devnet. A sequencer posts L2 batches as blob
-//! transactions, a proposer claims a block while having dropped one transaction, and a challenger
-//! that derived the chain from L1 alone catches it: it bisects over blocks, then over the
-//! disputed block's transactions, and wins with one EXECUTE call by the devnet's precompile.
-//!
-//! The challenger here is a scripted honest player over the library (`rollup`, `bisect`); the
-//! watchtower daemon that plays the same moves from chain data is the next step.
+//! `challenger demo`: the toolkit's main job on an embedded devnet. The rollup is deployed, a
+//! sequencer under generated load posts blob batches, a proposer claims blocks and lies once
+//! (it drops a transaction), and the watchtower, having derived the chain from L1 alone,
+//! challenges the lie, bisects it down to one transaction against the lying proposer's
+//! defence, wins with one EXECUTE call and withdraws the bonds; the proposer then claims the
+//! block again, honestly. What is narrated is read from L1's logs as it lands.
 
 use std::{
-    net::SocketAddr,
-    sync::{Arc, Mutex},
-    time::Instant,
+    collections::HashMap,
+    time::{Duration, Instant},
 };
 
-use alloy_network::TransactionBuilder;
-use alloy_primitives::{Address, Bytes, B256, U256};
-use alloy_provider::{Provider, ProviderBuilder};
-use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::SolCall;
+use alloy_network::ReceiptResponse;
+use alloy_primitives::{Address, B256, U256};
+use alloy_provider::Provider;
+use alloy_rpc_types_eth::{Filter, Log};
+use alloy_sol_types::SolEvent;
 use anyhow::{bail, Context, Result};
-use bisect::{
-    deploy::{deploy_rollup, Deployment},
-    step::{candidate_proofs, candidate_step, table_proof, Rollup},
-};
-use devnet::{
-    accounts::{dev_accounts, DEV_MNEMONIC},
-    server::Server,
-    Node, NodeConfig,
-};
-use execute::{witness::AccountState, Fork};
-use rollup::{
-    batch::{encode, BatchBlock},
-    blob::{blob_from_payload, elements, opening, BlobData},
-    derive::{DerivedBlock, L2Chain, Lie},
-    l1::{batch_transaction, L1Source},
-    rules::L2Config,
-    wallet::L2Wallet,
-};
+use bisect::step::Rollup;
+use challenger::network::{Network, NetworkConfig};
+use rollup::derive::Lie;
+use rollup::{blob::BlobData, l1::Inbox};
+use sequencer::proposer::BlockLie;
 
-const L2_CHAIN_ID: u64 = 4_242;
-const USERS: usize = 8;
-const BATCHES: u64 = 3;
-const BLOCKS_PER_BATCH: u64 = 2;
-const TXS_PER_BLOCK: usize = 6;
-const DEGREE: u64 = 4;
-const ETHER: u128 = 1_000_000_000_000_000_000;
-/// The block whose transaction the proposer drops, and which one.
-const LIE_BLOCK: u64 = 4;
-const LIE_CANDIDATE: usize = 3;
-
-struct Users {
-    wallets: Vec<L2Wallet>,
-    nonces: Vec<u64>,
-}
-
-impl Users {
-    fn new() -> Self {
-        let wallets = (0..USERS)
-            .map(|i| L2Wallet::from_seed(format!("demo user {i}").as_bytes(), L2_CHAIN_ID))
-            .collect();
-        Self {
-            wallets,
-            nonces: vec![0; USERS],
-        }
-    }
-
-    fn genesis(&self) -> Vec<(Address, AccountState)> {
-        self.wallets
-            .iter()
-            .map(|w| {
-                let account = AccountState {
-                    balance: U256::from(100 * ETHER),
-                    ..Default::default()
-                };
-                (w.address(), account)
-            })
-            .collect()
-    }
-
-    /// A transfer from user `from` to the next one.
-    fn transfer(&mut self, from: usize) -> Bytes {
-        let to = self.wallets[(from + 1) % USERS].address();
-        let nonce = self.nonces[from];
-        self.nonces[from] += 1;
-        self.wallets[from].transfer(nonce, to, U256::from(ETHER / 1_000))
-    }
-}
-
-async fn send(provider: &impl Provider, to: Address, data: Vec<u8>, value: u128) -> Result<u64> {
-    let tx = TransactionRequest::default()
-        .with_to(to)
-        .with_input(data)
-        .with_value(U256::from(value));
-    let receipt = provider.send_transaction(tx).await?.get_receipt().await?;
-    if !receipt.status() {
-        bail!("transaction {} reverted", receipt.transaction_hash);
-    }
-    Ok(receipt.gas_used)
-}
-
-async fn game(provider: &impl Provider, rollup: Address, id: u64) -> Result<Rollup::Game> {
-    let call = Rollup::gameCall { id: U256::from(id) };
-    let out = provider
-        .call(
-            TransactionRequest::default()
-                .with_to(rollup)
-                .with_input(call.abi_encode()),
-        )
-        .await?;
-    Ok(Rollup::gameCall::abi_decode_returns(&out)?)
-}
+/// L2 blocks between claims.
+const EVERY: u64 = 4;
+/// The block the proposer lies about.
+const LIE_BLOCK: u64 = 8;
+/// Gas of generated load per sequencer tick.
+const LOAD_GAS: u64 = 1_500_000;
+/// L2 blocks per batch.
+const BLOCKS_PER_BATCH: usize = 2;
+/// The demo gives up after this long.
+const TIMEOUT: Duration = Duration::from_secs(600);
+const ETHER: f64 = 1e18;
 
 fn short(hash: B256) -> String {
     let hex = hash.to_string();
-    format!("{}…{}", &hex[..10], &hex[hex.len() - 4..])
+    format!("{}…{}", &hex[..8], &hex[hex.len() - 4..])
 }
 
-/// Runs the demo; returns an error if any part of the loop fails or the challenger does not win.
+fn ether(wei: U256) -> String {
+    format!("{} ETH", f64::from(wei) / ETHER)
+}
+
+/// Prints what the rollup's contracts log, as it lands on L1.
+struct Narrator {
+    started: Instant,
+    next_block: u64,
+    addresses: Vec<Address>,
+    /// Who is who, for the narration.
+    names: HashMap<Address, &'static str>,
+    /// Batches posted.
+    batches: u64,
+    moves: u64,
+    execute_gas: u64,
+    challenged_at: Option<Instant>,
+    /// The block level 2 is about and its candidate count.
+    opened: Option<(u64, u64)>,
+}
+
+impl Narrator {
+    fn name(&self, address: &Address) -> &'static str {
+        self.names.get(address).copied().unwrap_or("someone")
+    }
+
+    fn say(&self, l1_block: Option<u64>, text: impl AsRef<str>) {
+        let at = self.started.elapsed().as_secs_f64();
+        match l1_block {
+            Some(n) => println!("[{at:6.1}s] L1 #{n:<4} {}", text.as_ref()),
+            None => println!("[{at:6.1}s]          {}", text.as_ref()),
+        }
+    }
+
+    /// Narrates every log of the rollup's contracts since the last call.
+    async fn poll(&mut self, provider: &impl Provider, rollup: Address) -> Result<Vec<Log>> {
+        let head = provider.get_block_number().await?;
+        if head < self.next_block {
+            return Ok(Vec::new());
+        }
+        let filter = Filter::new()
+            .address(self.addresses.clone())
+            .from_block(self.next_block)
+            .to_block(head);
+        let logs = provider.get_logs(&filter).await?;
+        self.next_block = head + 1;
+        for log in &logs {
+            self.narrate(provider, rollup, log).await?;
+        }
+        Ok(logs)
+    }
+
+    async fn gas(provider: &impl Provider, log: &Log) -> Result<(u64, usize)> {
+        let hash = log
+            .transaction_hash
+            .context("a mined log has its transaction")?;
+        let receipt = provider
+            .get_transaction_receipt(hash)
+            .await?
+            .context("a mined transaction has its receipt")?;
+        let tx = provider
+            .get_transaction_by_hash(hash)
+            .await?
+            .context("a mined transaction is found")?;
+        use alloy_consensus::Transaction as _;
+        Ok((receipt.gas_used(), tx.input().len()))
+    }
+
+    async fn narrate(
+        &mut self,
+        provider: &impl Provider,
+        rollup: Address,
+        log: &Log,
+    ) -> Result<()> {
+        let n = log.block_number;
+        if let Ok(e) = Inbox::BatchSubmitted::decode_log(&log.inner) {
+            self.batches += 1;
+            let last = e.firstBlock + u64::from(e.blockCount) - 1;
+            let blocks = if e.blockCount == 1 {
+                format!("L2 block {}", e.firstBlock)
+            } else {
+                format!("L2 blocks {}-{last}", e.firstBlock)
+            };
+            self.say(
+                n,
+                format!(
+                    "blob batch {} posted: {blocks}, blob {}",
+                    e.index,
+                    short(e.blobHash)
+                ),
+            );
+        } else if let Ok(e) = Rollup::Proposed::decode_log(&log.inner) {
+            self.say(
+                n,
+                format!(
+                    "claim {}: the proposer says L2 block {} has hash {} (bond posted)",
+                    e.claim,
+                    e.l2Block,
+                    short(e.blockHash)
+                ),
+            );
+        } else if let Ok(e) = Rollup::Challenged::decode_log(&log.inner) {
+            self.challenged_at.get_or_insert_with(Instant::now);
+            self.moves += 1;
+            self.say(
+                n,
+                format!(
+                    "claim {} challenged by the {} (game {}): its replay of the blobs disagrees",
+                    e.claim,
+                    self.name(&e.challenger),
+                    e.game
+                ),
+            );
+        } else if let Ok(e) = Rollup::Split::decode_log(&log.inner) {
+            self.moves += 1;
+            let what = if e.level == 1 { "blocks" } else { "positions" };
+            let parts = (e.values.len() + 1) as u64;
+            let points: Vec<String> = (1..parts)
+                .map(|i| (e.lo + (e.hi - e.lo) * i / parts).to_string())
+                .collect();
+            self.say(
+                n,
+                format!(
+                    "  level {}: the defender splits {what} ({}, {}] at {}",
+                    e.level,
+                    e.lo,
+                    e.hi,
+                    points.join(", ")
+                ),
+            );
+        } else if let Ok(e) = Rollup::Picked::decode_log(&log.inner) {
+            self.moves += 1;
+            let what = if e.level == 1 { "blocks" } else { "positions" };
+            let leaf = match (e.level, e.hi - e.lo, self.opened) {
+                (2, 1, Some((block, m))) if e.lo < m => {
+                    format!(": the segment is transaction {} of block {block}", e.lo)
+                }
+                (2, 1, Some((block, _))) => format!(": the segment is the end of block {block}"),
+                _ => String::new(),
+            };
+            self.say(
+                n,
+                format!(
+                    "  level {}: the challenger disputes {what} ({}, {}]{leaf}",
+                    e.level, e.lo, e.hi
+                ),
+            );
+        } else if let Ok(e) = Rollup::BlockOpened::decode_log(&log.inner) {
+            self.moves += 1;
+            self.opened = Some((e.l2Block, e.candidates));
+            self.say(
+                n,
+                format!(
+                    "  block {} opened: {} candidate transactions; level 2 bisects positions 0..={}",
+                    e.l2Block,
+                    e.candidates,
+                    e.candidates + 1
+                ),
+            );
+        } else if let Ok(e) = BlobData::Opened::decode_log(&log.inner) {
+            self.moves += 1;
+            let (gas, _) = Self::gas(provider, log).await?;
+            self.say(
+                n,
+                format!(
+                    "  blob {} opened on L1: 4096 field elements checked by one KZG point evaluation ({gas} gas)",
+                    short(e.versionedHash)
+                ),
+            );
+        } else if let Ok(e) = Rollup::Proven::decode_log(&log.inner) {
+            self.moves += 1;
+            let (gas, calldata) = Self::gas(provider, log).await?;
+            self.execute_gas = gas;
+            self.say(
+                n,
+                format!(
+                    "  EXECUTE step by the {}: the segment runs statelessly to a different value \
+                     than the claim's ({gas} gas, {calldata} bytes of calldata)",
+                    self.name(&e.by)
+                ),
+            );
+        } else if let Ok(e) = Rollup::Resolved::decode_log(&log.inner) {
+            let game =
+                bisect::contract::read(provider, rollup, Rollup::gameCall { id: e.game }).await?;
+            let winner = if e.status == 1 {
+                "defender"
+            } else {
+                "challenger"
+            };
+            self.say(
+                n,
+                format!(
+                    "game {} over: the {winner} won and is credited both bonds (claim {})",
+                    e.game, game.claim
+                ),
+            );
+        } else if let Ok(e) = Rollup::Rejected::decode_log(&log.inner) {
+            self.say(n, format!("claim {} rejected", e.claim));
+        } else if let Ok(e) = Rollup::Finalized::decode_log(&log.inner) {
+            self.say(n, format!("claim {} finalized", e.claim));
+        }
+        Ok(())
+    }
+}
+
+/// Runs the demo; fails if the lie is not caught and paid for in time.
 pub async fn run() -> Result<()> {
     let started = Instant::now();
-    let node = Arc::new(Mutex::new(Node::new(NodeConfig::dev(31337, Fork::Osaka)?)));
-    let server = Server::start(node, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-    let url: reqwest::Url = server.url().parse()?;
-    let keys = dev_accounts(DEV_MNEMONIC, 3)?;
-    let wallet = |i: usize| {
-        ProviderBuilder::new()
-            .wallet(keys[i].clone())
-            .connect_http(url.clone())
-    };
-    let (sequencer_l1, proposer, challenger) = (wallet(0), wallet(1), wallet(2));
+    println!("Optimistic native rollup demo: an L1 devnet with EXECUTE, a rollup, a lying proposer and a watchtower");
+    let network = Network::start(NetworkConfig::dev(4_242)).await?;
+    let d = &network.deployment;
     println!(
-        "L1 devnet with EXECUTE at {} ({})",
-        execute::EXECUTE_ADDRESS,
-        server.url()
+        "L1 devnet at {} (chain {}); rollup {}, inbox {}, blob reader {}",
+        network.url(),
+        challenger::network::L1_CHAIN_ID,
+        d.rollup,
+        d.inbox,
+        d.blob_data
     );
-
-    // The rollup's L1 side.
-    let config = L2Config::new(L2_CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
-    let mut users = Users::new();
-    let genesis = L2Chain::new(config, users.genesis(), 0).head().clone();
-    let Deployment {
-        inbox,
-        blob_data,
-        rollup,
-        ..
-    } = deploy_rollup(
-        &sequencer_l1,
-        Address::ZERO,
-        &config,
-        genesis.hash_slow(),
-        Rollup::Config {
-            challengeWindow: 3_600,
-            clock: 600,
-            proposalBond: U256::from(ETHER),
-            challengeBond: U256::from(ETHER / 2),
-            degree: DEGREE,
-            gasLimit: 0,
-            feeRecipient: Address::ZERO,
-        },
-    )
-    .await?;
-    println!("contracts: Inbox {inbox}, BlobData {blob_data}, Rollup {rollup}");
-
-    // The sequencer: batches of transfers, posted as blobs.
-    let mut posted = Vec::new();
-    for batch in 0..BATCHES {
-        let mut blocks = Vec::new();
-        for b in 0..BLOCKS_PER_BATCH {
-            let transactions = (0..TXS_PER_BLOCK)
-                .map(|i| users.transfer((batch as usize * 3 + b as usize + i) % USERS))
+    let dir = tempfile::tempdir()?;
+    let mut sequencer = network.sequencer(
+        &dir.path().join("sequencer"),
+        BLOCKS_PER_BATCH,
+        LOAD_GAS,
+        None,
+    )?;
+    let mut challenger = network
+        .watchtower(2, network.node(&dir.path().join("challenger"))?, None)
+        .await?;
+    let names = HashMap::from([
+        (network.keys[1].address(), "proposer"),
+        (network.keys[2].address(), "challenger"),
+    ]);
+    let mut narrator = Narrator {
+        started,
+        next_block: d.inbox_block + 1,
+        addresses: vec![d.rollup, d.inbox, d.blob_data],
+        names,
+        batches: 0,
+        moves: 0,
+        execute_gas: 0,
+        challenged_at: None,
+        opened: None,
+    };
+    let reader = network.provider(3);
+    let mut lie: Option<BlockLie> = None;
+    let mut defender = None;
+    let mut lie_claim: Option<(u64, Instant)> = None;
+    let (mut withdrawn, mut transactions, mut reclaimed) = (U256::ZERO, 0usize, false);
+    let mut rejected = false;
+    while started.elapsed() < TIMEOUT {
+        let tick = sequencer.tick().await?;
+        transactions += tick.posted.map_or(0, |(_, txs)| txs);
+        let node = sequencer.shared().node.lock().await;
+        // The lie: once block LIE_BLOCK exists, drop one of its included transactions.
+        if lie.is_none() && node.head().number >= LIE_BLOCK {
+            let record = node.store().block(LIE_BLOCK)?;
+            let included: Vec<usize> = (0..record.candidates.len())
+                .filter(|&k| record.positions[k + 1].included > record.positions[k].included)
                 .collect();
-            blocks.push(BatchBlock {
-                timestamp: 2 * (batch * BLOCKS_PER_BATCH + b + 1),
-                transactions,
+            let k = *included
+                .get(included.len() / 2)
+                .context("block 8 includes transactions")?;
+            lie = Some(BlockLie {
+                block: LIE_BLOCK,
+                lie: Lie::Drop(k),
             });
-        }
-        let payload = encode(&blocks)?;
-        let receipt = sequencer_l1
-            .send_transaction(batch_transaction(inbox, &blocks)?)
-            .await?
-            .get_receipt()
-            .await?;
-        println!(
-            "sequencer: batch {batch} ({} blocks, {} txs, {} bytes) in a blob, L1 block {}",
-            blocks.len(),
-            blocks.len() * TXS_PER_BLOCK,
-            payload.len(),
-            receipt.block_number.unwrap_or_default()
-        );
-        posted.push(blocks);
-    }
-
-    // The challenger derives the L2 from L1 alone: inbox logs and beacon blobs.
-    let reader = ProviderBuilder::new().connect_http(url.clone());
-    let head = reader.get_block_number().await?;
-    let source = L1Source::new(reader, server.url(), inbox);
-    let batches = source.batches(0, head).await?;
-    let mut honest = L2Chain::new(config, Users::new().genesis(), 0);
-    let mut blocks: Vec<DerivedBlock> = Vec::new();
-    for batch in &batches {
-        blocks.extend(honest.derive_batch(batch)?);
-    }
-    println!(
-        "challenger: derived {} L2 blocks from {} blobs, head {}",
-        blocks.len(),
-        batches.len(),
-        short(blocks.last().context("no blocks")?.hash)
-    );
-
-    // The proposer: the same batches, but it drops one transaction of block LIE_BLOCK.
-    let mut liar = L2Chain::new(config, Users::new().genesis(), 0);
-    let mut lies: Vec<DerivedBlock> = Vec::new();
-    for batch in &batches {
-        for block in rollup::batch::decode(&batch.payload, batch.block_count, batch.l1_timestamp) {
-            let number = liar.head().number + 1;
-            let lie = (number == LIE_BLOCK).then_some(Lie::Drop(LIE_CANDIDATE));
-            lies.push(liar.derive_block_lying(
-                block.timestamp,
-                batch.l1_timestamp,
-                block.transactions,
-                lie,
-            )?);
-        }
-    }
-    let claimed = lies.last().context("no blocks")?;
-    let top = claimed.header.number;
-    let propose = Rollup::proposeCall {
-        parent: 0,
-        l2Block: top,
-        blockHash: claimed.hash,
-    };
-    send(&proposer, rollup, propose.abi_encode(), ETHER).await?;
-    println!(
-        "proposer: claims block {top} = {} (it dropped transaction {LIE_CANDIDATE} of block {LIE_BLOCK})",
-        short(claimed.hash)
-    );
-
-    // The challenger sees the claim disagree with its own chain and challenges.
-    if blocks[top as usize - 1].hash == claimed.hash {
-        bail!("the claim matches the challenger's chain");
-    }
-    send(
-        &challenger,
-        rollup,
-        Rollup::challengeCall { id: U256::from(1) }.abi_encode(),
-        ETHER / 2,
-    )
-    .await?;
-    println!(
-        "challenger: the claim is wrong (ours is {}); challenges with a bond",
-        short(blocks[top as usize - 1].hash)
-    );
-
-    // The game. The proposer defends its chain's values; the challenger picks the first part whose
-    // end it disagrees with, by its own derivation.
-    let id = 0u64;
-    let mut moves = 0;
-    loop {
-        let g = game(&proposer, rollup, id).await?;
-        let (lo, hi) = (g.lo, g.hi);
-        if g.level == 2 && hi - lo == 1 {
-            break;
-        }
-        if g.level == 1 && hi - lo == 1 {
-            let block = &blocks[hi as usize - 1];
-            let parent = if hi == 1 {
-                &genesis
-            } else {
-                &blocks[hi as usize - 2].header
-            };
-            let batch = batches
-                .iter()
-                .find(|b| b.first_block <= hi && hi < b.first_block + u64::from(b.block_count))
-                .context("no batch holds the block")?;
-            let blob = blob_from_payload(&batch.payload)?;
-            let open = BlobData::openCall {
-                elements: elements(&blob),
-                opening: opening(&blob)?,
-            };
-            let gas = send(&challenger, blob_data, open.abi_encode(), 0).await?;
-            println!(
-                "challenger: opens batch {}'s blob on L1 (one KZG point evaluation, {gas} gas)",
-                batch.index
+            narrator.say(
+                None,
+                format!(
+                    "(the proposer will drop transaction {k} of L2 block {LIE_BLOCK}'s {} from its claim)",
+                    record.candidates.len()
+                ),
             );
-            let open_block = Rollup::openBlockCall {
-                id: U256::from(id),
-                parentHeader: alloy_rlp::encode(parent).into(),
-                batchIndex: U256::from(batch.index),
-                table: table_proof(&blob, (hi - batch.first_block) as u16)?,
-            };
-            send(&proposer, rollup, open_block.abi_encode(), 0).await?;
-            moves += 1;
-            println!(
-                "bisection: narrowed to block {hi}; its {} transactions are the positions now",
-                block.candidates.len()
-            );
-            continue;
         }
-        let parts = (hi - lo).min(DEGREE);
-        let points: Vec<u64> = (1..parts).map(|i| lo + (hi - lo) * i / parts).collect();
-        let n = if g.level == 2 { blocks_opened(&g) } else { 0 };
-        let value = |chain: &[DerivedBlock], level: u8, pos: u64| -> B256 {
-            if level == 1 {
-                return if pos == 0 {
-                    genesis.hash_slow()
-                } else {
-                    chain[pos as usize - 1].hash
-                };
+        let proposer = match (lie, lie_claim) {
+            // No claims while the lie is disputed; afterwards the proposer is honest again.
+            (_, Some(_)) if !rejected => None,
+            (Some(l), None) => Some(network.proposer(EVERY, Some(l))),
+            _ => Some(network.proposer(EVERY, None)),
+        };
+        let claimed = match &proposer {
+            Some(p) => p.step(&node).await?,
+            None => None,
+        };
+        drop(node);
+        if let Some(claim) = claimed {
+            if claim.block == LIE_BLOCK && lie_claim.is_none() {
+                lie_claim = Some((claim.id, Instant::now()));
+                let node = network.node(&dir.path().join("proposer"))?;
+                defender = Some(network.watchtower(1, node, lie).await?);
+            } else if claim.block == LIE_BLOCK {
+                reclaimed = true;
             }
-            let block = &chain[n as usize - 1];
-            if pos as usize == block.candidates.len() + 1 {
-                block.hash
-            } else {
-                block.positions[pos as usize].value()
-            }
-        };
-        let values: Vec<B256> = points.iter().map(|p| value(&lies, g.level, *p)).collect();
-        let split = Rollup::splitCall {
-            id: U256::from(id),
-            values: values.clone(),
-        };
-        send(&proposer, rollup, split.abi_encode(), 0).await?;
-        let index = points
-            .iter()
-            .position(|p| value(&blocks, g.level, *p) != value(&lies, g.level, *p))
-            .unwrap_or(points.len());
-        let pick = Rollup::pickCall {
-            id: U256::from(id),
-            index: U256::from(index),
-            values,
-        };
-        send(&challenger, rollup, pick.abi_encode(), 0).await?;
-        moves += 2;
-        let g = game(&proposer, rollup, id).await?;
-        let unit = if g.level == 1 { "blocks" } else { "positions" };
-        println!("bisection: ({lo}, {hi}] -> ({}, {}] {unit}", g.lo, g.hi);
+        }
+        if let Some(defender) = &mut defender {
+            // The liar defends its claim move by move; its proofs fail, as a lie's must.
+            let _ = defender.tick().await;
+        }
+        let report = challenger.tick().await?;
+        let logs = narrator.poll(&reader, d.rollup).await?;
+        withdrawn += report.withdrawn;
+        if !report.withdrawn.is_zero() {
+            narrator.say(
+                None,
+                format!(
+                    "the challenger withdrew {}: its bond back and the proposer's",
+                    ether(report.withdrawn)
+                ),
+            );
+        }
+        if !rejected
+            && logs.iter().any(|l| {
+                Rollup::Rejected::decode_log(&l.inner)
+                    .is_ok_and(|e| lie_claim.is_some_and(|(id, _)| e.claim == U256::from(id)))
+            })
+        {
+            rejected = true;
+            // The proposer's node believed the lie; it is set right (here: stopped).
+            defender = None;
+        }
+        if rejected && reclaimed && !withdrawn.is_zero() {
+            let (_, claimed_at) = lie_claim.context("the lie was claimed")?;
+            let to_challenge = narrator
+                .challenged_at
+                .map_or(0.0, |at| at.duration_since(claimed_at).as_secs_f64());
+            let head = sequencer.shared().node.lock().await.head().number;
+            println!();
+            println!("summary:");
+            println!(
+                "  L2: {head} blocks, {transactions} transactions, in {} blob batches",
+                narrator.batches
+            );
+            println!(
+                "  the wrong claim of block {LIE_BLOCK} ({}) was challenged {to_challenge:.1} s after it landed",
+                lie.map(|l| l.to_string()).unwrap_or_default()
+            );
+            println!(
+                "  the game took {} transactions; one EXECUTE call decided it ({} gas)",
+                narrator.moves, narrator.execute_gas
+            );
+            println!("  the challenger was paid {}; the proposer lost its bond and claimed block {LIE_BLOCK} again, honestly", ether(withdrawn));
+            println!(
+                "done: wrong claim rejected by one EXECUTE call in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            let _ = network.server.shutdown().await;
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
-
-    // The leaf: the proposer claims the transaction was skipped; the challenger proves it runs.
-    let g = game(&proposer, rollup, id).await?;
-    let n = blocks_opened(&g);
-    let block = &blocks[n as usize - 1];
-    let k = g.lo as usize;
-    let step = candidate_step(block, k).context("the challenger's chain skips it too")?;
-    let batch = batches
-        .iter()
-        .find(|b| b.first_block <= n && n < b.first_block + u64::from(b.block_count))
-        .context("no batch holds the block")?;
-    let blob = blob_from_payload(&batch.payload)?;
-    let entry = rollup::batch::entry(
-        &{
-            let mut p = batch.payload.clone();
-            p.resize(rollup::blob::PAYLOAD_BYTES, 0);
-            p
-        },
-        batch.block_count,
-        (n - batch.first_block) as u16,
-        batch.l1_timestamp,
-    );
-    let (offsets, transaction) =
-        candidate_proofs(&blob, batch.block_count, entry.first + k as u64)?;
-    let prove = Rollup::proveCandidateCall {
-        id: U256::from(id),
-        step,
-        proof: Rollup::CandidateProof {
-            offsets,
-            transaction: transaction.context("an empty candidate")?,
-        },
-    };
-    let gas = send(&challenger, rollup, prove.abi_encode(), 0).await?;
-    moves += 1;
-    println!(
-        "step: block {n}, transaction {k}: the proposer says skipped; the challenger's EXECUTE call \
-         proves it runs ({gas} gas)"
-    );
-    let g = game(&proposer, rollup, id).await?;
-    if g.status as u8 != 2 {
-        bail!("the challenger did not win");
-    }
-    let before = challenger.get_balance(keys[2].address()).await?;
-    send(&challenger, rollup, Rollup::withdrawCall {}.abi_encode(), 0).await?;
-    let after = challenger.get_balance(keys[2].address()).await?;
-    println!(
-        "bond: the challenger collects its bond and the proposer's ({:.4} ETH after gas)",
-        after.saturating_sub(before).to::<u128>() as f64 / ETHER as f64
-    );
-    println!(
-        "done: wrong claim rejected in {moves} moves and one EXECUTE call, {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
-    server.shutdown().await?;
-    Ok(())
-}
-
-/// The block a level-2 game is about: its parent is the agreed one, so it is the block after the
-/// one level 1 agreed on, which the contract does not store; read it from the context.
-fn blocks_opened(g: &Rollup::Game) -> u64 {
-    g.ctx.parent.number + 1
+    bail!("the lie was not caught within {} s", TIMEOUT.as_secs())
 }

@@ -20,18 +20,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
     /// The file could not be read.
-    #[error("{path}: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// Why.
-        source: std::io::Error,
-    },
+    #[error("reading the fixture: {0}")]
+    Read(#[from] std::io::Error),
     /// A field is missing, of the wrong type or out of range.
-    #[error("{path}: field `{field}`: {message}")]
+    #[error("field `{field}`: {message}")]
     Field {
-        /// The file.
-        path: String,
         /// The field, as a JSON path (`batches[1].payload`).
         field: String,
         /// What is wrong with it.
@@ -307,16 +300,8 @@ pub struct Batch {
 impl Fixture {
     /// Reads and checks a fixture file.
     pub fn load(path: &Path) -> Result<Self, FixtureError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
-            path: shown.clone(),
-            source,
-        })?;
-        Self::parse(&text).map_err(|(field, message)| FixtureError::Field {
-            path: shown,
-            field,
-            message,
-        })
+        let text = std::fs::read_to_string(path)?;
+        Self::parse(&text).map_err(|(field, message)| FixtureError::Field { field, message })
     }
 
     /// Parses and checks a fixture; errors name the field (a JSON path) and what is wrong.

@@ -25,7 +25,7 @@ use devnet::{
 use execute::Fork;
 use rollup::{
     derive::L2Chain,
-    node::{Genesis, L2Node},
+    node::{Genesis, L2Node, NodeError},
 };
 use sequencer::{
     genesis::{dev_genesis, load_generator},
@@ -35,6 +35,8 @@ use sequencer::{
     rpc::Shared,
     service::{Sequencer, SequencerConfig},
 };
+
+use crate::watchtower::{WatchConfig, WatchError, Watchtower};
 
 /// Load generator senders funded at the L2's genesis.
 pub const SENDERS: usize = 8;
@@ -161,6 +163,26 @@ impl Network {
         command
     }
 
+    /// An L2 node for this rollup with its store in `dir`.
+    pub fn node(&self, dir: &Path) -> Result<L2Node, NodeError> {
+        L2Node::open(dir, self.genesis(), self.deployment.inbox_block)
+    }
+
+    /// A watchtower in-process over `node`, for dev key `i`, believing `lie` (test mode).
+    pub async fn watchtower(
+        &self,
+        i: usize,
+        node: L2Node,
+        lie: Option<BlockLie>,
+    ) -> Result<Watchtower<impl Provider + Clone>, WatchError> {
+        let config = WatchConfig {
+            from_block: self.deployment.inbox_block,
+            lie,
+            ..WatchConfig::new(self.deployment.rollup, self.keys[i].address())
+        };
+        Watchtower::new(node, self.provider(i), &self.url(), config).await
+    }
+
     /// A provider signing with dev key `i`.
     pub fn provider(&self, i: usize) -> impl Provider + Clone {
         let url = self.url().parse().expect("the server's own URL parses");
@@ -197,7 +219,7 @@ impl Network {
         load_gas: u64,
         claims: Option<(u64, Option<BlockLie>)>,
     ) -> Result<Sequencer<impl Provider + Clone>> {
-        let node = L2Node::open(dir, self.genesis(), self.deployment.inbox_block)?;
+        let node = self.node(dir)?;
         let config = self.genesis().config;
         let shared = Shared::new(node, Pool::new(self.chain_id, config.gas_limit));
         Ok(Sequencer::new(

@@ -18,10 +18,7 @@ use bisect::{
     game::OPEN,
     step::Rollup,
 };
-use rollup::{
-    l1::payload_transaction,
-    node::{L2Node, NodeError},
-};
+use rollup::{l1::payload_transaction, node::NodeError};
 use sequencer::proposer::{BlockLie, ProposerError};
 
 use crate::{
@@ -29,7 +26,7 @@ use crate::{
         ClaimOutcome, ClaimStatus, Deceit, Fixture, GameOutcome, Outcome, Payouts, Side, Step,
     },
     network::{Network, NetworkConfig},
-    watchtower::{WatchConfig, WatchError, Watchtower},
+    watchtower::{WatchError, Watchtower},
 };
 
 /// Rounds of ticks before a replay is declared stuck.
@@ -181,16 +178,11 @@ async fn player(
     dir: &Path,
     deceit: Option<Deceit>,
 ) -> Result<Watchtower<impl Provider + Clone>, ReplayError> {
-    let mut node = L2Node::open(dir, network.genesis(), network.deployment.inbox_block)?;
+    let mut node = network.node(dir)?;
     if deceit == Some(Deceit::AnyBatchVersion) {
         node.accept_any_batch_version();
     }
-    let config = WatchConfig {
-        from_block: network.deployment.inbox_block,
-        lie: block_lie(deceit),
-        ..WatchConfig::new(network.deployment.rollup, network.keys[i].address())
-    };
-    Ok(Watchtower::new(node, network.provider(i), &network.url(), config).await?)
+    Ok(network.watchtower(i, node, block_lie(deceit)).await?)
 }
 
 impl<P: Provider + Clone> Run<'_, P> {

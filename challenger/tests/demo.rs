@@ -1,5 +1,6 @@
-//! `challenger demo` runs the whole loop on its embedded devnet and exits 0 with the wrong claim
-//! rejected by an EXECUTE step.
+//! `challenger demo` runs the whole loop on its embedded devnet (a sequencer under load, a
+//! proposer lying once, the watchtower) and exits 0 with the wrong claim rejected by an EXECUTE
+//! step and the bonds paid.
 
 use std::process::Command;
 
@@ -15,10 +16,31 @@ fn the_demo_rejects_the_wrong_claim_with_one_execute_call() {
         "demo failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("proposer: claims block 6"), "{stdout}");
+    for line in [
+        "blob batch 0 posted: L2 block 1",
+        "claim 2: the proposer says L2 block 8 has hash",
+        "claim 2 challenged by the challenger (game 0)",
+        "level 1: the challenger disputes blocks (7, 8]",
+        "block 8 opened:",
+        "EXECUTE step by the challenger",
+        "claim 2 rejected",
+        "game 0 over: the challenger won",
+        "the challenger withdrew 1.5 ETH",
+        "claim 3: the proposer says L2 block 8 has hash",
+        "done: wrong claim rejected by one EXECUTE call",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+    // The second level narrows to the dropped transaction.
+    let lie = stdout
+        .split("(the proposer will drop transaction ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .expect("the lie is announced");
     assert!(
-        stdout.contains("challenger's EXECUTE call proves it runs"),
+        stdout.contains(&format!("the segment is transaction {lie} of block 8")),
         "{stdout}"
     );
-    assert!(stdout.contains("done: wrong claim rejected"), "{stdout}");
+    // The watchtower does not challenge the honest claim that follows.
+    assert!(!stdout.contains("game 1"), "{stdout}");
 }

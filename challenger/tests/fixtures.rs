@@ -1,0 +1,88 @@
+//! The dispute fixtures: the committed files are what their scenarios generate, a malformed
+//! fixture is refused naming the field, and a replay whose outcome differs from the fixture's
+//! expectation fails.
+
+use std::{path::PathBuf, process::Command};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+fn challenger(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_challenger"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn committed_fixtures_are_what_their_scenarios_generate() {
+    let dir = fixtures();
+    let scenarios = dir.join("scenarios.toml");
+    let (ok, out) = challenger(&[
+        "fixtures",
+        "generate",
+        "--check",
+        "--scenarios",
+        scenarios.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    assert!(out.contains("12 fixtures match their scenarios"), "{out}");
+}
+
+/// The fixture `name` with `edit` applied to its JSON, written to a temporary file.
+fn edited(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> (tempfile::TempDir, PathBuf) {
+    let text = std::fs::read_to_string(fixtures().join(format!("{name}.json"))).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    edit(&mut json);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_string(&json).unwrap()).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn a_malformed_fixture_is_refused_naming_the_field() {
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, Edit); 4] = [
+        ("rules.degree", |j| {
+            j["rules"].as_object_mut().unwrap().remove("degree");
+        }),
+        ("batches[1].blocks[0].timestamp", |j| {
+            j["batches"][1]["blocks"][0]["timestamp"] = "soon".into();
+        }),
+        ("proposer.lie", |j| {
+            j["proposer"]["lie"] = "drop:99:0".into()
+        }),
+        ("batches[0]", |j| j["batches"][0]["payload"] = "0x01".into()),
+    ];
+    for (field, edit) in cases {
+        let (_dir, path) = edited("honest-run", edit);
+        let (ok, out) = challenger(&["replay", path.to_str().unwrap()]);
+        assert!(!ok, "{field}: {out}");
+        assert!(out.contains(&format!("field `{field}`")), "{field}: {out}");
+        assert!(out.contains("0 passed, 1 failed"), "{out}");
+    }
+}
+
+#[test]
+fn a_replay_that_differs_from_the_expectation_fails() {
+    let (_dir, path) = edited("dropped-transaction", |j| {
+        j["expect"]["games"][0]["position"] = 2.into();
+    });
+    let (ok, out) = challenger(&["replay", path.to_str().unwrap()]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("expect.games[0]: expected") && out.contains("\"position\":3"),
+        "{out}"
+    );
+    assert!(out.contains("0 passed, 1 failed"), "{out}");
+}
