@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit/property/differential tests, the devnet driven by real
-# Foundry `cast` and `forge script`, the end-to-end demo, the contracts' Foundry tests, and the
-# EEST conformance suite through EXECUTE. Installs what it needs: cargo fetches what Cargo.lock names, npm the pinned
+# Foundry `cast` and `forge script`, the end-to-end demo and standalone network, every dispute
+# fixture replayed, the contracts' Foundry tests, and the EEST conformance suite through EXECUTE. Installs what it needs: cargo fetches what Cargo.lock names, npm the pinned
 # Foundry, solc-js and forge-std of package.json.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,6 +16,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 # The contracts' tests reach the Rust side (EXECUTE, blob proofs) through `challenger` by vm.ffi.
 cargo build --locked -q -p challenger
+# Every dispute fixture, replayed end to end on an embedded devnet with the contracts and EXECUTE.
+cargo run --locked -q -p challenger -- replay fixtures/
 # Compiled artifacts the Rust side embeds must match the sources; gas snapshots must match.
 (cd contracts && "$FORGE" fmt --check && "$FORGE" build && node artifacts.js check &&
   FORGE_SNAPSHOT_CHECK=true "$FORGE" snapshot --check)

@@ -5,8 +5,10 @@ mod blob;
 mod config;
 mod conformance;
 mod demo;
+mod deploy_cmd;
 mod fixtures;
 mod games;
+mod network_cmd;
 mod run;
 mod run_bench;
 mod sync_bench;
@@ -48,6 +50,12 @@ enum Command {
     /// Measures `challenger run` on an embedded devnet under load: time from each wrong claim
     /// to its challenge, and the daemon's memory over the run.
     RunBench(run_bench::RunBench),
+    /// A standalone network to point `challenger run` and `cast` at: the L1 devnet with
+    /// EXECUTE, the rollup deployed, a sequencer (L2 JSON-RPC, load, blob batches) and a
+    /// proposer, until Ctrl-C.
+    Network(network_cmd::NetworkArgs),
+    /// Deploys a rollup's contracts on an L1 with EXECUTE, for the L2 the genesis flags name.
+    Deploy(Box<deploy_cmd::DeployArgs>),
     /// Lists the rollup's games and where each stands, read from L1.
     Games(games::GamesArgs),
     /// The whole loop on an embedded devnet: batches in blobs, a wrong claim, the bisection and
@@ -183,18 +191,23 @@ fn main() -> ExitCode {
         .map(|()| ExitCode::SUCCESS),
         Command::Scenario { l1_timestamp, out } => scenario(l1_timestamp, &out),
         Command::Run(args) => {
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| "info".into()),
-                )
-                .with_writer(std::io::stderr)
-                .init();
+            init_logs();
             tokio::runtime::Runtime::new()
                 .map_err(anyhow::Error::from)
                 .and_then(|rt| rt.block_on(run::run(*args)))
                 .map(|()| ExitCode::SUCCESS)
         }
+        Command::Network(args) => {
+            init_logs();
+            tokio::runtime::Runtime::new()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| rt.block_on(network_cmd::run(args)))
+                .map(|()| ExitCode::SUCCESS)
+        }
+        Command::Deploy(args) => tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(deploy_cmd::run(*args)))
+            .map(|()| ExitCode::SUCCESS),
         Command::Games(args) => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
             .and_then(|runtime| runtime.block_on(games::run(args)))
@@ -223,6 +236,16 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs to stderr, at `RUST_LOG`'s levels (info by default).
+fn init_logs() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn verify(input: Option<PathBuf>, fork: Option<String>, explain: bool) -> Result<ExitCode> {

@@ -2,7 +2,10 @@
 //! with the proposal bond, building on its own last claim. In test mode it lies about one chosen
 //! block in a chosen way, so that each fraud the protocol covers can be staged.
 
-use std::str::FromStr;
+use std::{
+    str::FromStr,
+    sync::atomic::{AtomicBool, Ordering},
+};
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_provider::Provider;
@@ -112,11 +115,13 @@ pub struct Proposer<P> {
     address: Address,
     every: u64,
     lie: Option<BlockLie>,
+    /// Whether the lie was told (it is told once).
+    lied: AtomicBool,
 }
 
 impl<P: Provider> Proposer<P> {
     /// A proposer sending from `address` through `provider` (which signs for it) to `rollup`,
-    /// claiming every `every` blocks, lying as `lie` says.
+    /// claiming every `every` blocks, lying as `lie` says in the first claim covering its block.
     pub fn new(
         provider: P,
         rollup: Address,
@@ -130,6 +135,7 @@ impl<P: Provider> Proposer<P> {
             address,
             every: every.max(1),
             lie,
+            lied: AtomicBool::new(false),
         }
     }
 
@@ -157,8 +163,12 @@ impl<P: Provider> Proposer<P> {
         if node.head().number < block {
             return Ok(None);
         }
-        let hash = match self.lie {
-            Some(lie) if lie.block <= block => node.lying_hash(block, lie.block, lie.lie)?,
+        // The lie goes into the first claim that covers its block, once.
+        let lie = self
+            .lie
+            .filter(|l| last < l.block && l.block <= block && !self.lied.load(Ordering::Relaxed));
+        let hash = match lie {
+            Some(lie) => node.lying_hash(block, lie.block, lie.lie)?,
             _ => node
                 .store()
                 .header(block)
@@ -172,6 +182,7 @@ impl<P: Provider> Proposer<P> {
             blockHash: hash,
         };
         let receipt = write(&self.provider, self.address, self.rollup, call, bond).await?;
+        self.lied.fetch_or(lie.is_some(), Ordering::Relaxed);
         let id = receipt
             .inner
             .logs()

@@ -1,0 +1,129 @@
+//! `challenger network`: a standalone rollup network in one command, to point `challenger run`,
+//! `challenger games`, `cast` or a wallet at: the L1 devnet with EXECUTE (JSON-RPC and beacon
+//! API), the rollup's contracts deployed, and the sequencer (L2 JSON-RPC, generated load, blob
+//! batches) and proposer running until Ctrl-C (or SIGTERM).
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use alloy_primitives::hex;
+use anyhow::{Context, Result};
+use challenger::network::{Network, NetworkConfig, KEYS, L1_CHAIN_ID, SENDERS};
+use sequencer::proposer::BlockLie;
+
+/// `challenger network`'s settings.
+#[derive(Debug, clap::Args)]
+pub struct NetworkArgs {
+    /// L1 JSON-RPC and beacon API port.
+    #[arg(long, default_value_t = 8545)]
+    port: u16,
+    /// L2 JSON-RPC port (the sequencer).
+    #[arg(long, default_value_t = 9545)]
+    l2_port: u16,
+    /// The L2 chain id.
+    #[arg(long, default_value_t = 901)]
+    chain_id: u64,
+    /// The proposer claims every N L2 blocks.
+    #[arg(long, default_value_t = 4)]
+    every: u64,
+    /// L2 blocks per batch at most.
+    #[arg(long, default_value_t = 2)]
+    blocks_per_batch: usize,
+    /// Gas of generated L2 load per tick (0: none; send your own transactions to the L2 port).
+    #[arg(long, default_value_t = 1_000_000)]
+    load_gas: u64,
+    /// Milliseconds between sequencer ticks (one batch each at most).
+    #[arg(long, default_value_t = 2_000)]
+    interval_ms: u64,
+    /// Make the proposer lie about one block (drop:BLOCK:K, reorder:BLOCK:A:B, root:BLOCK:K,
+    /// gas:BLOCK, timestamp:BLOCK, include:BLOCK:K), for a watchtower to catch.
+    #[arg(long)]
+    lie: Option<BlockLie>,
+    /// Directory of the sequencer's L2 store (default: a temporary one).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+}
+
+/// Starts the network, prints how to reach it, and runs until Ctrl-C.
+pub async fn run(args: NetworkArgs) -> Result<()> {
+    let network = Network::start(NetworkConfig {
+        addr: SocketAddr::from(([127, 0, 0, 1], args.port)),
+        ..NetworkConfig::dev(args.chain_id)
+    })
+    .await?;
+    let temp = tempfile::tempdir()?;
+    let dir = args
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| temp.path().join("sequencer"));
+    let sequencer = network.sequencer(
+        &dir,
+        args.blocks_per_batch,
+        args.load_gas,
+        Some((args.every, args.lie)),
+    )?;
+    let l2 = sequencer::rpc::serve(
+        sequencer.shared().clone(),
+        SocketAddr::from(([127, 0, 0, 1], args.l2_port)),
+    )
+    .await
+    .with_context(|| format!("serving the L2 on port {}", args.l2_port))?;
+    let d = &network.deployment;
+    let url = network.url();
+    let key = |i: usize| hex::encode_prefixed(network.keys[i].to_bytes());
+    println!("L1 devnet with EXECUTE    {url}  (chain {L1_CHAIN_ID}; beacon API at the same URL)");
+    println!(
+        "L2 sequencer JSON-RPC     {}  (chain {})",
+        l2.url(),
+        args.chain_id
+    );
+    println!("rollup                    {}", d.rollup);
+    println!(
+        "inbox                     {}  (deployed in L1 block {})",
+        d.inbox, d.inbox_block
+    );
+    println!("blob reader               {}", d.blob_data);
+    println!(
+        "sequencer key 0 {}, proposer key 1 {} (claims every {} blocks{})",
+        network.keys[0].address(),
+        network.keys[1].address(),
+        args.every,
+        args.lie
+            .map(|l| format!(", lying: {l}"))
+            .unwrap_or_default()
+    );
+    println!("free dev keys (funded on L1):");
+    for i in 2..KEYS as usize {
+        println!("  {i}  {}  {}", network.keys[i].address(), key(i));
+    }
+    println!();
+    println!("from another terminal:");
+    println!(
+        "  CHALLENGER_KEY={} challenger run --l1-rpc {url} --rollup {} --start-block {} \
+         --chain-id {} --senders {SENDERS} --state-dir ./challenger-data",
+        key(2),
+        d.rollup,
+        d.inbox_block,
+        args.chain_id
+    );
+    println!("  challenger games --l1-rpc {url} --rollup {}", d.rollup);
+    println!(
+        "  cast call {} 'claimCount()(uint256)' --rpc-url {url}",
+        d.rollup
+    );
+    println!("  cast block-number --rpc-url {}", l2.url());
+    println!("Ctrl-C stops it.");
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    sequencer
+        .run(Duration::from_millis(args.interval_ms), async {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        })
+        .await;
+    l2.shutdown().await?;
+    network.server.shutdown().await?;
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! `challenger network` is a standalone network a watchtower can be pointed at: the command
+//! line it prints is run as printed, and the watchtower catches the proposer's lie.
+
+use std::{
+    io::{BufRead, BufReader},
+    net::TcpListener,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Moves the devnet's clock `seconds` ahead.
+fn warp(url: &str, seconds: u64) {
+    use alloy_provider::{Provider, ProviderBuilder};
+    let provider = ProviderBuilder::new().connect_http(url.parse().unwrap());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let seconds = alloy_primitives::U64::from(seconds);
+        provider
+            .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (seconds,))
+            .await
+            .unwrap();
+        provider
+            .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+            .await
+            .unwrap();
+    });
+}
+
+fn free_port() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port().to_string()
+}
+
+#[test]
+fn a_watchtower_run_as_printed_catches_the_networks_lying_proposer() {
+    let exe = env!("CARGO_BIN_EXE_challenger");
+    let mut network = Command::new(exe)
+        .args(["network", "--port", &free_port(), "--l2-port", &free_port()])
+        .args([
+            "--interval-ms",
+            "300",
+            "--lie",
+            "drop:4:0",
+            "--load-gas",
+            "500000",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(network.stdout.take().unwrap());
+    let network = Killed(network);
+    let mut printed = Vec::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Ctrl-C");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let run_line = printed
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("CHALLENGER_KEY="))
+        .unwrap_or_else(|| panic!("no command line for the watchtower in {printed:#?}"));
+    let games_line = printed
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("challenger games "))
+        .expect("a games command line");
+    let mut words = run_line.split_whitespace();
+    let key = words.next().unwrap();
+    assert_eq!(words.next(), Some("challenger"));
+    let state = tempfile::tempdir().unwrap();
+    let args: Vec<String> = words
+        .map(|w| match w {
+            "./challenger-data" => state.path().display().to_string(),
+            w => w.to_string(),
+        })
+        .collect();
+    let watchtower = Killed(
+        Command::new(exe)
+            .args(&args)
+            .args(["--interval-ms", "250"])
+            .env("CHALLENGER_KEY", key)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Nobody defends the lie: the challenger wins once the proposer's clock (600 s) is out.
+    let games = || {
+        let out = Command::new(exe)
+            .arg("games")
+            .args(games_line.split_whitespace())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let started = Instant::now();
+    let mut warped = false;
+    loop {
+        let table = games();
+        if table.contains("challenger won") {
+            break;
+        }
+        if !warped && table.contains("open") {
+            let url = games_line.split_whitespace().nth(1).unwrap();
+            warp(url, 601);
+            warped = true;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the lie was not caught:\n{table}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    drop(watchtower);
+    drop(network);
+}
