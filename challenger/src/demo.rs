@@ -214,8 +214,9 @@ impl Narrator {
             self.say(
                 n,
                 format!(
-                    "  EXECUTE step by the {}: the segment runs statelessly to a different value \
-                     than the claim's ({gas} gas, {calldata} bytes of calldata)",
+                    "  EXECUTE step by the {}: EXECUTE runs the segment statelessly and it ends \
+                     where the {} says ({gas} gas, {calldata} bytes of calldata)",
+                    self.name(&e.by),
                     self.name(&e.by)
                 ),
             );
@@ -230,8 +231,14 @@ impl Narrator {
             self.say(
                 n,
                 format!(
-                    "game {} over: the {winner} won and is credited both bonds (claim {})",
-                    e.game, game.claim
+                    "game {} over: the {winner} won and is credited {} (claim {})",
+                    e.game,
+                    if e.status == 1 {
+                        "the challenger's bond"
+                    } else {
+                        "its bond back and the claim's"
+                    },
+                    game.claim
                 ),
             );
         } else if let Ok(e) = Rollup::Rejected::decode_log(&log.inner) {
@@ -283,6 +290,8 @@ pub async fn run() -> Result<()> {
         opened: None,
     };
     let reader = network.provider(3);
+    let honest = network.proposer(EVERY, None);
+    let mut liar = None;
     let mut lie: Option<BlockLie> = None;
     let mut defender = None;
     let mut lie_claim: Option<(u64, Instant)> = None;
@@ -313,13 +322,17 @@ pub async fn run() -> Result<()> {
                 ),
             );
         }
-        let proposer = match (lie, lie_claim) {
-            // No claims while the lie is disputed; afterwards the proposer is honest again.
+        // The liar claims until its lie is in; no claims while it is disputed; then the
+        // proposer is honest again.
+        if let (Some(l), None) = (lie, &liar) {
+            liar = Some(network.proposer(EVERY, Some(l)));
+        }
+        let proposer = match (&liar, lie_claim) {
             (_, Some(_)) if !rejected => None,
-            (Some(l), None) => Some(network.proposer(EVERY, Some(l))),
-            _ => Some(network.proposer(EVERY, None)),
+            (Some(liar), None) => Some(liar),
+            _ => Some(&honest),
         };
-        let claimed = match &proposer {
+        let claimed = match proposer {
             Some(p) => p.step(&node).await?,
             None => None,
         };

@@ -8,6 +8,7 @@ use std::{collections::BTreeMap, fmt, path::Path, str::FromStr};
 use alloy_primitives::{Address, Bytes, U256};
 use bisect::step::Rollup;
 use execute::{witness::AccountState, Fork};
+use rollup::derive::Lie;
 use rollup::{
     batch::{encode, BatchBlock},
     node::Genesis,
@@ -44,6 +45,10 @@ pub enum Deceit {
 }
 
 const ANY_BATCH_VERSION: &str = "any-batch-version";
+/// Latest genesis time a fixture may have (far beyond any chain, far below overflow).
+const MAX_TIME: u64 = 1 << 40;
+/// Longest clock or challenge window a fixture may have: ten years.
+const MAX_SECONDS: u64 = 10 * 365 * 24 * 3600;
 
 impl FromStr for Deceit {
     type Err = String;
@@ -243,14 +248,18 @@ pub enum ClaimStatus {
 pub struct GameOutcome {
     /// The claim disputed.
     pub claim: u64,
-    /// The L2 block the first level of the bisection landed on.
+    /// The L2 block the first level of the bisection landed on (where level 1 stood, if the
+    /// game ended there).
     pub block: u64,
     /// The disputed position the second level landed on: the step runs from `position - 1`
-    /// to `position` (candidate `position - 1`, or the end of the block if that is the last).
+    /// to `position` (candidate `position - 1`, or the end of the block if that is the last);
+    /// 0 if the game ended at level 1.
     pub position: u64,
     /// The move that decided the game.
     pub step: Step,
-    /// EXECUTE's answer in that move (`null` when a clock decided).
+    /// EXECUTE's answer in that move: a step whose EXECUTE answers false reverts
+    /// (`ExecuteRejected`) and decides nothing, so a deciding step has `true`; `null` when a
+    /// clock decided.
     pub execute: Option<bool>,
     /// The winner.
     pub winner: Side,
@@ -288,6 +297,17 @@ pub struct Payouts {
     pub challenger: U256,
 }
 
+/// The blocks of a batch as the codec takes them.
+pub fn to_batch_blocks(blocks: &[BlockSpec]) -> Vec<BatchBlock> {
+    blocks
+        .iter()
+        .map(|b| BatchBlock {
+            timestamp: b.timestamp,
+            transactions: b.transactions.clone(),
+        })
+        .collect()
+}
+
 /// A batch ready to post: its payload and declared block count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch {
@@ -298,20 +318,30 @@ pub struct Batch {
 }
 
 impl Fixture {
-    /// Reads and checks a fixture file.
+    /// Reads and checks a fixture file; its `name` must be the file's stem.
     pub fn load(path: &Path) -> Result<Self, FixtureError> {
-        let text = std::fs::read_to_string(path)?;
-        Self::parse(&text).map_err(|(field, message)| FixtureError::Field { field, message })
+        let fixture = Self::parse(&std::fs::read_to_string(path)?)?;
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if fixture.name != stem {
+            return Err(FixtureError::Field {
+                field: "name".into(),
+                message: format!("{:?} is not the file's name, {stem:?}", fixture.name),
+            });
+        }
+        Ok(fixture)
     }
 
     /// Parses and checks a fixture; errors name the field (a JSON path) and what is wrong.
-    pub fn parse(text: &str) -> Result<Self, (String, String)> {
+    pub fn parse(text: &str) -> Result<Self, FixtureError> {
         let de = &mut serde_json::Deserializer::from_str(text);
         let fixture: Self = serde_path_to_error::deserialize(de).map_err(|e| {
             let field = e.path().to_string();
             let message = e.into_inner().to_string();
             // serde names a missing field in its message; the path is then its parent.
-            match message.strip_prefix("missing field `") {
+            let (field, message) = match message.strip_prefix("missing field `") {
                 Some(rest) => {
                     let name = rest.split('`').next().unwrap_or_default();
                     let field = if field == "." {
@@ -322,22 +352,34 @@ impl Fixture {
                     (field, "missing".to_string())
                 }
                 None => (field, message),
-            }
+            };
+            FixtureError::Field { field, message }
         })?;
-        fixture.check()?;
+        fixture
+            .check()
+            .map_err(|(field, message)| FixtureError::Field { field, message })?;
         Ok(fixture)
     }
 
-    fn check(&self) -> Result<(), (String, String)> {
+    /// Checks what the types cannot: ranges, one batch form each, lies the replay can stage.
+    pub(crate) fn check(&self) -> Result<(), (String, String)> {
         let bad = |field: &str, message: &str| Err((field.to_string(), message.to_string()));
         if self.genesis.fork != "osaka" {
             return bad("genesis.fork", "the L1 devnet runs osaka; the L2 must too");
         }
-        if self.rules.degree < 2 {
-            return bad("rules.degree", "must be at least 2");
+        if self.genesis.timestamp > MAX_TIME {
+            return bad("genesis.timestamp", &format!("above {MAX_TIME}"));
         }
-        if self.rules.clock == 0 || self.rules.challenge_window == 0 {
-            return bad("rules", "clock and challengeWindow must be positive");
+        if self.rules.degree < 2 || self.rules.degree > 1_024 {
+            return bad("rules.degree", "must be in 2..=1024");
+        }
+        for (field, seconds) in [
+            ("rules.clock", self.rules.clock),
+            ("rules.challengeWindow", self.rules.challenge_window),
+        ] {
+            if seconds == 0 || seconds > MAX_SECONDS {
+                return bad(field, &format!("must be in 1..={MAX_SECONDS} seconds"));
+            }
         }
         if self.proposer.every == 0 {
             return bad("proposer.every", "must be at least 1");
@@ -348,11 +390,18 @@ impl Fixture {
         for (i, batch) in self.batches.iter().enumerate() {
             let field = format!("batches[{i}]");
             match (&batch.blocks, &batch.payload, batch.block_count) {
-                (Some(blocks), None, None) if !blocks.is_empty() => {}
-                (Some(_), None, None) => return bad(&field, "`blocks` is empty"),
+                (Some(blocks), None, None) if !blocks.is_empty() => {
+                    if let Err(e) = encode(&to_batch_blocks(blocks)) {
+                        return bad(&format!("{field}.blocks"), &e.to_string());
+                    }
+                }
+                (Some(_), None, None) => return bad(&format!("{field}.blocks"), "empty"),
                 (None, Some(payload), Some(n)) if n > 0 => {
-                    if rollup::blob::blob_from_payload(payload).is_err() {
-                        return bad(&format!("{field}.payload"), "larger than a blob's payload");
+                    if payload.is_empty() || rollup::blob::blob_from_payload(payload).is_err() {
+                        return bad(
+                            &format!("{field}.payload"),
+                            "empty, or larger than a blob's payload",
+                        );
                     }
                 }
                 (None, Some(_), _) => {
@@ -365,21 +414,44 @@ impl Fixture {
             }
         }
         let blocks = self.block_count();
-        for (field, lie) in [
+        let every = self.proposer.every;
+        let last_claim = blocks / every * every;
+        if last_claim == 0 {
+            return bad(
+                "proposer.every",
+                "more than the blocks batched: nothing is claimed",
+            );
+        }
+        let lies = [
             ("proposer.lie", self.proposer.lie),
             ("challenger.lie", self.challenger.lie),
-        ] {
-            if let Some(Deceit::Block(lie)) = lie {
-                if lie.block == 0 || lie.block > blocks {
-                    return bad(
-                        field,
-                        &format!("block {} is not in 1..={blocks}", lie.block),
-                    );
-                }
-            }
+        ];
+        if lies.iter().all(|(_, l)| l.is_some()) {
+            return bad("challenger.lie", "at most one side may lie");
         }
-        if self.batches().is_err() {
-            return bad("batches", "a batch does not fit a blob");
+        for (field, lie) in lies {
+            let Some(Deceit::Block(lie)) = lie else {
+                continue;
+            };
+            // One game decides a fixture: the lie is in the last claim's blocks.
+            if lie.block <= last_claim - every || lie.block > last_claim {
+                return bad(
+                    field,
+                    &format!(
+                        "block {} is not in the last claim's blocks, {}..={last_claim}",
+                        lie.block,
+                        last_claim - every + 1
+                    ),
+                );
+            }
+            let index = match lie.lie {
+                Lie::Drop(k) | Lie::StateRoot(k) | Lie::Include(k) => k,
+                Lie::Reorder(a, b) => a.max(b),
+                Lie::Gas | Lie::Timestamp => 0,
+            };
+            if index > usize::from(u16::MAX) {
+                return bad(field, "candidate index above 65535");
+            }
         }
         Ok(())
     }
@@ -439,13 +511,7 @@ impl Fixture {
             .iter()
             .map(|b| match (&b.blocks, &b.payload) {
                 (Some(blocks), _) => {
-                    let blocks: Vec<BatchBlock> = blocks
-                        .iter()
-                        .map(|b| BatchBlock {
-                            timestamp: b.timestamp,
-                            transactions: b.transactions.clone(),
-                        })
-                        .collect();
+                    let blocks = to_batch_blocks(blocks);
                     Ok(Batch {
                         payload: encode(&blocks)?,
                         block_count: blocks.len() as u16,

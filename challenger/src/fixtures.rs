@@ -26,7 +26,9 @@ fn fixture_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 .collect::<Result<_, _>>()?;
             entries.sort();
             for entry in entries {
-                if entry.is_dir() || entry.extension().is_some_and(|e| e == "json") {
+                // Not through symbolic links to directories: a loop would never end.
+                let real_dir = std::fs::symlink_metadata(&entry)?.is_dir();
+                if real_dir || (!entry.is_dir() && entry.extension().is_some_and(|e| e == "json")) {
                     files.extend(fixture_files(&[entry])?);
                 }
             }
@@ -137,6 +139,11 @@ pub fn generate_all(scenarios: &Path, out: &Path, check: bool) -> Result<()> {
     let scenarios: Scenarios =
         toml::from_str(&text).with_context(|| format!("parsing {}", scenarios.display()))?;
     let fixtures = generate(&scenarios)?;
+    let mut names: Vec<&str> = fixtures.iter().map(|f| f.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(twice) = names.windows(2).find(|w| w[0] == w[1]) {
+        bail!("two scenarios are named {}", twice[0]);
+    }
     let mut stale = Vec::new();
     for fixture in &fixtures {
         let path = out.join(format!("{}.json", fixture.name));

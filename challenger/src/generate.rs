@@ -17,8 +17,8 @@ use rollup::{
 use serde::Deserialize;
 
 use crate::fixture::{
-    AccountSpec, BatchSpec, BlockSpec, ChallengerSpec, ClaimOutcome, ClaimStatus, Deceit, Fixture,
-    GameOutcome, GenesisSpec, Outcome, Payouts, ProposerSpec, Rules, Side, Step,
+    to_batch_blocks, AccountSpec, BatchSpec, BlockSpec, ChallengerSpec, ClaimOutcome, ClaimStatus,
+    Deceit, Fixture, GameOutcome, GenesisSpec, Outcome, Payouts, ProposerSpec, Rules, Side, Step,
 };
 
 /// The L2's chain id in every fixture.
@@ -140,14 +140,50 @@ impl Scenario {
         }
     }
 
+    /// Checks what building relies on: a file-safe name, places inside the chain, one insertion
+    /// per block.
+    fn validate(&self) -> Result<(), ScenarioError> {
+        let safe = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-';
+        if self.name.is_empty() || !self.name.bytes().all(safe) {
+            return Err(self.error("a name is made of a-z, 0-9 and -"));
+        }
+        if self.every == 0 || self.blocks_per_batch == 0 || self.blocks.is_empty() {
+            return Err(self.error("blocks, blocks_per_batch and every must not be empty or zero"));
+        }
+        let places = [
+            ("invalid_transaction", self.invalid_transaction),
+            ("largest_step", self.largest_step),
+        ];
+        for (what, place) in places {
+            let Some(place) = place else { continue };
+            let count = usize::try_from(place.block)
+                .ok()
+                .and_then(|b| b.checked_sub(1))
+                .and_then(|b| self.blocks.get(b));
+            if count.is_none_or(|&count| place.index > count) {
+                return Err(self.error(format!(
+                    "{what}: no place {} in block {}",
+                    place.index, place.block
+                )));
+            }
+        }
+        if let (Some(a), Some(b)) = (self.invalid_transaction, self.largest_step) {
+            if a.block == b.block {
+                return Err(self.error("invalid_transaction and largest_step in the same block"));
+            }
+        }
+        Ok(())
+    }
+
     fn deceit(&self, lie: &Option<String>) -> Result<Option<Deceit>, ScenarioError> {
         lie.as_deref()
             .map(|l| l.parse().map_err(|e: String| self.error(e)))
             .transpose()
     }
 
-    /// The fixture, with its big contracts holding `code` bytes when it has a largest step.
-    fn build(&self, code: usize) -> Result<Fixture, ScenarioError> {
+    /// The fixture, with its big contracts holding `code` bytes when it has a largest step, and
+    /// its expected outcome if `expect`.
+    fn build(&self, code: usize, expect: bool) -> Result<Fixture, ScenarioError> {
         let wallets = users();
         let mut alloc = BTreeMap::new();
         for w in &wallets {
@@ -207,9 +243,6 @@ impl Scenario {
                 transactions,
             });
         }
-        if self.blocks_per_batch == 0 || blocks.is_empty() {
-            return Err(self.error("blocks and blocks_per_batch must not be empty or zero"));
-        }
         let mut batches: Vec<BatchSpec> = blocks
             .chunks(self.blocks_per_batch)
             .map(|chunk| BatchSpec {
@@ -223,15 +256,8 @@ impl Scenario {
                 .get_mut(index)
                 .ok_or_else(|| self.error(format!("no batch {index}")))?;
             let blocks = batch.blocks.take().expect("built from blocks");
-            let encoded: Vec<_> = blocks
-                .iter()
-                .map(|b| rollup::batch::BatchBlock {
-                    timestamp: b.timestamp,
-                    transactions: b.transactions.clone(),
-                })
-                .collect();
-            let mut payload =
-                rollup::batch::encode(&encoded).map_err(|e| self.error(e.to_string()))?;
+            let mut payload = rollup::batch::encode(&to_batch_blocks(&blocks))
+                .map_err(|e| self.error(e.to_string()))?;
             payload[0] = VERSION + 1;
             batch.payload = Some(payload.into());
             batch.block_count = Some(blocks.len() as u16);
@@ -271,17 +297,23 @@ impl Scenario {
                 },
             },
         };
-        fixture.expect = expected(&fixture).map_err(|e| self.error(e))?;
+        if expect {
+            fixture
+                .check()
+                .map_err(|(field, message)| self.error(format!("{field}: {message}")))?;
+            fixture.expect = expected(&fixture).map_err(|e| self.error(e))?;
+        }
         Ok(fixture)
     }
 
     /// Builds the fixture; a largest step gets as much code to read as still fits the rules.
     pub fn fixture(&self) -> Result<Fixture, ScenarioError> {
+        self.validate()?;
         let Some(place) = self.largest_step else {
-            return self.build(0);
+            return self.build(0, true);
         };
         let step_len = |code: usize| -> Result<Option<usize>, ScenarioError> {
-            let fixture = self.build(code)?;
+            let fixture = self.build(code, false)?;
             let chain = Chain::derive(&fixture, false).map_err(|e| self.error(e))?;
             let block = &chain.blocks[place.block as usize - 1];
             Ok(block.steps[place.index]
@@ -300,7 +332,7 @@ impl Scenario {
                 _ => over = mid,
             }
         }
-        self.build(fits)
+        self.build(fits, true)
     }
 }
 
@@ -326,8 +358,8 @@ impl Chain {
         let mut blocks = Vec::new();
         for batch in fixture.batches().map_err(|e| e.to_string())? {
             let mut payload = batch.payload;
-            if any_version {
-                payload[0] = VERSION;
+            if let (true, Some(version)) = (any_version, payload.first_mut()) {
+                *version = VERSION;
             }
             for block in decode(&payload, batch.block_count, L1_TIME) {
                 let derived = chain
@@ -435,15 +467,13 @@ fn bisect(
 /// The outcome the protocol prescribes for `fixture`.
 fn expected(fixture: &Fixture) -> Result<Outcome, String> {
     let honest = Chain::derive(fixture, false)?;
-    let (proposer, challenger) = match (fixture.proposer.lie, fixture.challenger.lie) {
-        (Some(_), Some(_)) => return Err("at most one side may lie".into()),
-        (Some(lie), None) => (Chain::lying(fixture, &honest, lie)?, None),
-        (None, Some(lie)) => (
-            Chain::derive(fixture, false)?,
-            Some(Chain::lying(fixture, &honest, lie)?),
-        ),
-        (None, None) => (Chain::derive(fixture, false)?, None),
+    let believed = |lie: Option<Deceit>| -> Result<Option<Chain>, String> {
+        lie.map(|lie| Chain::lying(fixture, &honest, lie))
+            .transpose()
     };
+    let proposer = believed(fixture.proposer.lie)?;
+    let challenger = believed(fixture.challenger.lie)?;
+    let proposer = proposer.as_ref().unwrap_or(&honest);
     let challenger = challenger.as_ref().unwrap_or(&honest);
     let proposer_lies = fixture.proposer.lie.is_some();
     let rules = &fixture.rules;
@@ -523,4 +553,73 @@ fn expected(fixture: &Fixture) -> Result<Outcome, String> {
         outcome.claims.push(ClaimOutcome { block, status });
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn scenario(toml: &str) -> Scenario {
+        toml::from_str(toml).unwrap()
+    }
+
+    proptest! {
+        /// Values agree up to a position and differ from it on: the bisection lands on it.
+        #[test]
+        fn the_bisection_lands_on_the_first_disputed_position(
+            lo in 0u64..1_000,
+            len in 1u64..5_000,
+            at in 0u64..5_000,
+            degree in 2u64..20,
+        ) {
+            let hi = lo + len;
+            let first = lo + 1 + at % len;
+            let defender = |p: u64| Some(B256::with_last_byte(u8::from(p >= first)));
+            let challenger = |_: u64| Some(B256::ZERO);
+            prop_assert_eq!(bisect(lo, hi, degree, defender, challenger), first);
+        }
+    }
+
+    #[test]
+    fn a_lie_outside_the_last_claim_is_refused() {
+        let s = scenario(
+            r#"name = "early-lie"
+               description = "a lie in the first of two claims"
+               blocks = [1, 1, 1, 1]
+               blocks_per_batch = 2
+               every = 2
+               proposer_lie = "drop:1:0""#,
+        );
+        let err = s.fixture().unwrap_err().to_string();
+        assert!(
+            err.contains("proposer.lie") && err.contains("last claim"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn scenarios_with_bad_places_or_names_are_refused() {
+        let s = scenario(
+            r#"name = "bad-place"
+               description = ""
+               blocks = [1, 2]
+               blocks_per_batch = 1
+               every = 2
+               invalid_transaction = { block = 3, index = 0 }"#,
+        );
+        assert!(s
+            .fixture()
+            .unwrap_err()
+            .to_string()
+            .contains("no place 0 in block 3"));
+        let s = scenario(
+            r#"name = "../escape"
+               description = ""
+               blocks = [1]
+               blocks_per_batch = 1
+               every = 1"#,
+        );
+        assert!(s.fixture().unwrap_err().to_string().contains("a-z"));
+    }
 }

@@ -3,7 +3,7 @@
 //! API), the rollup's contracts deployed, and the sequencer (L2 JSON-RPC, generated load, blob
 //! batches) and proposer running until Ctrl-C (or SIGTERM).
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
 use alloy_primitives::hex;
 use anyhow::{Context, Result};
@@ -38,9 +38,6 @@ pub struct NetworkArgs {
     /// gas:BLOCK, timestamp:BLOCK, include:BLOCK:K), for a watchtower to catch.
     #[arg(long)]
     lie: Option<BlockLie>,
-    /// Directory of the sequencer's L2 store (default: a temporary one).
-    #[arg(long)]
-    state_dir: Option<PathBuf>,
 }
 
 /// Starts the network, prints how to reach it, and runs until Ctrl-C.
@@ -50,13 +47,10 @@ pub async fn run(args: NetworkArgs) -> Result<()> {
         ..NetworkConfig::dev(args.chain_id)
     })
     .await?;
-    let temp = tempfile::tempdir()?;
-    let dir = args
-        .state_dir
-        .clone()
-        .unwrap_or_else(|| temp.path().join("sequencer"));
+    // The devnet lives in memory, so the sequencer's store lives as long as it does.
+    let dir = tempfile::tempdir()?;
     let sequencer = network.sequencer(
-        &dir,
+        &dir.path().join("sequencer"),
         args.blocks_per_batch,
         args.load_gas,
         Some((args.every, args.lie)),

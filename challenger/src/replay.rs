@@ -230,9 +230,11 @@ impl<P: Provider + Clone> Run<'_, P> {
             // Nobody can move: time must pass.
             let state = self.state().await?;
             if state.open_games > 0 {
-                self.warp(self.fixture.rules.clock + 1).await?;
+                self.warp(self.fixture.rules.clock.saturating_add(1))
+                    .await?;
             } else if !state.pending.is_empty() {
-                self.warp(self.fixture.rules.challenge_window + 1).await?;
+                self.warp(self.fixture.rules.challenge_window.saturating_add(1))
+                    .await?;
                 for id in state.pending {
                     let id = U256::from(id);
                     let from = network.keys[BYSTANDER].address();
@@ -286,7 +288,7 @@ impl<P: Provider + Clone> Run<'_, P> {
         provider
             .raw_request::<_, serde_json::Value>(
                 "evm_increaseTime".into(),
-                (U64::from(seconds + ahead + 1),),
+                (U64::from(seconds.saturating_add(ahead).saturating_add(1)),),
             )
             .await
             .map_err(rpc)?;
@@ -383,10 +385,15 @@ impl<P: Provider + Clone> Run<'_, P> {
                 }
                 None => Step::Timeout,
             };
+            // A game that ended at level 1 has no block context.
+            let (block, position) = match game.level {
+                1 => (game.hi, 0),
+                _ => (game.ctx.parent.number + 1, game.hi),
+            };
             games.push(GameOutcome {
                 claim: game.claim,
-                block: game.ctx.parent.number + 1,
-                position: game.hi,
+                block,
+                position,
                 step,
                 execute: proven.map(|_| true),
                 winner: if game.status == 1 {

@@ -31,8 +31,10 @@ pub enum Lie {
     Drop(usize),
     /// Candidates `a` and `b` are executed in each other's place.
     Reorder(usize, usize),
-    /// The state root after candidate `k`, and every later one and the header's, are wrong
-    /// (the chain goes on from the true header: nothing executes on a wrong root).
+    /// The state root after candidate `k`, and every later one and the header's, are wrong.
+    /// [`L2Chain`] goes on deriving from the true header (nothing executes on a wrong root);
+    /// what a liar believes of later blocks is their hashes re-linked to the lying block
+    /// (`L2Node::lying_hash`).
     StateRoot(usize),
     /// The header claims one more gas than the block used.
     Gas,
@@ -196,7 +198,7 @@ impl<S: NodeStore> L2Chain<S> {
         };
         match lie {
             Some(Lie::StateRoot(k)) => {
-                for p in positions.iter_mut().skip(k + 1) {
+                for p in positions.iter_mut().skip(k.saturating_add(1)) {
                     p.state_root = keccak256(p.state_root);
                 }
                 end.trace.header.state_root = keccak256(end.trace.header.state_root);
