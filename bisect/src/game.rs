@@ -64,6 +64,13 @@ pub trait Replay {
     fn includes(&self, block: u64, k: u64) -> Option<bool>;
 }
 
+/// The inner division points of a round over `(lo, hi]`: `min(degree, hi - lo)` equal parts, as
+/// `Rollup.split` takes them.
+pub fn split_points(lo: u64, hi: u64, degree: u64) -> Vec<u64> {
+    let parts = (hi - lo).min(degree);
+    (1..parts).map(|i| lo + (hi - lo) * i / parts).collect()
+}
+
 /// A game as the player sees it.
 #[derive(Debug, Clone)]
 pub struct GameView {
@@ -89,9 +96,7 @@ impl GameView {
 
     /// The round's inner division points.
     pub fn points(&self) -> Vec<u64> {
-        let (lo, hi) = (self.game.lo, self.game.hi);
-        let parts = (hi - lo).min(self.degree);
-        (1..parts).map(|i| lo + (hi - lo) * i / parts).collect()
+        split_points(self.game.lo, self.game.hi, self.degree)
     }
 
     /// The side whose turn it is.

@@ -16,7 +16,7 @@ use alloy_provider::Provider;
 use alloy_rpc_types_eth::{Filter, Log};
 use alloy_sol_types::SolEvent;
 use anyhow::{bail, Context, Result};
-use bisect::step::Rollup;
+use bisect::{game::split_points, step::Rollup};
 use challenger::network::{Network, NetworkConfig};
 use rollup::derive::Lie;
 use rollup::{blob::BlobData, l1::Inbox};
@@ -154,9 +154,9 @@ impl Narrator {
         } else if let Ok(e) = Rollup::Split::decode_log(&log.inner) {
             self.moves += 1;
             let what = if e.level == 1 { "blocks" } else { "positions" };
-            let parts = (e.values.len() + 1) as u64;
-            let points: Vec<String> = (1..parts)
-                .map(|i| (e.lo + (e.hi - e.lo) * i / parts).to_string())
+            let points: Vec<String> = split_points(e.lo, e.hi, e.values.len() as u64 + 1)
+                .iter()
+                .map(u64::to_string)
                 .collect();
             self.say(
                 n,
@@ -314,6 +314,7 @@ pub async fn run() -> Result<()> {
                 block: LIE_BLOCK,
                 lie: Lie::Drop(k),
             });
+            liar = Some(network.proposer(EVERY, lie));
             narrator.say(
                 None,
                 format!(
@@ -324,9 +325,6 @@ pub async fn run() -> Result<()> {
         }
         // The liar claims until its lie is in; no claims while it is disputed; then the
         // proposer is honest again.
-        if let (Some(l), None) = (lie, &liar) {
-            liar = Some(network.proposer(EVERY, Some(l)));
-        }
         let proposer = match (&liar, lie_claim) {
             (_, Some(_)) if !rejected => None,
             (Some(liar), None) => Some(liar),

@@ -112,19 +112,13 @@ async fn run_one(file: &Path) -> Result<String> {
             )
         })
         .collect();
+    let games = match games.len() {
+        0 => "no game (all final)".to_string(),
+        n => format!("{n} game ({})", games.join("; ")),
+    };
     Ok(format!(
-        "{} claims, {} ({}), {} moves, {} gas (largest {})",
+        "{} claims, {games}, {} moves, {} gas (largest {})",
         replayed.outcome.claims.len(),
-        if games.is_empty() {
-            "no game".to_string()
-        } else {
-            format!("{} game", games.len())
-        },
-        if games.is_empty() {
-            "all final".to_string()
-        } else {
-            games.join("; ")
-        },
         replayed.moves,
         thousands(replayed.gas),
         thousands(replayed.largest),

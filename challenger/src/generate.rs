@@ -8,12 +8,14 @@ use std::collections::BTreeMap;
 
 use alloy_consensus::TxEip1559;
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
+use bisect::game::split_points;
 use rollup::{
     batch::{decode, VERSION},
     derive::{DerivedBlock, L2Chain},
     rules::MAX_STEP_BYTES,
     wallet::L2Wallet,
 };
+use sequencer::proposer::BlockLie;
 use serde::Deserialize;
 
 use crate::fixture::{
@@ -348,31 +350,51 @@ struct Chain {
     genesis: B256,
 }
 
+/// The fixture's genesis hash and blocks as a party derives them: by the rules, decoding batches
+/// of any version (`any_version`), or telling `lie` (derivation then stops at the lying block).
+fn derive_blocks(
+    fixture: &Fixture,
+    any_version: bool,
+    lie: Option<BlockLie>,
+) -> Result<(B256, Vec<DerivedBlock>), String> {
+    let genesis = fixture.l2_genesis();
+    let mut chain = L2Chain::new(genesis.config, genesis.accounts, genesis.timestamp);
+    let genesis_hash = chain.head().hash_slow();
+    let mut blocks = Vec::new();
+    for batch in fixture.batches().map_err(|e| e.to_string())? {
+        let mut payload = batch.payload;
+        if let (true, Some(version)) = (any_version, payload.first_mut()) {
+            *version = VERSION;
+        }
+        for block in decode(&payload, batch.block_count, L1_TIME) {
+            let told = lie.filter(|l| l.block == blocks.len() as u64 + 1);
+            let derived = chain
+                .derive_block_lying(
+                    block.timestamp,
+                    L1_TIME,
+                    block.transactions,
+                    told.map(|l| l.lie),
+                )
+                .map_err(|e| e.to_string())?;
+            blocks.push(derived);
+            if told.is_some() {
+                return Ok((genesis_hash, blocks));
+            }
+        }
+    }
+    Ok((genesis_hash, blocks))
+}
+
 impl Chain {
     /// The fixture's chain as the rules derive it, or (`any_version`) as a node that ignores
     /// the batch version does.
     fn derive(fixture: &Fixture, any_version: bool) -> Result<Self, String> {
-        let genesis = fixture.l2_genesis();
-        let mut chain = L2Chain::new(genesis.config, genesis.accounts, genesis.timestamp);
-        let genesis_hash = chain.head().hash_slow();
-        let mut blocks = Vec::new();
-        for batch in fixture.batches().map_err(|e| e.to_string())? {
-            let mut payload = batch.payload;
-            if let (true, Some(version)) = (any_version, payload.first_mut()) {
-                *version = VERSION;
-            }
-            for block in decode(&payload, batch.block_count, L1_TIME) {
-                let derived = chain
-                    .derive_block(block.timestamp, L1_TIME, block.transactions)
-                    .map_err(|e| e.to_string())?;
-                blocks.push(derived);
-            }
-        }
+        let (genesis, blocks) = derive_blocks(fixture, any_version, None)?;
         let hashes = blocks.iter().map(|b| b.hash).collect();
         Ok(Self {
             blocks,
             hashes,
-            genesis: genesis_hash,
+            genesis,
         })
     }
 
@@ -383,31 +405,7 @@ impl Chain {
             Deceit::AnyBatchVersion => return Self::derive(fixture, true),
             Deceit::Block(lie) => lie,
         };
-        let genesis = fixture.l2_genesis();
-        let mut chain = L2Chain::new(genesis.config, genesis.accounts, genesis.timestamp);
-        let mut blocks = Vec::new();
-        for batch in fixture.batches().map_err(|e| e.to_string())? {
-            for block in decode(&batch.payload, batch.block_count, L1_TIME) {
-                let number = blocks.len() as u64 + 1;
-                let derived = if number == lie.block {
-                    chain.derive_block_lying(
-                        block.timestamp,
-                        L1_TIME,
-                        block.transactions,
-                        Some(lie.lie),
-                    )
-                } else {
-                    chain.derive_block(block.timestamp, L1_TIME, block.transactions)
-                };
-                blocks.push(derived.map_err(|e| e.to_string())?);
-                if number == lie.block {
-                    break;
-                }
-            }
-            if blocks.len() as u64 >= lie.block {
-                break;
-            }
-        }
+        let (_, blocks) = derive_blocks(fixture, false, Some(lie))?;
         let mut hashes: Vec<B256> = blocks.iter().map(|b| b.hash).collect();
         for block in &honest.blocks[blocks.len()..] {
             let mut header = block.header.clone();
@@ -450,8 +448,7 @@ fn bisect(
     challenger: impl Fn(u64) -> Option<B256>,
 ) -> u64 {
     while hi - lo > 1 {
-        let parts = (hi - lo).min(degree);
-        let points: Vec<u64> = (1..parts).map(|i| lo + (hi - lo) * i / parts).collect();
+        let points = split_points(lo, hi, degree);
         let index = points
             .iter()
             .position(|p| defender(*p) != challenger(*p))

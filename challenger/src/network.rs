@@ -7,10 +7,12 @@ use std::{
     path::Path,
     process::Command,
     sync::{Arc, Mutex},
+    time::{SystemTime, UNIX_EPOCH},
 };
 
-use alloy_primitives::{hex, Address, U256};
+use alloy_primitives::{hex, Address, U256, U64};
 use alloy_provider::Provider;
+use alloy_rpc_types_eth::BlockNumberOrTag;
 use alloy_signer_local::PrivateKeySigner;
 use anyhow::{Context, Result};
 use bisect::{
@@ -236,4 +238,26 @@ impl Network {
             claims.map(|(every, lie)| self.proposer_with(self.provider(1), every, lie)),
         ))
     }
+}
+
+/// Moves a devnet's L1 time `seconds` past its head's and mines a block there
+/// (`evm_increaseTime`, `evm_mine`).
+pub async fn advance_time(provider: &impl Provider, seconds: u64) -> Result<()> {
+    let head = provider
+        .get_block_by_number(BlockNumberOrTag::Latest)
+        .await?
+        .context("no head block")?;
+    // Blocks mined in a burst run ahead of the wall clock (a second each at least).
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let ahead = head.header.timestamp.saturating_sub(now);
+    let offset = U64::from(seconds.saturating_add(ahead).saturating_add(1));
+    provider
+        .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (offset,))
+        .await?;
+    provider
+        .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+        .await?;
+    Ok(())
 }

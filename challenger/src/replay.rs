@@ -9,7 +9,7 @@ use std::path::Path;
 
 use alloy_consensus::Transaction as _;
 use alloy_network::{ReceiptResponse, TransactionResponse};
-use alloy_primitives::{Address, Selector, U256, U64};
+use alloy_primitives::{Address, Selector, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::{BlockNumberOrTag, Filter};
 use alloy_sol_types::{SolCall, SolEvent};
@@ -25,7 +25,7 @@ use crate::{
     fixture::{
         ClaimOutcome, ClaimStatus, Deceit, Fixture, GameOutcome, Outcome, Payouts, Side, Step,
     },
-    network::{Network, NetworkConfig},
+    network::{advance_time, Network, NetworkConfig},
     watchtower::{WatchError, Watchtower},
 };
 
@@ -132,23 +132,19 @@ pub async fn replay(fixture: &Fixture, dir: &Path) -> Result<Replayed, ReplayErr
     })
     .await
     .map_err(ReplayError::Setup)?;
+    let (proposer_lie, challenger_lie) = (fixture.proposer.lie, fixture.challenger.lie);
     let run = Run {
         network: &network,
         fixture,
-        defender: player(
-            &network,
-            PROPOSER,
-            &dir.join("proposer"),
-            fixture.proposer.lie,
-        )
-        .await?,
+        defender: player(&network, PROPOSER, &dir.join("proposer"), proposer_lie).await?,
         challenger: player(
             &network,
             CHALLENGER,
             &dir.join("challenger"),
-            fixture.challenger.lie,
+            challenger_lie,
         )
         .await?,
+        bystander: network.provider(BYSTANDER),
         withdrawn: [U256::ZERO; 2],
     };
     let result = run.play().await;
@@ -156,11 +152,14 @@ pub async fn replay(fixture: &Fixture, dir: &Path) -> Result<Replayed, ReplayErr
     result
 }
 
-struct Run<'a, P> {
+struct Run<'a, P, B> {
     network: &'a Network,
     fixture: &'a Fixture,
     defender: Watchtower<P>,
     challenger: Watchtower<P>,
+    /// Reads the chain, moves its clock, finalizes claims.
+    bystander: B,
+    /// What each side (defender, challenger) withdrew so far.
     withdrawn: [U256; 2],
 }
 
@@ -185,11 +184,16 @@ async fn player(
     Ok(network.watchtower(i, node, block_lie(deceit)).await?)
 }
 
-impl<P: Provider + Clone> Run<'_, P> {
+/// The rollup's claims and games, and the two sides' credit, as the chain has them now.
+struct Chain {
+    claims: Vec<Rollup::Claim>,
+    games: Vec<Rollup::Game>,
+    credit: [U256; 2],
+}
+
+impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
     async fn play(mut self) -> Result<Replayed, ReplayError> {
         let network = self.network;
-        let rollup = network.deployment.rollup;
-        let bystander = network.provider(BYSTANDER);
         let batches = self
             .fixture
             .batches()
@@ -228,27 +232,19 @@ impl<P: Provider + Clone> Run<'_, P> {
                 continue;
             }
             // Nobody can move: time must pass.
-            let state = self.state().await?;
-            if state.open_games > 0 {
-                self.warp(self.fixture.rules.clock.saturating_add(1))
-                    .await?;
-            } else if !state.pending.is_empty() {
-                self.warp(self.fixture.rules.challenge_window.saturating_add(1))
-                    .await?;
-                for id in state.pending {
-                    let id = U256::from(id);
-                    let from = network.keys[BYSTANDER].address();
-                    let finalize = Rollup::finalizeCall { id };
-                    if write(&bystander, from, rollup, finalize, U256::ZERO)
-                        .await
-                        .is_err()
-                    {
-                        let orphan = Rollup::rejectOrphanCall { id };
-                        write(&bystander, from, rollup, orphan, U256::ZERO).await?;
-                    }
+            let chain = self.chain().await?;
+            let pending: Vec<usize> = (0..chain.claims.len())
+                .filter(|&i| chain.claims[i].status == 0)
+                .collect();
+            if chain.games.iter().any(|g| g.status == OPEN) {
+                self.warp(self.fixture.rules.clock).await?;
+            } else if !pending.is_empty() {
+                self.warp(self.fixture.rules.challenge_window).await?;
+                for i in pending {
+                    self.finalize(i as u64 + 1).await?;
                 }
-            } else if state.credit.iter().all(|c| c.is_zero()) {
-                return self.outcome().await;
+            } else if chain.credit.iter().all(|c| c.is_zero()) {
+                return self.outcome(chain).await;
             }
             idle = 0;
         }
@@ -272,100 +268,87 @@ impl<P: Provider + Clone> Run<'_, P> {
         )
     }
 
-    /// Moves L1 time `seconds` past the head's and mines a block there.
+    /// Moves L1 time past `seconds` from its head.
     async fn warp(&self, seconds: u64) -> Result<(), ReplayError> {
-        let provider = self.network.provider(BYSTANDER);
-        let head = provider
-            .get_block_by_number(BlockNumberOrTag::Latest)
+        advance_time(&self.bystander, seconds).await.map_err(rpc)
+    }
+
+    /// Finalizes claim `id` after its window, or rejects it if its parent was rejected.
+    async fn finalize(&self, id: u64) -> Result<(), ReplayError> {
+        let (rollup, from) = (
+            self.network.deployment.rollup,
+            self.network.keys[BYSTANDER].address(),
+        );
+        let id = U256::from(id);
+        let finalize = Rollup::finalizeCall { id };
+        if write(&self.bystander, from, rollup, finalize, U256::ZERO)
             .await
-            .map_err(rpc)?
-            .ok_or_else(|| rpc("no head block"))?;
-        // Blocks mined in a burst run ahead of the wall clock (a second each at least).
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let ahead = head.header.timestamp.saturating_sub(now);
-        provider
-            .raw_request::<_, serde_json::Value>(
-                "evm_increaseTime".into(),
-                (U64::from(seconds.saturating_add(ahead).saturating_add(1)),),
-            )
-            .await
-            .map_err(rpc)?;
-        provider
-            .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
-            .await
-            .map_err(rpc)?;
+            .is_err()
+        {
+            let orphan = Rollup::rejectOrphanCall { id };
+            write(&self.bystander, from, rollup, orphan, U256::ZERO).await?;
+        }
         Ok(())
     }
 
-    async fn state(&self) -> Result<State, ReplayError> {
-        let provider = self.network.provider(BYSTANDER);
+    async fn chain(&self) -> Result<Chain, ReplayError> {
+        let provider = &self.bystander;
         let rollup = self.network.deployment.rollup;
-        let claims: u64 = read(&provider, rollup, Rollup::claimCountCall {})
+        let claims: u64 = read(provider, rollup, Rollup::claimCountCall {})
             .await?
             .saturating_to();
-        let mut pending = Vec::new();
+        let mut chain = Chain {
+            claims: Vec::new(),
+            games: Vec::new(),
+            credit: [U256::ZERO; 2],
+        };
         for id in 1..claims {
-            let claim = read(&provider, rollup, Rollup::claimCall { id: U256::from(id) }).await?;
-            if claim.status == 0 {
-                pending.push(id);
-            }
+            let id = U256::from(id);
+            chain
+                .claims
+                .push(read(provider, rollup, Rollup::claimCall { id }).await?);
         }
-        let games: u64 = read(&provider, rollup, Rollup::gameCountCall {})
+        let games: u64 = read(provider, rollup, Rollup::gameCountCall {})
             .await?
             .saturating_to();
-        let mut open_games = 0;
         for id in 0..games {
-            let game = read(&provider, rollup, Rollup::gameCall { id: U256::from(id) }).await?;
-            open_games += u64::from(game.status == OPEN);
+            let id = U256::from(id);
+            chain
+                .games
+                .push(read(provider, rollup, Rollup::gameCall { id }).await?);
         }
-        let mut credit = Vec::new();
-        for i in [PROPOSER, CHALLENGER] {
+        for (slot, i) in [PROPOSER, CHALLENGER].into_iter().enumerate() {
             let account = self.network.keys[i].address();
-            credit.push(read(&provider, rollup, Rollup::creditCall(account)).await?);
+            chain.credit[slot] = read(provider, rollup, Rollup::creditCall(account)).await?;
         }
-        Ok(State {
-            pending,
-            open_games,
-            credit,
-        })
+        Ok(chain)
     }
 
-    /// Claims, games, payouts and the games' cost, read from chain.
-    async fn outcome(&self) -> Result<Replayed, ReplayError> {
-        let network = self.network;
-        let provider = network.provider(BYSTANDER);
-        let rollup = network.deployment.rollup;
-        let claim_count: u64 = read(&provider, rollup, Rollup::claimCountCall {})
-            .await?
-            .saturating_to();
-        let mut claims = Vec::new();
-        for id in 1..claim_count {
-            let claim = read(&provider, rollup, Rollup::claimCall { id: U256::from(id) }).await?;
-            claims.push(ClaimOutcome {
+    /// Claims, games, payouts and the games' cost, from the chain's final state.
+    async fn outcome(&self, chain: Chain) -> Result<Replayed, ReplayError> {
+        let provider = &self.bystander;
+        let claims = chain
+            .claims
+            .iter()
+            .map(|claim| ClaimOutcome {
                 block: claim.l2Block,
                 status: if claim.status == 1 {
                     ClaimStatus::Finalized
                 } else {
                     ClaimStatus::Rejected
                 },
-            });
-        }
+            })
+            .collect();
         let logs = provider
             .get_logs(
                 &Filter::new()
-                    .address(rollup)
-                    .from_block(network.deployment.inbox_block),
+                    .address(self.network.deployment.rollup)
+                    .from_block(self.network.deployment.inbox_block),
             )
             .await
             .map_err(rpc)?;
-        let game_count: u64 = read(&provider, rollup, Rollup::gameCountCall {})
-            .await?
-            .saturating_to();
         let mut games = Vec::new();
-        for id in 0..game_count {
-            let game = read(&provider, rollup, Rollup::gameCall { id: U256::from(id) }).await?;
+        for (id, game) in chain.games.iter().enumerate() {
             let proven = logs.iter().find_map(|log| {
                 let event = Rollup::Proven::decode_log(&log.inner).ok()?;
                 (event.game == U256::from(id)).then_some(log.transaction_hash?)
@@ -403,10 +386,9 @@ impl<P: Provider + Clone> Run<'_, P> {
                 },
             });
         }
-        let state = self.state().await?;
         let payouts = Payouts {
-            proposer: self.withdrawn[0] + state.credit[0],
-            challenger: self.withdrawn[1] + state.credit[1],
+            proposer: self.withdrawn[0] + chain.credit[0],
+            challenger: self.withdrawn[1] + chain.credit[1],
         };
         let (moves, gas, largest) = self.game_transactions().await?;
         Ok(Replayed {
@@ -420,11 +402,10 @@ impl<P: Provider + Clone> Run<'_, P> {
             largest,
         })
     }
-
     /// The two sides' game transactions: count, total gas, largest.
     async fn game_transactions(&self) -> Result<(u64, u64, u64), ReplayError> {
         let network = self.network;
-        let provider = network.provider(BYSTANDER);
+        let provider = &self.bystander;
         let players: Vec<Address> = [PROPOSER, CHALLENGER]
             .iter()
             .map(|i| network.keys[*i].address())
@@ -466,10 +447,4 @@ impl<P: Provider + Clone> Run<'_, P> {
         }
         Ok((moves, gas, largest))
     }
-}
-
-struct State {
-    pending: Vec<u64>,
-    open_games: u64,
-    credit: Vec<U256>,
 }

@@ -234,13 +234,7 @@ impl Replay for NodeReplay<'_> {
         match &self.lie {
             // After the lie, the believed chain links to the lying block.
             Some((lied, derived)) if number >= *lied => {
-                let mut hash = derived.hash;
-                for n in lied + 1..=number {
-                    let mut header = self.node.store().header(n).ok()?;
-                    header.parent_hash = hash;
-                    hash = header.hash_slow();
-                }
-                Some(hash)
+                self.node.hash_linked_to(*lied, derived.hash, number).ok()
             }
             _ => self.node.store().header(number).ok().map(|h| h.hash_slow()),
         }

@@ -1,6 +1,8 @@
 //! `challenger network` is a standalone network a watchtower can be pointed at: the command
 //! line it prints is run as printed, and the watchtower catches the proposer's lie.
 
+mod common;
+
 use std::{
     io::{BufRead, BufReader},
     net::TcpListener,
@@ -19,19 +21,11 @@ impl Drop for Killed {
 
 /// Moves the devnet's clock `seconds` ahead.
 fn warp(url: &str, seconds: u64) {
-    use alloy_provider::{Provider, ProviderBuilder};
-    let provider = ProviderBuilder::new().connect_http(url.parse().unwrap());
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let seconds = alloy_primitives::U64::from(seconds);
-        provider
-            .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (seconds,))
-            .await
-            .unwrap();
-        provider
-            .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
-            .await
-            .unwrap();
-    });
+    let provider = alloy_provider::ProviderBuilder::new().connect_http(url.parse().unwrap());
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(challenger::network::advance_time(&provider, seconds))
+        .unwrap();
 }
 
 fn free_port() -> String {
@@ -96,19 +90,7 @@ fn a_watchtower_run_as_printed_catches_the_networks_lying_proposer() {
             .unwrap(),
     );
     // Nobody defends the lie: the challenger wins once the proposer's clock (600 s) is out.
-    let games = || {
-        let out = Command::new(exe)
-            .arg("games")
-            .args(games_line.split_whitespace())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let games = || common::games_table(&games_line.split_whitespace().collect::<Vec<_>>());
     let started = Instant::now();
     let mut warped = false;
     loop {

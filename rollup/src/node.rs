@@ -401,8 +401,16 @@ impl L2Node {
         if number < lie_block {
             return Ok(self.store.header(number)?.hash_slow());
         }
-        let mut hash = self.replay_with(lie_block, Some(lie))?.hash;
-        for n in lie_block + 1..=number {
+        let lying = self.replay_with(lie_block, Some(lie))?.hash;
+        self.hash_linked_to(lie_block, lying, number)
+    }
+
+    /// The hash of stored block `number` (at or after `block`) re-linked by parent hashes to
+    /// block `block` having hash `hash` instead of its own (test mode, see
+    /// [`L2Node::lying_hash`]).
+    pub fn hash_linked_to(&self, block: u64, hash: B256, number: u64) -> Result<B256, NodeError> {
+        let mut hash = hash;
+        for n in block + 1..=number {
             let mut header = self.store.header(n)?;
             header.parent_hash = hash;
             hash = header.hash_slow();

@@ -18,9 +18,8 @@ use alloy_sol_types::SolCall;
 use bisect::{contract::read, step::Rollup};
 use challenger::{
     network::{self, NetworkConfig},
-    watchtower::{WatchConfig, Watchtower},
+    watchtower::Watchtower,
 };
-use rollup::node::L2Node;
 use sequencer::proposer::BlockLie;
 
 /// The devnet with the rollup deployed, and a directory for every node's store.
@@ -79,20 +78,8 @@ impl Network {
         i: usize,
         lie: Option<BlockLie>,
     ) -> Watchtower<impl Provider + Clone> {
-        let node = L2Node::open(
-            self.path(&format!("player{i}")),
-            self.genesis(),
-            self.deployment.inbox_block,
-        )
-        .unwrap();
-        let config = WatchConfig {
-            from_block: self.deployment.inbox_block,
-            lie,
-            ..WatchConfig::new(self.deployment.rollup, self.keys[i].address())
-        };
-        Watchtower::new(node, self.provider(i), &self.server.url(), config)
-            .await
-            .unwrap()
+        let node = self.node(&self.path(&format!("player{i}"))).unwrap();
+        self.watchtower(i, node, lie).await.unwrap()
     }
 
     /// `challenger run` with dev key `i`, on the devnet, ticking every 250 ms.
@@ -130,17 +117,8 @@ impl Network {
 
     /// `challenger games`' table for the rollup.
     pub fn games_table(&self) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_challenger"))
-            .args(["games", "--l1-rpc", &self.server.url(), "--rollup"])
-            .arg(self.deployment.rollup.to_string())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        let rollup = self.deployment.rollup.to_string();
+        games_table(&["--l1-rpc", &self.server.url(), "--rollup", &rollup])
     }
 
     /// A file in the test's directory.
@@ -167,6 +145,21 @@ impl Network {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
+}
+
+/// `challenger games`' table, with `args` (the L1 endpoint and the rollup).
+pub fn games_table(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_challenger"))
+        .arg("games")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// A `challenger run` process, killed if the test fails before it stops it; its log is shown
