@@ -8,6 +8,8 @@ use crate::step::Rollup;
 
 /// `Rollup.GameStatus.Open`.
 pub const OPEN: u8 = 0;
+/// `Rollup.GameStatus.Cancelled`: ended with the challenger's bond returned.
+pub const CANCELLED: u8 = 3;
 
 /// The side played.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +53,8 @@ pub enum Move {
     },
     /// The side to move ran out of clock: end the game.
     Resolve,
+    /// Another game already rejected the claim: end this one, the challenger's bond returned.
+    Cancel,
 }
 
 /// What the local replay says about the chain, as the player needs it.
@@ -86,6 +90,8 @@ pub struct GameView {
     pub clock: u64,
     /// The L1 time now.
     pub now: u64,
+    /// Whether the game's claim was already rejected (by another game).
+    pub claim_rejected: bool,
 }
 
 impl GameView {
@@ -140,6 +146,10 @@ pub fn honest_move(view: &GameView, role: Role, replay: &impl Replay) -> Move {
     let g = &view.game;
     if g.status != OPEN {
         return Move::Wait;
+    }
+    // Nothing is left to decide: the challenger takes its bond back instead of playing on.
+    if view.claim_rejected && role == Role::Challenger {
+        return Move::Cancel;
     }
     let ours = view.defender_to_move == (role == Role::Defender);
     if !ours && view.mover_out_of_time() {

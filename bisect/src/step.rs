@@ -5,7 +5,7 @@
 use alloy_sol_types::sol;
 use execute::witness::TracedSegment;
 use rollup::{
-    batch::{candidate_range, offset_entry, table_len},
+    batch::{candidate_range, entries_range, header_range, offset_entry},
     blob::{range_proof, Blob, BlobError, RangeProof},
     derive::DerivedBlock,
     rules::Position,
@@ -68,9 +68,13 @@ fn for_rollup(proof: RangeProof) -> BlobData::RangeProof {
     }
 }
 
-/// Range proof of a batch's header and block table up to block `index` (`Rollup.openBlock`).
-pub fn table_proof(blob: &Blob, index: u16) -> Result<BlobData::RangeProof, BlobError> {
-    range_proof(blob, 0, table_len(index)).map(for_rollup)
+/// Range proofs of a batch's header and of block `index`'s table entries (`Rollup.openBlock`).
+pub fn table_proof(blob: &Blob, index: u16) -> Result<Rollup::TableProof, BlobError> {
+    let (start, end) = header_range();
+    let header = for_rollup(range_proof(blob, start, end)?);
+    let (start, end) = entries_range(index);
+    let entries = for_rollup(range_proof(blob, start, end)?);
+    Ok(Rollup::TableProof { header, entries })
 }
 
 /// Range proofs of candidate `global`'s offsets and, unless the candidate is empty, of its bytes

@@ -120,6 +120,7 @@ impl Sim {
             degree: DEGREE,
             clock: CLOCK_TURNS,
             now: self.waited[to_move],
+            claim_rejected: false,
         }
     }
 
@@ -137,7 +138,8 @@ impl Sim {
         let leaf = self.game.hi - self.game.lo == 1;
         let to_move = self.defender_to_move() == defender;
         match mv {
-            Move::Wait => false,
+            // A single game's claim is never rejected by another one here.
+            Move::Wait | Move::Cancel => false,
             Move::Resolve => {
                 let mover = usize::from(!self.defender_to_move());
                 if self.waited[mover] > CLOCK_TURNS {

@@ -8,7 +8,7 @@ use alloy_rpc_types_eth::BlockNumberOrTag;
 use anyhow::{Context, Result};
 use bisect::{
     contract::read,
-    game::{GameView, Role, OPEN},
+    game::{GameView, Role, CANCELLED, OPEN},
     step::Rollup,
 };
 use clap::Args;
@@ -82,6 +82,7 @@ pub async fn run(args: GamesArgs) -> Result<()> {
             degree: rules.degree,
             clock: rules.clock,
             now,
+            claim_rejected: false,
         };
         let g = &view.game;
         let (to_move, defender, challenger) = if g.status == OPEN {
@@ -100,6 +101,7 @@ pub async fn run(args: GamesArgs) -> Result<()> {
         let status = match g.status {
             OPEN => "open",
             1 => "defender won",
+            CANCELLED => "cancelled",
             _ => "challenger won",
         };
         let range = format!("{}..{}", g.lo, g.hi);

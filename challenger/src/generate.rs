@@ -11,8 +11,9 @@ use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use bisect::game::split_points;
 use rollup::{
     batch::{decode, VERSION},
+    blob::PAYLOAD_BYTES,
     derive::{DerivedBlock, L2Chain},
-    rules::MAX_STEP_BYTES,
+    rules::{MAX_STEP_BYTES, MAX_STEP_GAS},
     wallet::L2Wallet,
 };
 use sequencer::proposer::BlockLie;
@@ -85,6 +86,10 @@ pub struct Scenario {
     /// A transaction whose step is as large as the rules allow, inserted here.
     #[serde(default)]
     pub largest_step: Option<Place>,
+    /// A transaction carrying as many bytes of (non-zero) calldata as the rules still include,
+    /// inserted here: the largest candidate a step reads from a blob.
+    #[serde(default)]
+    pub largest_candidate: Option<Place>,
 }
 
 /// A scenario that cannot be built.
@@ -155,6 +160,7 @@ impl Scenario {
         let places = [
             ("invalid_transaction", self.invalid_transaction),
             ("largest_step", self.largest_step),
+            ("largest_candidate", self.largest_candidate),
         ];
         for (what, place) in places {
             let Some(place) = place else { continue };
@@ -169,9 +175,15 @@ impl Scenario {
                 )));
             }
         }
-        if let (Some(a), Some(b)) = (self.invalid_transaction, self.largest_step) {
+        if self.largest_step.is_some() && self.largest_candidate.is_some() {
+            return Err(self.error("one of largest_step and largest_candidate per scenario"));
+        }
+        if let (Some(a), Some(b)) = (
+            self.invalid_transaction,
+            self.largest_step.or(self.largest_candidate),
+        ) {
             if a.block == b.block {
-                return Err(self.error("invalid_transaction and largest_step in the same block"));
+                return Err(self.error("invalid_transaction and a largest step in the same block"));
             }
         }
         Ok(())
@@ -183,9 +195,10 @@ impl Scenario {
             .transpose()
     }
 
-    /// The fixture, with its big contracts holding `code` bytes when it has a largest step, and
-    /// its expected outcome if `expect`.
-    fn build(&self, code: usize, expect: bool) -> Result<Fixture, ScenarioError> {
+    /// The fixture, with its big contracts holding `size` bytes of code when it has a largest
+    /// step, or its largest candidate carrying `size` bytes of calldata, and its expected outcome
+    /// if `expect`.
+    fn build(&self, size: usize, expect: bool) -> Result<Fixture, ScenarioError> {
         let wallets = users();
         let mut alloc = BTreeMap::new();
         for w in &wallets {
@@ -198,7 +211,7 @@ impl Scenario {
             alloc.insert(w.address(), account);
         }
         if self.largest_step.is_some() {
-            for (address, code) in big_code(code).into_iter().chain([(PROBER, prober_code())]) {
+            for (address, code) in big_code(size).into_iter().chain([(PROBER, prober_code())]) {
                 let account = AccountSpec {
                     balance: U256::ZERO,
                     nonce: 1,
@@ -235,6 +248,20 @@ impl Scenario {
                     max_fee_per_gas: rollup::wallet::MAX_FEE_PER_GAS,
                     max_priority_fee_per_gas: 1,
                     to: TxKind::Call(PROBER),
+                    ..Default::default()
+                });
+                nonces[from] += 1;
+                transactions.insert(at.index.min(transactions.len()), tx);
+            }
+            if let Some(at) = self.largest_candidate.filter(|p| p.block == number) {
+                let from = USERS - 1;
+                let tx = wallets[from].sign(TxEip1559 {
+                    nonce: nonces[from],
+                    gas_limit: MAX_STEP_GAS,
+                    max_fee_per_gas: rollup::wallet::MAX_FEE_PER_GAS,
+                    max_priority_fee_per_gas: 1,
+                    to: TxKind::Call(wallets[0].address()),
+                    input: vec![0xff; size].into(),
                     ..Default::default()
                 });
                 nonces[from] += 1;
@@ -308,30 +335,37 @@ impl Scenario {
         Ok(fixture)
     }
 
-    /// Builds the fixture; a largest step gets as much code to read as still fits the rules.
+    /// Builds the fixture; a largest step gets as much code to read, and a largest candidate as
+    /// much calldata, as still fits the rules (and the candidate's batch, its blob).
     pub fn fixture(&self) -> Result<Fixture, ScenarioError> {
         self.validate()?;
-        let Some(place) = self.largest_step else {
-            return self.build(0, true);
+        let (place, limit) = match (self.largest_step, self.largest_candidate) {
+            (Some(place), _) => (place, BIG_CONTRACTS * MAX_CODE + 1),
+            (None, Some(place)) => (place, PAYLOAD_BYTES + 1),
+            (None, None) => return self.build(0, true),
         };
-        let step_len = |code: usize| -> Result<Option<usize>, ScenarioError> {
-            let fixture = self.build(code, false)?;
+        let included = |size: usize| -> Result<bool, ScenarioError> {
+            let fixture = self.build(size, false)?;
+            if fixture.batches().is_err() {
+                return Ok(false);
+            }
             let chain = Chain::derive(&fixture, false).map_err(|e| self.error(e))?;
             let block = &chain.blocks[place.block as usize - 1];
             Ok(block.steps[place.index]
                 .as_ref()
-                .map(|s| s.trace.encode_to_vec().len()))
+                .is_some_and(|s| s.trace.encode_to_vec().len() <= MAX_STEP_BYTES))
         };
-        // The largest code whose step is still included (the trace grows with the code).
-        let (mut fits, mut over) = (0, BIG_CONTRACTS * MAX_CODE + 1);
-        if step_len(fits)?.is_none() {
-            return Err(self.error("the largest step is skipped even without code"));
+        // The largest size whose step is still included (the trace grows with it).
+        let (mut fits, mut over) = (0, limit);
+        if !included(fits)? {
+            return Err(self.error("the largest step is skipped even at its smallest"));
         }
         while over - fits > 1 {
             let mid = (fits + over) / 2;
-            match step_len(mid)? {
-                Some(len) if len <= MAX_STEP_BYTES => fits = mid,
-                _ => over = mid,
+            if included(mid)? {
+                fits = mid;
+            } else {
+                over = mid;
             }
         }
         self.build(fits, true)

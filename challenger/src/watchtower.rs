@@ -27,7 +27,7 @@ use bisect::{
     step::{candidate_proofs, candidate_step, end_step, table_proof, Rollup},
 };
 use rollup::{
-    blob::{blob_from_payload, elements, opening, Blob, BlobData, BlobError, PAYLOAD_BYTES},
+    blob::{elements, opening, Blob, BlobData, BlobError, PAYLOAD_BYTES},
     derive::DerivedBlock,
     l1::{versioned_hash, L1Batch, L1Error, L1Source},
     node::{L2Node, NodeError},
@@ -40,6 +40,8 @@ use crate::metrics::Metrics;
 
 /// `Rollup.ClaimStatus.Pending`.
 const PENDING: u8 = 0;
+/// `Rollup.ClaimStatus.Rejected`.
+const REJECTED: u8 = 2;
 
 /// Why a tick stopped.
 #[derive(Debug, thiserror::Error)]
@@ -626,6 +628,13 @@ impl<P: Provider + Clone> Watchtower<P> {
         let defender_to_move = self
             .call(Rollup::defenderToMoveCall { id: U256::from(id) })
             .await?;
+        let claim_rejected = self
+            .call(Rollup::claimCall {
+                id: U256::from(game.claim),
+            })
+            .await?
+            .status
+            == REJECTED;
         let split_values = if game.split == B256::ZERO {
             None
         } else {
@@ -648,6 +657,7 @@ impl<P: Provider + Clone> Watchtower<P> {
             degree: self.rules.degree,
             clock: self.rules.clock,
             now,
+            claim_rejected,
         })
     }
 
@@ -664,7 +674,7 @@ impl<P: Provider + Clone> Watchtower<P> {
                 batch: origin.batch,
                 number: origin.number,
             })?;
-        let blob = blob_from_payload(&batch.payload)?;
+        let blob = batch.blob.clone();
         Ok((batch, blob))
     }
 
@@ -699,6 +709,10 @@ impl<P: Provider + Clone> Watchtower<P> {
             Move::Resolve => (
                 "resolve",
                 self.submit(Rollup::resolveCall { id: game_id }).await?,
+            ),
+            Move::Cancel => (
+                "cancel",
+                self.submit(Rollup::cancelCall { id: game_id }).await?,
             ),
             Move::OpenBlock { block } => {
                 let (batch, blob) = self.batch_of(block).await?;

@@ -121,15 +121,38 @@ library L2Block {
         }
     }
 
-    /// @notice RLP of a trace's `segment` and `transactions` fields: `[firstTx, gasBefore, 0,
-    /// endsBlock]` and a list of `transaction` (none when it is empty).
-    function segmentAndTransactions(
-        uint64 firstTx,
-        uint64 gasBefore,
-        bool endsBlock,
-        bytes memory transaction
-    ) internal pure returns (bytes memory) {
-        bytes memory segment = RLP.encodeList(
+    /// @notice `bytes` is not exactly one canonical RLP list: with anything before or after it,
+    /// it could close the contract's own list early and stand in for the fields that follow.
+    error NotOneRlpList();
+
+    /// @notice Checks that `data` is one canonical RLP list and nothing else.
+    function requireOneList(bytes calldata data) internal pure {
+        if (data.length == 0) revert NotOneRlpList();
+        uint256 b = uint8(data[0]);
+        if (b < 0xc0) revert NotOneRlpList();
+        if (b < 0xf8) {
+            if (data.length != 1 + (b - 0xc0)) revert NotOneRlpList();
+            return;
+        }
+        uint256 lengthBytes = b - 0xf7;
+        // Traces are capped far below 2^32 bytes; a longer length field cannot be ours.
+        if (lengthBytes > 4 || data.length < 1 + lengthBytes || data[1] == 0) {
+            revert NotOneRlpList();
+        }
+        uint256 length;
+        for (uint256 i = 0; i < lengthBytes; ++i) {
+            length = (length << 8) | uint8(data[1 + i]);
+        }
+        if (length < 56 || data.length != 1 + lengthBytes + length) revert NotOneRlpList();
+    }
+
+    /// @notice RLP of a trace's `segment` field: `[firstTx, gasBefore, 0, endsBlock]`.
+    function segment(uint64 firstTx, uint64 gasBefore, bool endsBlock)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        return RLP.encodeList(
             bytes.concat(
                 RLP.encodeUint(firstTx),
                 RLP.encodeUint(gasBefore),
@@ -137,32 +160,52 @@ library L2Block {
                 RLP.encodeUint(endsBlock ? 1 : 0)
             )
         );
-        bytes memory transactions = transaction.length == 0
-            ? RLP.encodeList("")
-            : RLP.encodeList(RLP.encodeBytes(transaction));
-        return bytes.concat(segment, transactions);
+    }
+
+    /// @notice The trace's parts the contract builds: the chain configuration, the header and the
+    /// segment (RLP already), and the segment's one transaction (its EIP-2718 bytes; empty for
+    /// none).
+    struct TraceParts {
+        bytes chain;
+        bytes header;
+        bytes segment;
+        bytes transaction;
     }
 
     /// @notice EXECUTE's input `abi.encode(pre, post, trace, gasUsed)` with
     /// `trace = 0x01 ‖ rlp([chain, ancestors, header, segment, transactions, withdrawals,
-    /// witness])`, built in one buffer so that the large parts (ancestors and witness, straight
-    /// from calldata) are copied once. `chain`, `ancestors`, `header`, `middle` (segment and
-    /// transactions) and `witness` are RLP already; withdrawals are empty.
+    /// witness])`, built in one buffer so that each large part (ancestors and witness from
+    /// calldata, the transaction from the blob) is copied once. `transactions` holds the
+    /// transaction when there is one; withdrawals are empty. `ancestors` and `witness` must each
+    /// be exactly one RLP list, so that every field of the trace is the one its position names.
     function executeInput(
         bytes32 pre,
         bytes32 post,
         uint64 gasUsed,
-        bytes memory chain,
+        TraceParts memory parts,
         bytes calldata ancestors,
-        bytes memory header,
-        bytes memory middle,
         bytes calldata witness
     ) internal pure returns (bytes memory input, uint256 traceLength) {
-        uint256 bodyLength = chain.length + ancestors.length + header.length + middle.length + 1
-            + witness.length;
+        requireOneList(ancestors);
+        requireOneList(witness);
+        // The `transactions` list's prefixes: the list's and the one string's.
+        uint256 txLength = parts.transaction.length;
+        bytes memory txPrefix = hex"c0";
+        if (txLength != 0) {
+            txPrefix = txLength == 1 && uint8(parts.transaction[0]) < 0x80
+                ? bytes("")
+                : RLP.prefix(0x80, txLength);
+            txPrefix = bytes.concat(RLP.prefix(0xc0, txPrefix.length + txLength), txPrefix);
+        }
+        uint256 bodyLength = parts.chain.length + ancestors.length + parts.header.length
+            + parts.segment.length + txPrefix.length + txLength + 1 + witness.length;
         bytes memory listPrefix = RLP.prefix(0xc0, bodyLength);
         traceLength = 1 + listPrefix.length + bodyLength;
         input = new bytes(0xa0 + ((traceLength + 31) / 32) * 32);
+        bytes memory chain = parts.chain;
+        bytes memory headerRlp = parts.header;
+        bytes memory seg = parts.segment;
+        bytes memory transaction = parts.transaction;
         assembly ("memory-safe") {
             let head := add(input, 0x20)
             mstore(head, pre)
@@ -179,10 +222,14 @@ library L2Block {
             at := add(at, mload(chain))
             calldatacopy(at, ancestors.offset, ancestors.length)
             at := add(at, ancestors.length)
-            mcopy(at, add(header, 0x20), mload(header))
-            at := add(at, mload(header))
-            mcopy(at, add(middle, 0x20), mload(middle))
-            at := add(at, mload(middle))
+            mcopy(at, add(headerRlp, 0x20), mload(headerRlp))
+            at := add(at, mload(headerRlp))
+            mcopy(at, add(seg, 0x20), mload(seg))
+            at := add(at, mload(seg))
+            mcopy(at, add(txPrefix, 0x20), mload(txPrefix))
+            at := add(at, mload(txPrefix))
+            mcopy(at, add(transaction, 0x20), txLength)
+            at := add(at, txLength)
             mstore8(at, 0xc0)
             at := add(at, 1)
             calldatacopy(at, witness.offset, witness.length)

@@ -19,6 +19,20 @@ contract Rollup {
     /// @notice Most gas a step may claim.
     uint64 public constant MAX_STEP_GAS = 4_000_000;
 
+    // The batch format (`docs/protocol.md`, section 2).
+    /// @notice Payload bytes of a blob: bytes 1..31 of each of its 4096 elements.
+    uint256 internal constant PAYLOAD_BYTES = 4096 * 31;
+    /// @notice The batch format's version byte.
+    uint8 internal constant BATCH_VERSION = 1;
+    /// @notice Version and block count.
+    uint256 internal constant BATCH_HEADER = 3;
+    /// @notice A block's table entry: its timestamp and the cumulative candidate count.
+    uint256 internal constant TABLE_ENTRY = 10;
+    uint256 internal constant TIMESTAMP_BYTES = 8;
+    uint256 internal constant COUNT_BYTES = 2;
+    /// @notice A candidate's offset in the payload.
+    uint256 internal constant OFFSET_BYTES = 4;
+
     /// @notice Rules and stakes of the rollup.
     struct Config {
         /// Seconds a claim stays open to challenges.
@@ -58,7 +72,10 @@ contract Rollup {
     enum GameStatus {
         Open,
         DefenderWon,
-        ChallengerWon
+        ChallengerWon,
+        /// Ended without a winner because another game had already rejected its claim; the
+        /// challenger's bond went back.
+        Cancelled
     }
 
     /// @notice A position inside a block: the state after some of its candidates.
@@ -98,14 +115,22 @@ contract Rollup {
         BlockContext ctx;
     }
 
+    /// @notice Data proofs of a block's entry in its batch: the batch header (version and block
+    /// count, payload bytes 0..3) and the block's table entry with the one before it (the entries
+    /// hold cumulative candidate counts, so these two give the block's candidates).
+    struct TableProof {
+        BlobData.RangeProof header;
+        BlobData.RangeProof entries;
+    }
+
     /// @notice Data proofs of a candidate's bytes: its two offsets, then its bytes.
     struct CandidateProof {
         BlobData.RangeProof offsets;
         BlobData.RangeProof transaction;
     }
 
-    /// @notice What a step runs besides the agreed data: the ancestor headers (RLP list) and the
-    /// witness (RLP), and the claimed outcome.
+    /// @notice What a step runs besides the agreed data: the ancestor headers and the witness
+    /// (each exactly one RLP list), and the claimed outcome.
     struct StepInput {
         Position pre;
         bytes32 postStateRoot;
@@ -162,6 +187,7 @@ contract Rollup {
     error ExecuteRejected();
     error WrongOutcome();
     error NothingToWithdraw();
+    error ClaimNotRejected();
 
     /// @param genesisHash Hash of the L2 genesis block, the anchor (claim 0, final).
     constructor(
@@ -247,14 +273,18 @@ contract Rollup {
         emit Finalized(id);
     }
 
-    /// @notice Rejects a claim built on a rejected one; its bond goes to the caller.
+    /// @notice Rejects a claim built on a rejected one, once no game about it is open. Its bond
+    /// goes back to its proposer: the claim was not shown wrong, only its parent was, and that
+    /// parent's proposer can lose its own claim on purpose (with a second address as challenger),
+    /// so an orphan's bond must not be a prize for whoever rejects it.
     function rejectOrphan(uint256 id) external {
         Claim storage c = _pending(id);
         if (_claims[c.parent].status != ClaimStatus.Rejected) revert ParentNotRejected();
+        if (c.openGames != 0) revert GamesOpen();
         c.status = ClaimStatus.Rejected;
         if (!c.bondSettled) {
             c.bondSettled = true;
-            credit[msg.sender] += _config.proposalBond;
+            credit[c.proposer] += _config.proposalBond;
         }
         emit Rejected(id);
     }
@@ -349,7 +379,7 @@ contract Rollup {
         uint256 id,
         bytes calldata parentHeader,
         uint256 batchIndex,
-        BlobData.RangeProof calldata table
+        TableProof calldata table
     ) external {
         Game storage g = _move(id, true);
         if (g.level != 1 || g.hi - g.lo != 1) revert WrongPhase();
@@ -384,18 +414,21 @@ contract Rollup {
         if (step.gasUsed > MAX_STEP_GAS) revert StepTooLarge();
         bytes memory transaction = _candidate(g, proof);
         if (uint8(transaction[0]) == 3) revert BlobTransaction();
-        bytes memory header = L2Block.header(
-            g.ctx.parent,
-            L2Block.Body(_config.feeRecipient, _config.gasLimit, g.ctx.timestamp, 0, 0, 0)
+        L2Block.TraceParts memory parts = L2Block.TraceParts(
+            chainConfig,
+            L2Block.header(
+                g.ctx.parent,
+                L2Block.Body(_config.feeRecipient, _config.gasLimit, g.ctx.timestamp, 0, 0, 0)
+            ),
+            L2Block.segment(step.pre.included, step.pre.gasUsed, false),
+            transaction
         );
         (bytes memory input, uint256 traceLength) = L2Block.executeInput(
             step.pre.stateRoot,
             step.postStateRoot,
             step.gasUsed,
-            chainConfig,
+            parts,
             step.ancestors,
-            header,
-            L2Block.segmentAndTransactions(step.pre.included, step.pre.gasUsed, false, transaction),
             step.witness
         );
         _execute(input, traceLength);
@@ -430,14 +463,27 @@ contract Rollup {
             step.pre.stateRoot,
             step.postStateRoot,
             0,
-            chainConfig,
+            L2Block.TraceParts(
+                chainConfig, header, L2Block.segment(step.pre.included, step.pre.gasUsed, true), ""
+            ),
             step.ancestors,
-            header,
-            L2Block.segmentAndTransactions(step.pre.included, step.pre.gasUsed, true, ""),
             step.witness
         );
         _execute(input, traceLength);
         _settle(id, g, keccak256(header));
+    }
+
+    /// @notice Ends a game whose claim another game has already rejected: nothing is left to
+    /// decide, so the challenger's bond goes back and neither side has to play on.
+    function cancel(uint256 id) external {
+        Game storage g = _games[id];
+        if (g.status != GameStatus.Open) revert GameOver();
+        Claim storage c = _claims[g.claim];
+        if (c.status != ClaimStatus.Rejected) revert ClaimNotRejected();
+        g.status = GameStatus.Cancelled;
+        c.openGames -= 1;
+        credit[g.challenger] += _config.challengeBond;
+        emit Resolved(id, GameStatus.Cancelled);
     }
 
     /// @notice Ends a game whose side to move has run out of clock: the other side wins.
@@ -525,24 +571,29 @@ contract Rollup {
         if (!ok || out.length != 32 || abi.decode(out, (uint256)) != 1) revert ExecuteRejected();
     }
 
-    /// @notice Reads a batch's header and block table up to block `index`: the declared
-    /// timestamp and candidate count of that block, and its first candidate's index in the
-    /// batch. A malformed header makes every block empty, stamped with the batch's L1 time.
-    function _readTable(Inbox.Batch memory b, uint64 index, BlobData.RangeProof calldata table)
+    /// @notice Reads block `index`'s entry in batch `b`: its declared timestamp, its candidate
+    /// count and its first candidate's index in the batch, from the batch header and the
+    /// block's table entry with the one before it, at a cost that does not depend on `index`.
+    /// Entries hold cumulative candidate counts; one below its predecessor gives no candidates.
+    /// A malformed header makes every block empty, stamped with the batch's L1 time.
+    function _readTable(Inbox.Batch memory b, uint64 index, TableProof calldata table)
         internal
         view
         returns (uint64 declared, uint64 candidates, uint64 first)
     {
-        uint256 length = 3 + 10 * (uint256(index) + 1);
-        uint256 payloadBytes = 4096 * 31;
-        if (length + 4 > payloadBytes) return (b.l1Timestamp, 0, 0);
-        bytes memory data = blobData.read(b.blobHash, 0, length, table);
-        if (uint8(data[0]) != 1 || _be(data, 1, 2) != b.blockCount) return (b.l1Timestamp, 0, 0);
-        for (uint256 i = 0; i < index; ++i) {
-            first += uint64(_be(data, 3 + 10 * i + 8, 2));
+        uint256 end = BATCH_HEADER + TABLE_ENTRY * (uint256(index) + 1);
+        if (end + OFFSET_BYTES > PAYLOAD_BYTES) return (b.l1Timestamp, 0, 0);
+        bytes memory head = blobData.read(b.blobHash, 0, BATCH_HEADER, table.header);
+        if (uint8(head[0]) != BATCH_VERSION || _be(head, 1, 2) != b.blockCount) {
+            return (b.l1Timestamp, 0, 0);
         }
-        uint256 at = 3 + 10 * uint256(index);
-        return (uint64(_be(data, at, 8)), uint64(_be(data, at + 8, 2)), first);
+        uint256 start = index == 0 ? end - TABLE_ENTRY : end - 2 * TABLE_ENTRY;
+        bytes memory entries = blobData.read(b.blobHash, start, end - start, table.entries);
+        uint256 at = entries.length - TABLE_ENTRY;
+        uint64 last = uint64(_be(entries, at + TIMESTAMP_BYTES, COUNT_BYTES));
+        first = index == 0 ? 0 : uint64(_be(entries, TIMESTAMP_BYTES, COUNT_BYTES));
+        declared = uint64(_be(entries, at, TIMESTAMP_BYTES));
+        candidates = last > first ? last - first : 0;
     }
 
     /// @notice The bytes of the leaf's candidate: offsets `first + lo` and the next, then the
@@ -553,13 +604,13 @@ contract Rollup {
         view
         returns (bytes memory)
     {
-        uint256 payloadBytes = 4096 * 31;
-        uint256 at = 3 + 10 * uint256(g.ctx.batchBlocks) + 4 * uint256(g.ctx.firstCandidate + g.lo);
-        if (at + 8 > payloadBytes) revert EmptyCandidate();
-        bytes memory offsets = blobData.read(g.ctx.blobHash, at, 8, proof.offsets);
-        uint256 start = _be(offsets, 0, 4);
-        uint256 end = _be(offsets, 4, 4);
-        if (end <= start || end > payloadBytes) revert EmptyCandidate();
+        uint256 at = BATCH_HEADER + TABLE_ENTRY * uint256(g.ctx.batchBlocks) + OFFSET_BYTES
+            * uint256(g.ctx.firstCandidate + g.lo);
+        if (at + 2 * OFFSET_BYTES > PAYLOAD_BYTES) revert EmptyCandidate();
+        bytes memory offsets = blobData.read(g.ctx.blobHash, at, 2 * OFFSET_BYTES, proof.offsets);
+        uint256 start = _be(offsets, 0, OFFSET_BYTES);
+        uint256 end = _be(offsets, OFFSET_BYTES, OFFSET_BYTES);
+        if (end <= start || end > PAYLOAD_BYTES) revert EmptyCandidate();
         return blobData.read(g.ctx.blobHash, start, end - start, proof.transaction);
     }
 

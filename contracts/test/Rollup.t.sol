@@ -120,7 +120,9 @@ contract RollupTest is Fixture {
         vm.prank(sweeper);
         rollup.rejectOrphan(child);
         assertEq(uint8(rollup.claim(child).status), uint8(Rollup.ClaimStatus.Rejected));
-        assertEq(rollup.credit(sweeper), PROPOSAL_BOND);
+        // The orphan was not shown wrong: its bond goes back to its proposer, not the sweeper.
+        assertEq(rollup.credit(sweeper), 0);
+        assertEq(rollup.credit(proposer), PROPOSAL_BOND);
         vm.expectRevert(Rollup.BadParent.selector);
         vm.prank(proposer);
         rollup.propose{value: PROPOSAL_BOND}(uint64(parent), 30, bytes32(0));
@@ -184,7 +186,7 @@ contract RollupTest is Fixture {
         assertEq(g.hiValue, round[2]);
         // One block left: the defender must open it, with a parent header of the agreed hash.
         assertTrue(rollup.defenderToMove(game));
-        BlobData.RangeProof memory none;
+        Rollup.TableProof memory none;
         vm.prank(proposer);
         vm.expectRevert();
         rollup.openBlock(game, hex"c0", 0, none);
@@ -286,7 +288,11 @@ contract RLPHarness {
 /// @notice What the contract itself spends on the largest step the rules allow: building a
 /// header and a trace around a `MAX_STEP_BYTES` witness (calldata and EXECUTE are on top).
 contract StepBuilder {
-    function build(bytes calldata witness) external pure returns (uint256) {
+    function build(bytes calldata ancestors, bytes calldata witness)
+        external
+        pure
+        returns (uint256)
+    {
         L2Block.Parent memory parent = L2Block.Parent({
             hash: keccak256("parent"),
             stateRoot: keccak256("state"),
@@ -296,18 +302,14 @@ contract StepBuilder {
             gasUsed: 21_000,
             baseFee: 1 gwei
         });
-        bytes memory header =
-            L2Block.header(parent, L2Block.Body(address(0xfe), 30_000_000, 1_012, 0, 0, 0));
-        (, uint256 traceLength) = L2Block.executeInput(
-            bytes32(0),
-            bytes32(0),
-            0,
+        L2Block.TraceParts memory parts = L2Block.TraceParts(
             hex"c0",
-            witness[:1],
-            header,
-            L2Block.segmentAndTransactions(3, 63_000, false, new bytes(200)),
-            witness
+            L2Block.header(parent, L2Block.Body(address(0xfe), 30_000_000, 1_012, 0, 0, 0)),
+            L2Block.segment(3, 63_000, false),
+            new bytes(200)
         );
+        (, uint256 traceLength) =
+            L2Block.executeInput(bytes32(0), bytes32(0), 0, parts, ancestors, witness);
         return traceLength;
     }
 }
@@ -344,12 +346,16 @@ contract RollupGasUnitTest is Fixture {
         vm.snapshotValue("RollupMoves", "pick (degree 16)", mark - gasleft());
 
         StepBuilder builder = new StepBuilder();
-        bytes memory witness = new bytes(Rollup(rollup).MAX_STEP_BYTES() - 1_500);
-        for (uint256 i = 0; i < witness.length; i += 32) {
+        // One RLP list (a four-byte prefix, then its payload), as the contract requires.
+        uint256 payload = Rollup(rollup).MAX_STEP_BYTES() - 1_500;
+        bytes memory witness = new bytes(4 + payload);
+        (witness[0], witness[1], witness[2], witness[3]) =
+        (0xfa, bytes1(uint8(payload >> 16)), bytes1(uint8(payload >> 8)), bytes1(uint8(payload)));
+        for (uint256 i = 4; i < witness.length; i += 32) {
             witness[i] = 0x01;
         }
         mark = gasleft();
-        uint256 length = builder.build(witness);
+        uint256 length = builder.build(hex"c0", witness);
         vm.snapshotValue("RollupMoves", "largest trace assembly (contract side)", mark - gasleft());
         assertLe(length, rollup.MAX_STEP_BYTES());
         assertGt(length, rollup.MAX_STEP_BYTES() - 1_000);

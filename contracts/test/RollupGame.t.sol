@@ -214,8 +214,8 @@ abstract contract ScenarioTest is Test {
         openedBlock = n;
         bytes memory parentHeader =
             vm.parseJsonBytes(json, string.concat(blockKey(n), ".parentHeader"));
-        BlobData.RangeProof memory table = abi.decode(
-            vm.parseJsonBytes(json, string.concat(blockKey(n), ".table")), (BlobData.RangeProof)
+        Rollup.TableProof memory table = abi.decode(
+            vm.parseJsonBytes(json, string.concat(blockKey(n), ".table")), (Rollup.TableProof)
         );
         rollup.openBlock(id, parentHeader, 0, table);
     }
@@ -436,7 +436,8 @@ contract RollupGameTest is ScenarioTest {
         step.gasUsed = gas;
         // A trace over the byte limit never reaches EXECUTE.
         bytes memory witness = step.witness;
-        step.witness = new bytes(rollup.MAX_STEP_BYTES());
+        uint256 payload = rollup.MAX_STEP_BYTES();
+        step.witness = bytes.concat(hex"fa", bytes3(uint24(payload)), new bytes(payload));
         vm.expectRevert(Rollup.StepTooLarge.selector);
         rollup.proveCandidate(id, step, proof);
         step.witness = witness;
@@ -452,8 +453,8 @@ contract RollupGameTest is ScenarioTest {
         rollup.split(id, values);
         vm.prank(challenger);
         rollup.pick(id, 1, values);
-        BlobData.RangeProof memory table = abi.decode(
-            vm.parseJsonBytes(json, string.concat(blockKey(2), ".table")), (BlobData.RangeProof)
+        Rollup.TableProof memory table = abi.decode(
+            vm.parseJsonBytes(json, string.concat(blockKey(2), ".table")), (Rollup.TableProof)
         );
         // Block 1's parent (genesis) is not block 2's.
         bytes memory wrong = vm.parseJsonBytes(json, string.concat(blockKey(1), ".parentHeader"));
@@ -541,8 +542,8 @@ contract RollupGasTest is ScenarioTest {
 
         bytes memory parentHeader =
             vm.parseJsonBytes(json, string.concat(blockKey(1), ".parentHeader"));
-        BlobData.RangeProof memory table = abi.decode(
-            vm.parseJsonBytes(json, string.concat(blockKey(1), ".table")), (BlobData.RangeProof)
+        Rollup.TableProof memory table = abi.decode(
+            vm.parseJsonBytes(json, string.concat(blockKey(1), ".table")), (Rollup.TableProof)
         );
         vm.startPrank(proposer);
         begin();

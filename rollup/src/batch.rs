@@ -3,9 +3,13 @@
 //! Payload layout, all integers big-endian:
 //!
 //! ```text
-//! version (1) | blockCount (u16) | blockCount × [timestamp (u64), txCount (u16)]
+//! version (1) | blockCount (u16) | blockCount × [timestamp (u64), txEnd (u16)]
 //! | (totalTx + 1) × offset (u32) | transaction bytes
 //! ```
+//!
+//! `txEnd` counts the candidates of the blocks up to and including this one, so that one block's
+//! candidates follow from its entry and the one before it, whatever its index (the contract reads
+//! two entries, not the whole table).
 //!
 //! Decoding is total: it mirrors what the dispute contract reads, so a malformed header gives
 //! empty blocks stamped with the batch's L1 time, and a malformed transaction range gives an
@@ -68,13 +72,13 @@ pub fn encode(blocks: &[BatchBlock]) -> Result<Vec<u8>, BatchError> {
     let mut out = Vec::with_capacity(len);
     out.push(VERSION);
     out.extend_from_slice(&count.to_be_bytes());
+    let mut total = 0usize;
     for block in blocks {
-        let txs = block.transactions.len();
-        let txs = u16::try_from(txs).map_err(|_| BatchError::TooMany(txs))?;
+        total += block.transactions.len();
+        let end = u16::try_from(total).map_err(|_| BatchError::TooMany(total))?;
         out.extend_from_slice(&block.timestamp.to_be_bytes());
-        out.extend_from_slice(&txs.to_be_bytes());
+        out.extend_from_slice(&end.to_be_bytes());
     }
-    let total: usize = blocks.iter().map(|b| b.transactions.len()).sum();
     let mut offset = HEADER + ENTRY * blocks.len() + 4 * (total + 1);
     for tx in blocks.iter().flat_map(|b| &b.transactions) {
         out.extend_from_slice(&(offset as u32).to_be_bytes());
@@ -104,7 +108,8 @@ pub struct BlockEntry {
     pub first: u64,
 }
 
-/// Block `index` of a batch declaring `declared` blocks (`Rollup._readTable`).
+/// Block `index` of a batch declaring `declared` blocks (`Rollup._readTable`): from its entry
+/// and the one before it; an entry below its predecessor gives no candidates.
 pub fn entry(payload: &[u8], declared: u16, index: u16, l1_timestamp: u64) -> BlockEntry {
     let malformed = BlockEntry {
         timestamp: l1_timestamp,
@@ -118,13 +123,14 @@ pub fn entry(payload: &[u8], declared: u16, index: u16, l1_timestamp: u64) -> Bl
     if payload[0] != VERSION || be(payload, 1, 2) != u64::from(declared) {
         return malformed;
     }
-    let first = (0..usize::from(index))
-        .map(|i| be(payload, HEADER + ENTRY * i + 8, 2))
-        .sum();
     let at = HEADER + ENTRY * usize::from(index);
+    let first = match index {
+        0 => 0,
+        _ => be(payload, at - ENTRY + 8, 2),
+    };
     BlockEntry {
         timestamp: be(payload, at, 8),
-        candidates: be(payload, at + 8, 2),
+        candidates: be(payload, at + 8, 2).saturating_sub(first),
         first,
     }
 }
@@ -145,9 +151,21 @@ pub fn offset_entry(declared: u16, global: u64) -> usize {
     HEADER + ENTRY * usize::from(declared) + 4 * global as usize
 }
 
-/// Length of the header and block table up to block `index`, as the contract reads it.
-pub fn table_len(index: u16) -> usize {
-    HEADER + ENTRY * (usize::from(index) + 1)
+/// The batch header's byte range (version and block count), as `Rollup.openBlock` reads it.
+pub const fn header_range() -> (usize, usize) {
+    (0, HEADER)
+}
+
+/// The byte range of block `index`'s table entry with the one before it (just its own for the
+/// first block), as `Rollup.openBlock` reads it.
+pub fn entries_range(index: u16) -> (usize, usize) {
+    let end = HEADER + ENTRY * (usize::from(index) + 1);
+    let start = if index == 0 {
+        end - ENTRY
+    } else {
+        end - 2 * ENTRY
+    };
+    (start, end)
 }
 
 /// Every declared block of a batch with its candidates, as derivation sees them. `payload` is
@@ -235,6 +253,28 @@ mod tests {
                 ..Default::default()
             }]
         );
+    }
+
+    #[test]
+    fn an_entry_below_its_predecessor_has_no_candidates() {
+        let blocks = vec![
+            BatchBlock {
+                timestamp: 5,
+                transactions: vec![Bytes::from_static(b"one"), Bytes::from_static(b"two")],
+            },
+            BatchBlock {
+                timestamp: 6,
+                transactions: vec![Bytes::from_static(b"three")],
+            },
+        ];
+        let mut payload = encode(&blocks).unwrap();
+        assert_eq!(entry(&payload, 2, 1, 0).first, 2);
+        assert_eq!(entry(&payload, 2, 1, 0).candidates, 1);
+        // Block 1's cumulative count (3) lowered to 1, below block 0's 2.
+        payload[HEADER + 2 * ENTRY - 1] = 1;
+        let decoded = decode(&payload, 2, 0);
+        assert_eq!(decoded[0].transactions.len(), 2);
+        assert!(decoded[1].transactions.is_empty());
     }
 
     #[test]

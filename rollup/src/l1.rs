@@ -69,6 +69,9 @@ pub struct L1Batch {
     pub l1_timestamp: u64,
     /// The blob's payload.
     pub payload: Vec<u8>,
+    /// The blob exactly as posted, all 4096 elements. Derivation ignores byte 0 of each element,
+    /// so the payload does not determine the blob: opening it on L1 needs this copy.
+    pub blob: Box<Blob>,
 }
 
 /// Attempts after the first at fetching a blob.
@@ -145,6 +148,7 @@ impl<P: Provider> L1Source<P> {
                 l1_hash: block.header.hash,
                 l1_timestamp: block.header.timestamp,
                 payload: payload(&blob),
+                blob,
             });
         }
         Ok(batches)

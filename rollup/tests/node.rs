@@ -85,6 +85,7 @@ fn raw_batch(
         l1_block,
         l1_hash: l1_hash(l1_block, fork),
         l1_timestamp: 12 * l1_block,
+        blob: rollup::blob::blob_from_payload(&payload).expect("a payload fits a blob"),
         payload,
     }
 }
