@@ -18,6 +18,10 @@ cargo test --workspace --locked
 cargo build --locked -q -p challenger
 # Every dispute fixture, replayed end to end on an embedded devnet with the contracts and EXECUTE.
 cargo run --locked -q -p challenger -- replay fixtures/
+# The largest steps the rules include, again with EXECUTE at the price the rules guarantee (2):
+# each still fits one L1 transaction (2^24 gas).
+cargo run --locked -q -p challenger -- replay --execute-price 2 fixtures/largest-candidate.json \
+  fixtures/largest-step.json fixtures/largest-step-and-gas.json
 # Compiled artifacts the Rust side embeds must match the sources; gas snapshots must match.
 (cd contracts && "$FORGE" fmt --check && "$FORGE" build && node artifacts.js check &&
   FORGE_SNAPSHOT_CHECK=true "$FORGE" snapshot --check)

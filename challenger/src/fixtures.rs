@@ -53,9 +53,9 @@ fn thousands(n: u64) -> String {
     out
 }
 
-/// Replays every fixture under `paths`; prints a line per fixture and the totals. Fails if
-/// one does.
-pub async fn replay_all(paths: &[PathBuf]) -> Result<ExitCode> {
+/// Replays every fixture under `paths` with EXECUTE at `execute_price` or above; prints a line
+/// per fixture and the totals. Fails if one does.
+pub async fn replay_all(paths: &[PathBuf], execute_price: u64) -> Result<ExitCode> {
     let files = fixture_files(paths)?;
     if files.is_empty() {
         bail!("no fixtures (.json) under the paths given");
@@ -71,7 +71,7 @@ pub async fn replay_all(paths: &[PathBuf]) -> Result<ExitCode> {
         let name = file.display().to_string();
         bar.set_message(name.clone());
         let started = Instant::now();
-        let result = run_one(file).await;
+        let result = run_one(file, execute_price).await;
         let elapsed = started.elapsed().as_secs_f64();
         bar.suspend(|| match &result {
             Ok(line) => println!("ok    {name}: {line}, {elapsed:.1} s"),
@@ -93,10 +93,10 @@ pub async fn replay_all(paths: &[PathBuf]) -> Result<ExitCode> {
 }
 
 /// Replays one fixture; its summary line, or what differed.
-async fn run_one(file: &Path) -> Result<String> {
+async fn run_one(file: &Path, execute_price: u64) -> Result<String> {
     let fixture = Fixture::load(file)?;
     let dir = tempfile::tempdir()?;
-    let replayed = replay(&fixture, dir.path()).await?;
+    let replayed = replay(&fixture, dir.path(), execute_price).await?;
     let mismatches = replayed.mismatches(&fixture.expect);
     if !mismatches.is_empty() {
         bail!("{}", mismatches.join("; "));

@@ -86,6 +86,10 @@ pub struct Scenario {
     /// A transaction whose step is as large as the rules allow, inserted here.
     #[serde(default)]
     pub largest_step: Option<Place>,
+    /// Bytes of non-zero calldata the largest step's transaction carries besides the code it
+    /// reads, to bring its gas near `MAX_STEP_GAS` as well as its trace near `MAX_STEP_BYTES`.
+    #[serde(default)]
+    pub step_calldata: usize,
     /// A transaction carrying as many bytes of (non-zero) calldata as the rules still include,
     /// inserted here: the largest candidate a step reads from a blob.
     #[serde(default)]
@@ -175,6 +179,9 @@ impl Scenario {
                 )));
             }
         }
+        if self.step_calldata > 0 && self.largest_step.is_none() {
+            return Err(self.error("step_calldata needs a largest_step"));
+        }
         if self.largest_step.is_some() && self.largest_candidate.is_some() {
             return Err(self.error("one of largest_step and largest_candidate per scenario"));
         }
@@ -244,10 +251,11 @@ impl Scenario {
                 let from = USERS - 1;
                 let tx = wallets[from].sign(TxEip1559 {
                     nonce: nonces[from],
-                    gas_limit: 1_000_000,
+                    gas_limit: MAX_STEP_GAS,
                     max_fee_per_gas: rollup::wallet::MAX_FEE_PER_GAS,
                     max_priority_fee_per_gas: 1,
                     to: TxKind::Call(PROBER),
+                    input: vec![0xff; self.step_calldata].into(),
                     ..Default::default()
                 });
                 nonces[from] += 1;

@@ -67,6 +67,10 @@ enum Command {
         /// Fixture files or directories (searched for .json files).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// EXECUTE's lowest price on the devnet (L1 gas per declared EXECUTE gas): replays the
+        /// steps at a price the rules must still fit one L1 transaction at.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        execute_price: u64,
     },
     /// Dispute fixtures.
     #[command(subcommand)]
@@ -216,9 +220,12 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|runtime| runtime.block_on(run_bench::run(bench)))
             .map(|()| ExitCode::SUCCESS),
-        Command::Replay { paths } => tokio::runtime::Runtime::new()
+        Command::Replay {
+            paths,
+            execute_price,
+        } => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
-            .and_then(|runtime| runtime.block_on(fixtures::replay_all(&paths))),
+            .and_then(|runtime| runtime.block_on(fixtures::replay_all(&paths, execute_price))),
         Command::Fixtures(FixturesCommand::Generate {
             scenarios,
             out,

@@ -57,6 +57,9 @@ pub struct NetworkConfig {
     pub game: Rollup::Config,
     /// Where the devnet listens.
     pub addr: SocketAddr,
+    /// EXECUTE's lowest price on the devnet, in L1 gas per declared EXECUTE gas (1 by default;
+    /// higher to replay steps at the price the rules still guarantee).
+    pub execute_price: u64,
 }
 
 impl NetworkConfig {
@@ -81,6 +84,7 @@ impl NetworkConfig {
                 feeRecipient: Address::ZERO,
             },
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            execute_price: 1,
         }
     }
 }
@@ -104,9 +108,9 @@ pub struct Network {
 impl Network {
     /// Starts the devnet and deploys the rollup (inbox open to key 0's batches).
     pub async fn start(config: NetworkConfig) -> Result<Self> {
-        let devnet = Arc::new(Mutex::new(
-            NodeConfig::dev(L1_CHAIN_ID, Fork::Osaka).map(Node::new)?,
-        ));
+        let mut node = NodeConfig::dev(L1_CHAIN_ID, Fork::Osaka)?;
+        node.pricing.min_price = config.execute_price;
+        let devnet = Arc::new(Mutex::new(Node::new(node)));
         let server = Server::start(devnet.clone(), config.addr)
             .await
             .with_context(|| format!("starting the devnet on {}", config.addr))?;

@@ -123,11 +123,17 @@ fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).expect("outcomes serialize")
 }
 
-/// Replays `fixture` on a fresh embedded devnet, with the players' stores under `dir`.
-pub async fn replay(fixture: &Fixture, dir: &Path) -> Result<Replayed, ReplayError> {
+/// Replays `fixture` on a fresh embedded devnet whose EXECUTE costs at least `execute_price` L1
+/// gas per declared gas, with the players' stores under `dir`.
+pub async fn replay(
+    fixture: &Fixture,
+    dir: &Path,
+    execute_price: u64,
+) -> Result<Replayed, ReplayError> {
     let network = Network::start(NetworkConfig {
         genesis: fixture.l2_genesis(),
         game: fixture.rollup_config(),
+        execute_price,
         ..NetworkConfig::dev(0)
     })
     .await
@@ -199,6 +205,8 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
             .batches()
             .map_err(|e| ReplayError::Setup(e.into()))?;
         for batch in &batches {
+            // The inbox takes at most one block per second since its last batch.
+            self.warp(u64::from(batch.block_count)).await?;
             let request =
                 payload_transaction(network.deployment.inbox, &batch.payload, batch.block_count)
                     .map_err(|e| ReplayError::Setup(e.into()))?;

@@ -7,6 +7,11 @@ pragma solidity ^0.8.28;
 /// and the L1 context it arrived in, so that derivation can find it and a dispute can prove bytes
 /// of it (`BlobData`). L2 blocks are numbered consecutively across batches from 1 (block 0 is the
 /// L2 genesis). With no sequencer configured, anyone may submit (a based rollup).
+///
+/// A `submit` call declares at most one L2 block per second of L1 time since the previous call
+/// (or the inbox's deployment): L2 blocks are at least a second apart and never later than the L1
+/// block that carried their batch, so more would push L2 time past L1 time, and a cheap flood of
+/// empty blocks could keep watchtowers from catching up within the challenge window.
 contract Inbox {
     /// @notice A recorded batch.
     struct Batch {
@@ -28,6 +33,9 @@ contract Inbox {
     Batch[] internal _batches;
     /// @notice The next L2 block number a batch will start at.
     uint64 public nextBlock = 1;
+    /// @notice L1 time of the last `submit` call (the deployment's before the first): the next
+    /// call may declare at most one block per second since.
+    uint64 public lastSubmitted;
 
     /// @notice Batch `index` was recorded from blob `blobIndex` of the submitting transaction.
     event BatchSubmitted(
@@ -48,10 +56,13 @@ contract Inbox {
     error UnknownBatch(uint256 index);
     /// @notice `blockNumber` is not in batch `index`.
     error NotInBatch(uint256 index, uint64 blockNumber);
+    /// @notice The call declares more blocks than seconds have passed since the last one.
+    error TooManyBlocks(uint256 declared, uint256 allowed);
 
     /// @param sequencer_ Address allowed to submit, or zero for anyone.
     constructor(address sequencer_) {
         sequencer = sequencer_;
+        lastSubmitted = uint64(block.timestamp);
     }
 
     /// @notice Records every blob of the calling transaction as a batch, in blob order, the
@@ -75,7 +86,10 @@ contract Inbox {
             emit BatchSubmitted(first + i, hash, next, blockCounts[i], i);
             next += blockCounts[i];
         }
+        uint256 allowed = block.timestamp - lastSubmitted;
+        if (next - nextBlock > allowed) revert TooManyBlocks(next - nextBlock, allowed);
         nextBlock = next;
+        lastSubmitted = uint64(block.timestamp);
     }
 
     /// @notice Number of batches recorded.

@@ -62,6 +62,7 @@ contract InboxTest is Test {
         inbox.batchOf(1, 7);
 
         vm.blobhashes(hashes(1, 2));
+        vm.warp(block.timestamp + 2);
         vm.prank(SEQUENCER);
         assertEq(inbox.submit(one(2)), 3, "indices continue");
         assertEq(inbox.batchCount(), 4);
@@ -97,11 +98,53 @@ contract InboxTest is Test {
     function test_BasedInboxTakesAnyone(address anyone) public {
         Inbox based = new Inbox(address(0));
         vm.blobhashes(hashes(2, 3));
+        vm.warp(block.timestamp + 2);
         vm.prank(anyone);
         uint16[] memory two = new uint16[](2);
         (two[0], two[1]) = (1, 1);
         assertEq(based.submit(two), 0);
         assertEq(based.batchCount(), 2);
+    }
+
+    /// Finding 6 of the soundness review: one blob could declare 65,535 blocks, pushing L2 time
+    /// that far past L1's. A call takes at most one block per second since the last.
+    function test_RevertWhen_MoreBlocksThanSecondsSinceTheLastSubmit() public {
+        vm.blobhashes(hashes(1, 4));
+        vm.startPrank(SEQUENCER);
+        vm.warp(block.timestamp + 5);
+        vm.expectRevert(abi.encodeWithSelector(Inbox.TooManyBlocks.selector, 6, 5));
+        inbox.submit(one(6));
+        inbox.submit(one(5));
+        vm.expectRevert(abi.encodeWithSelector(Inbox.TooManyBlocks.selector, 1, 0));
+        inbox.submit(one(1));
+        vm.warp(block.timestamp + 65_535);
+        vm.blobhashes(hashes(2, 5));
+        vm.expectRevert(abi.encodeWithSelector(Inbox.TooManyBlocks.selector, 65_536, 65_535));
+        inbox.submit(counts2(65_535, 1));
+        vm.stopPrank();
+    }
+
+    /// Whatever the calls and their timing, the blocks declared never outrun L1 time since the
+    /// deployment, so no L2 block needs a timestamp past its batch's L1 block.
+    function testFuzz_BlocksNeverOutrunL1Time(uint16[8] memory gaps, uint16[8] memory asked)
+        public
+    {
+        // `vm.getBlockTimestamp`: under via-IR, `block.timestamp` may be read once per function.
+        uint256 deployed = vm.getBlockTimestamp();
+        vm.blobhashes(hashes(1, 6));
+        vm.startPrank(SEQUENCER);
+        for (uint256 i = 0; i < gaps.length; ++i) {
+            vm.warp(vm.getBlockTimestamp() + gaps[i]);
+            uint16 count = uint16(bound(asked[i], 1, type(uint16).max));
+            try inbox.submit(one(count)) {} catch {}
+            assertLe(inbox.nextBlock() - 1, vm.getBlockTimestamp() - deployed);
+        }
+        vm.stopPrank();
+    }
+
+    function counts2(uint16 a, uint16 b) internal pure returns (uint16[] memory out) {
+        out = new uint16[](2);
+        (out[0], out[1]) = (a, b);
     }
 
     function test_RevertWhen_BatchOutOfRange() public {

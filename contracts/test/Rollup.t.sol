@@ -319,6 +319,7 @@ contract RollupGasUnitTest is Fixture {
         (Inbox inbox, Rollup rollup) = deployRollup(16);
         uint16[] memory counts = new uint16[](1);
         counts[0] = 3600;
+        vm.warp(block.timestamp + 3600);
         vm.startSnapshotGas("RollupMoves", "submit (one blob)");
         inbox.submit(counts);
         vm.stopSnapshotGas();

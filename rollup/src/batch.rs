@@ -268,6 +268,7 @@ mod tests {
             },
         ];
         let mut payload = encode(&blocks).unwrap();
+        payload.resize(PAYLOAD_BYTES, 0);
         assert_eq!(entry(&payload, 2, 1, 0).first, 2);
         assert_eq!(entry(&payload, 2, 1, 0).candidates, 1);
         // Block 1's cumulative count (3) lowered to 1, below block 0's 2.

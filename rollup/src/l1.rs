@@ -105,6 +105,22 @@ impl<P: Provider> L1Source<P> {
         }
     }
 
+    /// How many L2 blocks a batch may declare if it lands in the L1 block after one of time
+    /// `l1_time`: one per second since the inbox's last `submit` (`Inbox.TooManyBlocks`).
+    pub async fn blocks_allowed(&self, l1_time: u64) -> Result<u64, L1Error> {
+        let request = TransactionRequest::default()
+            .with_to(self.inbox)
+            .with_input(Inbox::lastSubmittedCall {}.abi_encode());
+        let out = self
+            .provider
+            .call(request)
+            .await
+            .map_err(|e| L1Error::Rpc(e.to_string()))?;
+        let last = Inbox::lastSubmittedCall::abi_decode_returns(&out)
+            .map_err(|e| L1Error::Rpc(format!("Inbox.lastSubmitted: {e}")))?;
+        Ok((l1_time + 1).saturating_sub(last))
+    }
+
     /// Batches recorded in L1 blocks `from..=to`, in inbox order.
     pub async fn batches(&self, from: u64, to: u64) -> Result<Vec<L1Batch>, L1Error> {
         let filter = Filter::new()

@@ -8,7 +8,7 @@ use std::{
 };
 
 use alloy_network::{ReceiptResponse, TransactionBuilder};
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, Bytes, U256, U64};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::SolValue;
@@ -93,6 +93,11 @@ async fn derivation_from_l1_reproduces_the_sequencers_blocks() {
                     .collect(),
             })
             .collect();
+        // The inbox takes at most one block per second since its last batch.
+        provider
+            .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (U64::from(2),))
+            .await
+            .unwrap();
         let receipt = provider
             .send_transaction(batch_transaction(inbox, &blocks).unwrap())
             .await

@@ -128,10 +128,14 @@ impl<P: Provider + Clone> Sequencer<P> {
             .await
             .map_err(|e| ServiceError::Head(e.to_string()))?
             .map_or(0, |b| b.header.timestamp);
+        // The inbox takes at most one L2 block per second of L1 time since its last batch.
+        let allowed = usize::try_from(self.l1.blocks_allowed(l1_time).await?).unwrap_or(usize::MAX);
         let blocks = self
             .shared
             .pool()
-            .take_batch(self.config.blocks_per_batch, |i| l1_time + 1 + i as u64);
+            .take_batch(self.config.blocks_per_batch.min(allowed), |i| {
+                l1_time + 1 + i as u64
+            });
         if !blocks.is_empty() {
             let txs = blocks.iter().map(|b| b.transactions.len()).sum();
             let request = batch_transaction(self.config.inbox, &blocks)?;

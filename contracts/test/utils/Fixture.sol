@@ -34,8 +34,10 @@ abstract contract Fixture is Test {
         vm.blobhashes(blobs);
     }
 
-    /// @notice Submits one batch of `blocks` blocks.
+    /// @notice Submits one batch of `blocks` blocks, `blocks` seconds after the last (the most
+    /// the inbox takes).
     function submitBatch(Inbox inbox, uint16 blocks) internal {
+        vm.warp(block.timestamp + blocks);
         uint16[] memory counts = new uint16[](1);
         counts[0] = blocks;
         inbox.submit(counts);
