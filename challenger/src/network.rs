@@ -60,6 +60,8 @@ pub struct NetworkConfig {
     /// EXECUTE's lowest price on the devnet, in L1 gas per declared EXECUTE gas (1 by default;
     /// higher to replay steps at the price the rules still guarantee).
     pub execute_price: u64,
+    /// L1 blocks the devnet's beacon API keeps blobs for (`None`: mainnet's 4,096 epochs).
+    pub blob_retention: Option<u64>,
 }
 
 impl NetworkConfig {
@@ -85,6 +87,7 @@ impl NetworkConfig {
             },
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             execute_price: 1,
+            blob_retention: None,
         }
     }
 }
@@ -110,6 +113,9 @@ impl Network {
     pub async fn start(config: NetworkConfig) -> Result<Self> {
         let mut node = NodeConfig::dev(L1_CHAIN_ID, Fork::Osaka)?;
         node.pricing.min_price = config.execute_price;
+        if let Some(blocks) = config.blob_retention {
+            node.blob_retention = blocks;
+        }
         let devnet = Arc::new(Mutex::new(Node::new(node)));
         let server = Server::start(devnet.clone(), config.addr)
             .await

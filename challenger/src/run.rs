@@ -36,6 +36,10 @@ pub struct RunArgs {
     /// L1 beacon API base URL (default: the RPC URL, as the devnet serves both).
     #[arg(long, env = "L1_BEACON")]
     beacon: Option<String>,
+    /// A blob archive (a base URL serving the beacon blob API) asked for blobs the beacon node
+    /// no longer has: a watchtower that starts after beacon nodes pruned a batch's blob needs it.
+    #[arg(long, env = "L1_BLOB_ARCHIVE")]
+    blob_archive: Option<String>,
     /// Other L1 nodes the L1 node is checked against before every tick (repeat, or separate
     /// with commas): a tick stops if one is ahead by more than --max-lag blocks or has another
     /// block at the same height.
@@ -114,6 +118,9 @@ pub async fn run(args: RunArgs) -> Result<()> {
         .await
         .context("reading the rollup's configuration")?
         .with_witnesses(witnesses);
+    if let Some(archive) = &args.blob_archive {
+        watchtower = watchtower.with_blob_archive(archive);
+    }
     if let Some(addr) = args.metrics_addr {
         let bound = serve_metrics(addr, watchtower.metrics()).await?;
         tracing::info!("metrics on http://{bound}/metrics");

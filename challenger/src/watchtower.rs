@@ -282,6 +282,13 @@ pub struct Watchtower<P> {
 pub const IN_DOUBT: Duration = Duration::from_secs(120);
 
 impl<P: Provider + Clone> Watchtower<P> {
+    /// Also takes blobs the beacon node no longer has from `archive` (`L1Source::with_archive`).
+    #[must_use]
+    pub fn with_blob_archive(mut self, archive: &str) -> Self {
+        self.l1 = self.l1.with_archive(archive);
+        self
+    }
+
     /// A watchtower on `config.rollup`, following L1 through `provider` with blobs from `beacon`.
     pub async fn new(
         node: L2Node,
@@ -662,7 +669,18 @@ impl<P: Provider + Clone> Watchtower<P> {
     }
 
     /// The batch that carried L2 block `block`, read back from L1.
+    /// From the node's store, which keeps each batch's blob as posted while its blocks are kept
+    /// (beacon nodes prune blobs after ~18 days, sooner than a game can end); from L1 only for a
+    /// store that has no copy.
     async fn batch_of(&self, block: u64) -> Result<(L1Batch, Box<Blob>), WatchError> {
+        match self.node.batch_of(block) {
+            Ok(batch) => {
+                let blob = batch.blob.clone();
+                return Ok((batch, blob));
+            }
+            Err(NodeError::Store(StoreError::MissingBatch(_))) => {}
+            Err(e) => return Err(e.into()),
+        }
         let origin = self.node.store().block(block)?.origin;
         let batch = self
             .l1

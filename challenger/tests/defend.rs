@@ -8,6 +8,7 @@ mod common;
 use alloy_primitives::U256;
 use alloy_provider::Provider;
 use bisect::step::Rollup;
+use challenger::network::NetworkConfig;
 use common::{stop, Network};
 use rollup::derive::Lie;
 use sequencer::proposer::BlockLie;
@@ -43,4 +44,60 @@ async fn the_daemon_defends_a_right_claim_and_a_bystander_sends_nothing() {
         .await
         .unwrap();
     assert_eq!(sent, 0, "the bystander sent nothing");
+}
+
+/// Beacon nodes prune blobs after 4,096 epochs (~18 days), sooner than a claim's window and two
+/// clocks can run out. Here the devnet keeps blobs for twelve L1 blocks: the claim is attacked after
+/// its batch's blob is gone from the beacon API, and the honest defender opens the blob on L1
+/// from its own store's copy and wins.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claim_attacked_after_its_blob_was_pruned_is_defended_and_won() {
+    let network = Network::start_with(NetworkConfig {
+        blob_retention: Some(12),
+        ..NetworkConfig::dev(906)
+    })
+    .await;
+    network.three_blocks_and_a_claim(None).await;
+    let mut defender = network.player(1, None).await;
+    defender.tick().await.unwrap();
+    let lie = BlockLie {
+        block: 2,
+        lie: Lie::Drop(0),
+    };
+    let mut attacker = network.player(2, Some(lie)).await;
+    let report = attacker.tick().await.unwrap();
+    assert_eq!(
+        report.challenged,
+        vec![1],
+        "the attacker disputes the right claim"
+    );
+
+    // The blobs of every batch leave the beacon API.
+    let provider = network.provider(0);
+    for _ in 0..14 {
+        provider
+            .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+            .await
+            .unwrap();
+    }
+    let carried_by = defender.node().store().block(2).unwrap().origin.number;
+    let url = format!(
+        "{}/eth/v1/beacon/blobs/{carried_by}",
+        network.server.url().trim_end_matches('/')
+    );
+    let status = reqwest::get(&url).await.unwrap().status();
+    assert_eq!(status, reqwest::StatusCode::NOT_FOUND, "{url} is pruned");
+
+    let started = std::time::Instant::now();
+    let status = loop {
+        defender.tick().await.unwrap();
+        let _ = attacker.tick().await;
+        let game = network.call(Rollup::gameCall { id: U256::ZERO }).await;
+        if game.status != 0 {
+            break game.status;
+        }
+        assert!(started.elapsed().as_secs() < 120, "no result");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(status, 1, "the defender won");
 }

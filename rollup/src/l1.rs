@@ -86,6 +86,8 @@ const BEACON_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub struct L1Source<P> {
     provider: P,
     beacon: String,
+    /// A second endpoint serving the beacon blob API for blobs the beacon node has pruned.
+    archive: Option<String>,
     inbox: Address,
     http: reqwest::Client,
 }
@@ -97,6 +99,7 @@ impl<P: Provider> L1Source<P> {
         Self {
             provider,
             beacon: beacon.into().trim_end_matches('/').to_string(),
+            archive: None,
             inbox,
             http: reqwest::Client::builder()
                 .timeout(BEACON_TIMEOUT)
@@ -119,6 +122,15 @@ impl<P: Provider> L1Source<P> {
         let last = Inbox::lastSubmittedCall::abi_decode_returns(&out)
             .map_err(|e| L1Error::Rpc(format!("Inbox.lastSubmitted: {e}")))?;
         Ok((l1_time + 1).saturating_sub(last))
+    }
+
+    /// Also asks `archive` (a base URL serving the beacon blob API, e.g. a blob archiver) for a
+    /// blob the beacon node does not have: beacon nodes prune blobs after 4,096 epochs (~18
+    /// days), and a node starting late must still derive from the first batch.
+    #[must_use]
+    pub fn with_archive(mut self, archive: impl Into<String>) -> Self {
+        self.archive = Some(archive.into().trim_end_matches('/').to_string());
+        self
     }
 
     /// Batches recorded in L1 blocks `from..=to`, in inbox order.
@@ -188,43 +200,73 @@ impl<P: Provider> L1Source<P> {
             .map(|b| b.header.hash))
     }
 
-    /// The blob with `hash` of L1 block `number`, from the beacon API's blobs endpoint; a
-    /// dropped connection or a server error is tried again after a pause.
+    /// The blob with `hash` of L1 block `number`, from the beacon API's blobs endpoint, then
+    /// from the archive if the beacon node does not have it; a dropped connection or a server
+    /// error is tried again after a pause.
     async fn blob(&self, number: u64, hash: B256) -> Result<Box<Blob>, L1Error> {
-        let url = format!(
-            "{}/eth/v1/beacon/blobs/{number}?versioned_hashes={hash}",
-            self.beacon
-        );
-        let mut attempt = 0;
-        loop {
-            match self.beacon_blob(&url, hash).await {
-                Ok(blob) => return Ok(blob),
-                Err(err) if attempt < BEACON_RETRIES => {
-                    tracing::debug!(%err, attempt, "beacon request failed; retrying");
-                    attempt += 1;
-                    tokio::time::sleep(BEACON_BACKOFF * attempt).await;
+        let sources: Vec<&String> = std::iter::once(&self.beacon).chain(&self.archive).collect();
+        let mut last = String::new();
+        for (i, base) in sources.iter().enumerate() {
+            let url = format!("{base}/eth/v1/beacon/blobs/{number}?versioned_hashes={hash}");
+            // A blob the beacon node lacks is asked of the archive at once; the last source
+            // asked is given the retries (a lagging node may not have it yet).
+            let next_source = i + 1 < sources.len();
+            let mut attempt = 0;
+            loop {
+                match self.beacon_blob(&url, hash).await {
+                    Ok(blob) => return Ok(blob),
+                    Err(Fetch::Missing(err)) if next_source => {
+                        last = err;
+                        break;
+                    }
+                    Err(Fetch::Failed(err) | Fetch::Missing(err)) if attempt < BEACON_RETRIES => {
+                        tracing::debug!(%err, attempt, "beacon request failed; retrying");
+                        attempt += 1;
+                        tokio::time::sleep(BEACON_BACKOFF * attempt).await;
+                    }
+                    Err(Fetch::Failed(err) | Fetch::Missing(err)) => {
+                        last = err;
+                        break;
+                    }
                 }
-                Err(err) => return Err(L1Error::Beacon(err)),
             }
         }
+        Err(L1Error::Beacon(last))
     }
 
     /// One GET of the beacon API for the blob with `hash`, or why it did not come.
-    async fn beacon_blob(&self, url: &str, hash: B256) -> Result<Box<Blob>, String> {
-        let response = self.http.get(url).send().await.map_err(|e| e.to_string())?;
+    async fn beacon_blob(&self, url: &str, hash: B256) -> Result<Box<Blob>, Fetch> {
+        let failed = |e: String| Fetch::Failed(format!("{url}: {e}"));
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| failed(e.to_string()))?;
         let status = response.status();
-        let body: serde_json::Value = response.json().await.map_err(|e| e.to_string())?;
+        let body: serde_json::Value = response.json().await.map_err(|e| failed(e.to_string()))?;
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Err(Fetch::Missing(format!("{url}: {status} {body}")));
+        }
         if !status.is_success() {
-            return Err(format!("{url}: {status} {body}"));
+            return Err(failed(format!("{status} {body}")));
         }
         let hex = body["data"][0]
             .as_str()
-            .ok_or_else(|| format!("{url}: no blob {hash}"))?;
-        let bytes = alloy_primitives::hex::decode(hex).map_err(|e| format!("{url}: {e}"))?;
+            .ok_or_else(|| Fetch::Missing(format!("{url}: no blob {hash}")))?;
+        let bytes = alloy_primitives::hex::decode(hex).map_err(|e| failed(e.to_string()))?;
         let blob = Blob::try_from(bytes.as_slice())
-            .map_err(|_| format!("{url}: a blob of {} bytes", bytes.len()))?;
+            .map_err(|_| failed(format!("a blob of {} bytes", bytes.len())))?;
         Ok(Box::new(blob))
     }
+}
+
+/// Why one blob request did not give the blob.
+enum Fetch {
+    /// The endpoint does not have it (pruned, or never seen): ask the next one.
+    Missing(String),
+    /// The request failed: worth trying again.
+    Failed(String),
 }
 
 /// The versioned hash of a blob's KZG commitment.

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use alloy_consensus::Header;
-use alloy_primitives::{keccak256, Address, B256};
+use alloy_primitives::{keccak256, Address, Bytes, B256};
 use alloy_provider::Provider;
 use execute::{
     witness::{AccountState, CompleteState},
@@ -13,10 +13,13 @@ use execute::{
 
 use crate::{
     batch::{decode, BatchBlock, VERSION},
+    blob::{payload, Blob},
     derive::{DerivedBlock, L2Chain, Lie, BLOCKHASH_WINDOW},
     l1::{L1Batch, L1Error, L1Source},
     rules::{L2Config, Position},
-    store::{BlockRecord, L1Cursor, L1Origin, L2Store, PruneStats, SledNodes, StoreError},
+    store::{
+        BatchRecord, BlockRecord, L1Cursor, L1Origin, L2Store, PruneStats, SledNodes, StoreError,
+    },
 };
 
 /// L1 blocks read per log query.
@@ -218,7 +221,38 @@ impl L2Node {
             }
         }
         let blocks = decode(&payload, batch.block_count, batch.l1_timestamp);
-        self.apply_blocks(origin, blocks)
+        let record = BatchRecord {
+            blob_hash: batch.blob_hash,
+            first_block: batch.first_block,
+            block_count: u64::from(batch.block_count),
+            blob: Bytes::copy_from_slice(batch.blob.as_slice()),
+        };
+        self.derive_and_commit(origin, blocks, Some(&record))
+    }
+
+    /// The batch that carried L2 block `number`, its blob as posted, from the store: what a
+    /// dispute about the block opens on L1, long after beacon nodes have pruned the blob.
+    pub fn batch_of(&self, number: u64) -> Result<L1Batch, NodeError> {
+        let origin = self.store.block(number)?.origin;
+        let record = self.store.batch(origin.batch)?;
+        let blob = Blob::try_from(record.blob.as_ref()).map_err(|_| StoreError::Corrupt {
+            key: format!("batch {}", origin.batch),
+            reason: format!("a blob of {} bytes", record.blob.len()),
+        })?;
+        Ok(L1Batch {
+            index: origin.batch,
+            blob_hash: record.blob_hash,
+            first_block: record.first_block,
+            block_count: u16::try_from(record.block_count).map_err(|_| StoreError::Corrupt {
+                key: format!("batch {}", origin.batch),
+                reason: format!("{} blocks", record.block_count),
+            })?,
+            l1_block: origin.number,
+            l1_hash: origin.hash,
+            l1_timestamp: origin.timestamp,
+            payload: payload(&blob),
+            blob: Box::new(blob),
+        })
     }
 
     /// Derives decoded blocks carried by the batch at `origin` and stores them with their
@@ -227,6 +261,15 @@ impl L2Node {
         &mut self,
         origin: L1Origin,
         blocks: Vec<BatchBlock>,
+    ) -> Result<Vec<DerivedBlock>, NodeError> {
+        self.derive_and_commit(origin, blocks, None)
+    }
+
+    fn derive_and_commit(
+        &mut self,
+        origin: L1Origin,
+        blocks: Vec<BatchBlock>,
+        record: Option<&BatchRecord>,
     ) -> Result<Vec<DerivedBlock>, NodeError> {
         let mut derived = Vec::new();
         let mut records = Vec::new();
@@ -257,9 +300,12 @@ impl L2Node {
             hash: origin.hash,
             next_batch: origin.batch + 1,
         };
-        let committed = self
-            .store
-            .commit(&records, self.chain.state_mut().store_mut(), cursor);
+        let committed = self.store.commit(
+            &records,
+            self.chain.state_mut().store_mut(),
+            record.map(|r| (origin.batch, r)),
+            cursor,
+        );
         if let Err(e) = committed {
             self.chain = load(&self.store, self.config)?;
             return Err(e.into());

@@ -1,5 +1,6 @@
 //! The L2 node's on-disk store (sled): trie nodes and bytecode by hash, a record per derived
-//! block, and the derivation's L1 cursor.
+//! block, each batch's blob as posted (disputes open it on L1 long after beacon nodes have pruned
+//! it), and the derivation's L1 cursor.
 //!
 //! Nodes are content-addressed and never overwritten, so the state at every position of every
 //! block whose nodes are kept stays readable, rolling back is moving the head, and pruning is a
@@ -26,6 +27,7 @@ const NODE: u8 = b'n';
 const CODE: u8 = b'c';
 const BLOCK: u8 = b'b';
 const HEADER: u8 = b'h';
+const BATCH: u8 = b'x';
 const IDENTITY: &[u8] = b"m/identity";
 const HEAD: &[u8] = b"m/head";
 const CURSOR: &[u8] = b"m/cursor";
@@ -56,6 +58,22 @@ pub enum StoreError {
     /// A block that is not (or no longer) in the store.
     #[error("block {0} is not in the store (not derived yet, or pruned)")]
     MissingBlock(u64),
+    /// A batch whose blob is not (or no longer) in the store.
+    #[error("batch {0} is not in the store (not derived yet, or pruned)")]
+    MissingBatch(u64),
+}
+
+/// A batch as the inbox recorded it, with its blob exactly as posted (all 4096 elements).
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct BatchRecord {
+    /// The blob's versioned hash.
+    pub blob_hash: B256,
+    /// First L2 block it holds.
+    pub first_block: u64,
+    /// L2 blocks it declares.
+    pub block_count: u64,
+    /// The blob's bytes.
+    pub blob: Bytes,
 }
 
 /// Where a batch came from on L1.
@@ -184,6 +202,8 @@ pub struct PruneStats {
     pub removed: u64,
     /// Block records removed.
     pub blocks: u64,
+    /// Batch records (blobs) removed.
+    pub batches: u64,
 }
 
 /// Visits the states at `roots`: the account trie, every storage trie its accounts name, and
@@ -296,6 +316,24 @@ impl L2Store {
         decode(&k, &value)
     }
 
+    /// Batch `index`'s record, its blob as posted.
+    pub fn batch(&self, index: u64) -> Result<BatchRecord, StoreError> {
+        let k = key(BATCH, &index.to_be_bytes());
+        let value = self.tree.get(&k)?.ok_or(StoreError::MissingBatch(index))?;
+        decode(&k, &value)
+    }
+
+    /// Removes the records of batches `from` and later.
+    fn remove_batches_from(&self, batch: &mut sled::Batch, from: u64) -> Result<(), StoreError> {
+        for entry in self
+            .tree
+            .range(key(BATCH, &from.to_be_bytes())..key(BATCH + 1, &[]))
+        {
+            batch.remove(entry?.0);
+        }
+        Ok(())
+    }
+
     /// The header of block `number` (headers outlive pruning, for BLOCKHASH).
     pub fn header(&self, number: u64) -> Result<Header, StoreError> {
         let k = key(HEADER, &number.to_be_bytes());
@@ -363,15 +401,20 @@ impl L2Store {
         Ok(())
     }
 
-    /// Writes derived blocks, the nodes their states created and the L1 cursor, atomically.
+    /// Writes derived blocks, the nodes their states created, the batch that carried them (its
+    /// index and record) and the L1 cursor, atomically.
     pub fn commit(
         &self,
         blocks: &[BlockRecord],
         nodes: &mut SledNodes,
+        carried_by: Option<(u64, &BatchRecord)>,
         cursor: L1Cursor,
     ) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         self.write_blocks(&mut batch, blocks, nodes, Some(cursor))?;
+        if let Some((index, record)) = carried_by {
+            batch.insert(key(BATCH, &index.to_be_bytes()), alloy_rlp::encode(record));
+        }
         self.tree.apply_batch(batch)?;
         Ok(())
     }
@@ -393,6 +436,7 @@ impl L2Store {
         }
         batch.insert(HEAD, alloy_rlp::encode(number));
         batch.insert(CURSOR, alloy_rlp::encode(cursor));
+        self.remove_batches_from(&mut batch, cursor.next_batch)?;
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
         Ok(())
@@ -435,6 +479,18 @@ impl L2Store {
             if self.tree.contains_key(key(BLOCK, &n.to_be_bytes()))? {
                 batch.remove(key(BLOCK, &n.to_be_bytes()));
                 stats.blocks += 1;
+            }
+        }
+        // Blobs go with the last kept block of their batch: a dispute about a kept block can
+        // still open its batch's blob.
+        if keep_from.max(oldest) <= head {
+            let first_kept = self.block(keep_from.max(oldest))?.origin.batch;
+            for entry in self
+                .tree
+                .range(key(BATCH, &[])..key(BATCH, &first_kept.to_be_bytes()))
+            {
+                batch.remove(entry?.0);
+                stats.batches += 1;
             }
         }
         batch.insert(PRUNED, alloy_rlp::encode(keep_from.max(oldest)));

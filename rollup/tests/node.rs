@@ -90,6 +90,29 @@ fn raw_batch(
     }
 }
 
+/// A batch read back from the store is the one applied: its place, its L1 origin and its blob
+/// (the payload comes back padded to the whole blob's).
+fn assert_same_batch(kept: &L1Batch, applied: &L1Batch) {
+    let key = |b: &L1Batch| {
+        (
+            b.index,
+            b.blob_hash,
+            b.first_block,
+            b.block_count,
+            b.l1_block,
+            b.l1_hash,
+            b.l1_timestamp,
+        )
+    };
+    assert_eq!(key(kept), key(applied));
+    assert!(
+        kept.blob == applied.blob,
+        "batch {}: another blob",
+        applied.index
+    );
+    assert!(kept.payload.starts_with(&applied.payload));
+}
+
 fn l1_hash(number: u64, fork: u8) -> B256 {
     let mut hash = B256::from(U256::from(number));
     hash.0[0] = fork;
@@ -172,6 +195,10 @@ fn the_stored_chain_matches_memory_survives_restarts_and_replays_any_kept_block(
         node.apply(b).unwrap();
     }
     assert_eq!(node.head().hash_slow(), expected[7].hash);
+    // Each batch's blob is kept as posted, for disputes after beacon nodes prune it.
+    for n in 1..=8u64 {
+        assert_same_batch(&node.batch_of(n).unwrap(), &batches[(n as usize - 1) / 2]);
+    }
     for n in 1..=8u64 {
         let stored = node.store().block(n).unwrap();
         assert_eq!(stored.header, expected[n as usize - 1].header);
@@ -185,6 +212,15 @@ fn the_stored_chain_matches_memory_survives_restarts_and_replays_any_kept_block(
     let stats = node.prune(2).unwrap();
     assert!(stats.removed > 0 && stats.kept > 0, "{stats:?}");
     assert_eq!(stats.blocks, 6, "records of blocks 0..=5 dropped");
+    assert_eq!(
+        stats.batches, 2,
+        "blobs of batches 0 and 1 dropped, batch 2 holds block 6"
+    );
+    assert!(matches!(
+        node.store().batch(1),
+        Err(StoreError::MissingBatch(1))
+    ));
+    assert_same_batch(&node.batch_of(6).unwrap(), &batches[2]);
     assert!(matches!(
         node.replay(5),
         Err(NodeError::Store(StoreError::MissingBlock(5)))
@@ -257,8 +293,13 @@ fn a_reorg_rolls_back_to_the_last_canonical_batch() {
     assert_eq!(node.head().number, 4);
     let cursor = node.cursor().unwrap();
     assert_eq!((cursor.number, cursor.next_batch), (2, 2));
+    assert!(
+        matches!(node.store().batch(2), Err(StoreError::MissingBatch(2))),
+        "the replaced batch's blob goes with it"
+    );
     let b2 = batch(2, 5, 3, 0xb0, &mut fork_nonce);
     node.apply(&b2).unwrap();
+    assert_same_batch(&node.batch_of(5).unwrap(), &b2);
     let expected = in_memory(&[&a0, &a1, &b2]);
     assert_eq!(node.head().hash_slow(), expected[5].hash);
     assert_ne!(expected[5].hash, in_memory(&[&a0, &a1, &a2])[5].hash);

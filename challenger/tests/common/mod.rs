@@ -40,10 +40,13 @@ impl Deref for Network {
 impl Network {
     /// A devnet with the rollup of L2 `chain_id` deployed (clock 600 s, degree 4).
     pub async fn start(chain_id: u64) -> Self {
+        Self::start_with(NetworkConfig::dev(chain_id)).await
+    }
+
+    /// A devnet and rollup as `config` says.
+    pub async fn start_with(config: NetworkConfig) -> Self {
         Self {
-            inner: network::Network::start(NetworkConfig::dev(chain_id))
-                .await
-                .unwrap(),
+            inner: network::Network::start(config).await.unwrap(),
             dir: tempfile::tempdir().unwrap(),
             spawned: AtomicUsize::new(0),
         }
