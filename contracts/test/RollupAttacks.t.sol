@@ -119,6 +119,37 @@ contract RollupAttackTest is ScenarioTest {
         assertEq(uint8(status(id)), uint8(Rollup.GameStatus.DefenderWon));
     }
 
+    /// An attacker's candidate step with any outcome, any bytes after the honest ancestors or
+    /// witness, or in their place: none rejects the honest claim, and the honest step still wins.
+    /// forge-config: default.fuzz.runs = 32
+    function testFuzz_NoChallengerStepRejectsAnHonestClaim(
+        bytes32 post,
+        uint64 gas,
+        bytes calldata extra,
+        uint8 mode
+    ) public {
+        uint256 id = challenge(propose(1, blockHash(1)));
+        bisectTo(id, 3);
+        (Rollup.StepInput memory step, Rollup.CandidateProof memory proof) = candidateInput(1, 3);
+        Rollup.StepInput memory attack = Rollup.StepInput(
+            step.pre, step.postStateRoot, step.gasUsed, step.ancestors, step.witness
+        );
+        mode %= 5;
+        if (mode == 0) attack.ancestors = bytes.concat(step.ancestors, extra);
+        if (mode == 1) attack.witness = bytes.concat(step.witness, extra);
+        if (mode == 2) attack.ancestors = extra;
+        if (mode == 3) attack.witness = extra;
+        if (mode == 4) (attack.postStateRoot, attack.gasUsed) = (post, gas);
+        vm.prank(challenger);
+        try rollup.proveCandidate(id, attack, proof) {
+            revert("a challenger's step rejected an honest claim");
+        } catch {}
+        assertEq(uint8(status(id)), uint8(Rollup.GameStatus.Open));
+        vm.prank(proposer);
+        rollup.proveCandidate(id, step, proof);
+        assertEq(uint8(status(id)), uint8(Rollup.GameStatus.DefenderWon));
+    }
+
     /// Finding 7: a proposer that throws its own true claim (a second address challenges, it does
     /// not defend) no longer collects the bonds of the claims others built on it.
     function test_AThrownClaimDoesNotPayOutItsOrphansBonds() public {
@@ -179,7 +210,10 @@ contract RollupAttackTest is ScenarioTest {
         rollup.cancel(other);
         vm.warp(block.timestamp + CLOCK + 1);
         rollup.resolve(first);
+        vm.cool(address(rollup));
+        uint256 mark = gasleft();
         rollup.cancel(other);
+        vm.snapshotValue("RollupGas", "cancel", mark - gasleft());
         assertEq(uint8(status(other)), uint8(Rollup.GameStatus.Cancelled));
         assertEq(rollup.credit(second), CHALLENGE_BOND);
         assertEq(rollup.credit(challenger), CHALLENGE_BOND + PROPOSAL_BOND);
