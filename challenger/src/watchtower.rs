@@ -564,9 +564,14 @@ impl<P: Provider + Clone> Watchtower<P> {
     }
 
     /// Challenges every pending claim, in its window, that the replay has reached and finds
-    /// wrong. Claims younger than the checked L1 head wait for the next tick; a challenge whose
-    /// fate is unknown (sent, no receipt) is not sent again for [`IN_DOUBT`], since the games
-    /// read next tick will show it if it landed.
+    /// wrong, on a parent it finds right. Claims younger than the checked L1 head wait for the
+    /// next tick; a challenge whose fate is unknown (sent, no receipt) is not sent again for
+    /// [`IN_DOUBT`], since the games read next tick will show it if it landed.
+    ///
+    /// A game takes the parent claim's hash as agreed, so no game against a claim on a wrong
+    /// parent can be won: the parent is challenged instead, and its children fall with it as
+    /// orphans. (A liar can build any number of children on its own wrong claim; challenging
+    /// them would hand it every challenger's bond.)
     async fn judge(&mut self, now: u64, report: &mut TickReport) -> Result<(), WatchError> {
         let claims: u64 = self.call(Rollup::claimCountCall {}).await?.saturating_to();
         self.in_doubt.retain(|_, since| since.elapsed() < IN_DOUBT);
@@ -580,10 +585,23 @@ impl<P: Provider + Clone> Watchtower<P> {
                 continue;
             }
             // Judge only what the replay has reached.
-            let Some(hash) = NodeReplay::new(&self.node, self.config.lie).block_hash(claim.l2Block)
-            else {
+            let replay = NodeReplay::new(&self.node, self.config.lie);
+            let Some(hash) = replay.block_hash(claim.l2Block) else {
                 continue;
             };
+            let parent = self
+                .call(Rollup::claimCall {
+                    id: U256::from(claim.parent),
+                })
+                .await?;
+            if replay.block_hash(parent.l2Block) != Some(parent.blockHash) {
+                tracing::info!(
+                    claim = id,
+                    parent = claim.parent,
+                    "claim on a wrong parent: the parent is the one to dispute"
+                );
+                continue;
+            }
             if hash != claim.blockHash {
                 tracing::info!(claim = id, block = claim.l2Block, claimed = %claim.blockHash, ours = %hash, "wrong claim: challenging");
                 let challenge = Rollup::challengeCall { id: U256::from(id) };

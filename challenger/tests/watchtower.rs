@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use alloy_primitives::U256;
-use bisect::step::Rollup;
+use bisect::{contract::write, step::Rollup};
 use common::{stop, Daemon, Network};
 use rollup::derive::Lie;
 use sequencer::proposer::BlockLie;
@@ -112,4 +112,55 @@ async fn a_wrong_timestamp_is_caught() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_daemon_killed_mid_game_resumes_and_wins() {
     defeat(910, Lie::Drop(0), true).await;
+}
+
+/// A liar builds a claim on its own wrong claim, its blocks re-linked to the lie. A game takes
+/// the parent's hash as agreed, so nobody can win one against the child: the watchtower
+/// challenges the wrong parent alone, and the child falls with it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claim_on_a_wrong_parent_is_not_challenged_its_parent_is() {
+    let network = Network::start(907).await;
+    let lie = BlockLie {
+        block: 2,
+        lie: Lie::Drop(0),
+    };
+    network.three_blocks_and_a_claim(Some(lie)).await;
+    let liar = network.player(1, Some(lie)).await;
+    liar_syncs(&network, liar, lie).await;
+    let mut honest = network.player(2, None).await;
+    // Claims younger than the head a tick checked wait for a later tick: give it a few.
+    let mut challenged = Vec::new();
+    for _ in 0..3 {
+        challenged.extend(honest.tick().await.unwrap().challenged);
+        challenger::network::advance_time(&network.provider(0), 1)
+            .await
+            .unwrap();
+    }
+    assert_eq!(challenged, vec![1], "only the wrong parent");
+    let games: u64 = network.call(Rollup::gameCountCall {}).await.to();
+    assert_eq!(games, 1);
+}
+
+/// The liar (dev key 1) follows L1 and claims block 3 on its wrong claim 1, linked to its lie.
+async fn liar_syncs(
+    network: &Network,
+    mut liar: challenger::watchtower::Watchtower<impl alloy_provider::Provider + Clone>,
+    lie: BlockLie,
+) {
+    let _ = liar.tick().await;
+    let child = liar.node().lying_hash(3, lie.block, lie.lie).unwrap();
+    let bond = network.call(Rollup::configCall {}).await.proposalBond;
+    write(
+        &network.provider(1),
+        network.keys[1].address(),
+        network.deployment.rollup,
+        Rollup::proposeCall {
+            parent: 1,
+            l2Block: 3,
+            blockHash: child,
+        },
+        bond,
+    )
+    .await
+    .unwrap();
 }

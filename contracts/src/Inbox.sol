@@ -27,6 +27,10 @@ contract Inbox {
         uint64 l1Timestamp;
     }
 
+    /// @notice Most blocks one blob may declare: the block table's entries and one offset fill
+    /// its payload (`(4096 * 31 - 3 - 4) / 10`), so every declared block's entry can be read.
+    uint16 public constant MAX_BATCH_BLOCKS = 12_696;
+
     /// @notice The only address that may submit; zero means anyone.
     address public immutable sequencer;
 
@@ -50,7 +54,8 @@ contract Inbox {
     error NotSequencer();
     /// @notice The transaction carries no blobs.
     error NoBlobs();
-    /// @notice One block count per blob is needed, each at least one.
+    /// @notice One block count per blob is needed, each at least one and at most
+    /// `MAX_BATCH_BLOCKS`.
     error BadBlockCounts();
     /// @notice There is no batch `index`.
     error UnknownBatch(uint256 index);
@@ -79,7 +84,9 @@ contract Inbox {
                 if (i != blockCounts.length) revert BadBlockCounts();
                 break;
             }
-            if (i >= blockCounts.length || blockCounts[i] == 0) revert BadBlockCounts();
+            if (i >= blockCounts.length) revert BadBlockCounts();
+            uint16 count = blockCounts[i];
+            if (count == 0 || count > MAX_BATCH_BLOCKS) revert BadBlockCounts();
             _batches.push(
                 Batch(hash, next, blockCounts[i], uint64(block.number), uint64(block.timestamp))
             );

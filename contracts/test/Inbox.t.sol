@@ -117,10 +117,18 @@ contract InboxTest is Test {
         inbox.submit(one(5));
         vm.expectRevert(abi.encodeWithSelector(Inbox.TooManyBlocks.selector, 1, 0));
         inbox.submit(one(1));
-        vm.warp(block.timestamp + 65_535);
+        // `vm.getBlockTimestamp`: under via-IR, `block.timestamp` may be read once per function.
+        vm.warp(vm.getBlockTimestamp() + 2 * 12_696 - 1);
         vm.blobhashes(hashes(2, 5));
-        vm.expectRevert(abi.encodeWithSelector(Inbox.TooManyBlocks.selector, 65_536, 65_535));
-        inbox.submit(counts2(65_535, 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(Inbox.TooManyBlocks.selector, 2 * 12_696, 2 * 12_696 - 1)
+        );
+        inbox.submit(counts2(12_696, 12_696));
+        // No blob declares more blocks than its table holds entries for.
+        vm.expectRevert(Inbox.BadBlockCounts.selector);
+        inbox.submit(counts2(12_697, 1));
+        vm.warp(vm.getBlockTimestamp() + 1);
+        inbox.submit(counts2(12_696, 12_696));
         vm.stopPrank();
     }
 

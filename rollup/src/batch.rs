@@ -24,6 +24,9 @@ pub const VERSION: u8 = 1;
 const HEADER: usize = 3;
 /// Bytes per block table entry.
 const ENTRY: usize = 10;
+/// Most blocks a batch may declare (`Inbox.MAX_BATCH_BLOCKS`): their table entries and one
+/// offset fill a blob's payload.
+pub const MAX_BLOCKS: usize = (PAYLOAD_BYTES - HEADER - 4) / ENTRY;
 
 /// One L2 block in a batch: its declared timestamp and candidate transactions.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -67,6 +70,9 @@ pub fn encode(blocks: &[BatchBlock]) -> Result<Vec<u8>, BatchError> {
     let len = encoded_len(blocks);
     if len > PAYLOAD_BYTES {
         return Err(BatchError::TooLarge(len));
+    }
+    if blocks.len() > MAX_BLOCKS {
+        return Err(BatchError::TooMany(blocks.len()));
     }
     let count = u16::try_from(blocks.len()).map_err(|_| BatchError::TooMany(blocks.len()))?;
     let mut out = Vec::with_capacity(len);

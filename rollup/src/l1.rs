@@ -294,7 +294,16 @@ pub fn payload_transaction(
     payload: &[u8],
     block_count: u16,
 ) -> Result<TransactionRequest, L1Error> {
-    let blob = blob_from_payload(payload)?;
+    blob_transaction(inbox, &*blob_from_payload(payload)?, block_count)
+}
+
+/// A transaction posting `blob` exactly as given as one batch declaring `block_count` blocks:
+/// with byte 0 of an element set, say, which derivation ignores (see [`L1Batch::blob`]).
+pub fn blob_transaction(
+    inbox: Address,
+    blob: &Blob,
+    block_count: u16,
+) -> Result<TransactionRequest, L1Error> {
     let sidecar =
         BlobTransactionSidecarEip7594::try_from_blobs(vec![*blob]).map_err(BlobError::from)?;
     let call = Inbox::submitCall {

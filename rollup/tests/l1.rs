@@ -11,7 +11,7 @@ use alloy_network::{ReceiptResponse, TransactionBuilder};
 use alloy_primitives::{Address, Bytes, U256, U64};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::SolValue;
+use alloy_sol_types::{SolCall, SolValue};
 use devnet::{
     accounts::{dev_accounts, DEV_MNEMONIC},
     server::Server,
@@ -20,8 +20,9 @@ use devnet::{
 use execute::{witness::AccountState, Fork};
 use rollup::{
     batch::BatchBlock,
+    blob::{blob_from_payload, elements, opening, BlobData},
     derive::L2Chain,
-    l1::{batch_transaction, Inbox, L1Source},
+    l1::{batch_transaction, blob_transaction, versioned_hash, Inbox, L1Source},
     rules::L2Config,
     wallet::L2Wallet,
 };
@@ -52,8 +53,8 @@ fn l2() -> L2Chain {
     )
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn derivation_from_l1_reproduces_the_sequencers_blocks() {
+/// A devnet on a free port, and a provider signing with its first dev key.
+async fn devnet() -> (Server, impl Provider + Clone) {
     let node = Arc::new(Mutex::new(Node::new(
         NodeConfig::dev(31337, Fork::Osaka).unwrap(),
     )));
@@ -64,6 +65,12 @@ async fn derivation_from_l1_reproduces_the_sequencers_blocks() {
     let provider = ProviderBuilder::new()
         .wallet(signer)
         .connect_http(server.url().parse().unwrap());
+    (server, provider)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn derivation_from_l1_reproduces_the_sequencers_blocks() {
+    let (server, provider) = devnet().await;
 
     let deploy = TransactionRequest::default()
         .with_deploy_code([Inbox::BYTECODE.to_vec(), Address::ZERO.abi_encode()].concat());
@@ -141,5 +148,100 @@ async fn derivation_from_l1_reproduces_the_sequencers_blocks() {
         assert_eq!(&ours.header, theirs);
         assert_eq!(ours.hash, theirs.hash_slow());
     }
+    server.shutdown().await.unwrap();
+}
+
+/// Derivation ignores byte 0 of each field element, so a poster may set it (below the modulus)
+/// and the payload no longer determines the blob: a blob rebuilt from the payload has another
+/// versioned hash, and opening it on L1 would not open the batch's. The source keeps the blob as
+/// posted, and that copy opens the batch's blob on `BlobData`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_blob_with_bytes_the_payload_ignores_opens_from_the_copy_as_posted() {
+    let (server, provider) = devnet().await;
+    let deploy = |code: Vec<u8>| {
+        let provider = provider.clone();
+        async move {
+            provider
+                .send_transaction(TransactionRequest::default().with_deploy_code(code))
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap()
+                .contract_address()
+                .unwrap()
+        }
+    };
+    let inbox = deploy([Inbox::BYTECODE.to_vec(), Address::ZERO.abi_encode()].concat()).await;
+    let blob_data = deploy(BlobData::BYTECODE.to_vec()).await;
+
+    let blocks = vec![BatchBlock {
+        timestamp: 1,
+        transactions: vec![transfer(0)],
+    }];
+    let payload = rollup::batch::encode(&blocks).unwrap();
+    let mut posted = blob_from_payload(&payload).unwrap();
+    // Byte 0 of element 5: 0x01 keeps it below the BLS modulus (0x73ed…).
+    posted[5 * 32] = 0x01;
+    let rebuilt = blob_from_payload(&payload).unwrap();
+    assert_ne!(
+        versioned_hash(&posted).unwrap(),
+        versioned_hash(&rebuilt).unwrap()
+    );
+    let receipt = provider
+        .send_transaction(blob_transaction(inbox, &posted, 1).unwrap())
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status());
+
+    let head = provider.get_block_number().await.unwrap();
+    let batch = L1Source::new(provider.clone(), server.url(), inbox)
+        .batches(0, head)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        batch.payload,
+        rollup::blob::payload(&rebuilt),
+        "the same payload"
+    );
+    assert!(batch.blob == posted, "the blob as posted");
+    assert_eq!(batch.blob_hash, versioned_hash(&posted).unwrap());
+
+    let open = BlobData::openCall {
+        elements: elements(&batch.blob),
+        opening: opening(&batch.blob).unwrap(),
+    };
+    let receipt = provider
+        .send_transaction(
+            TransactionRequest::default()
+                .with_to(blob_data)
+                .with_input(open.abi_encode()),
+        )
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status());
+    let root = provider
+        .call(
+            TransactionRequest::default().with_to(blob_data).with_input(
+                BlobData::rootsCall {
+                    versionedHash: batch.blob_hash,
+                }
+                .abi_encode(),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_ne!(
+        BlobData::rootsCall::abi_decode_returns(&root).unwrap(),
+        alloy_primitives::B256::ZERO,
+        "the batch's blob is open"
+    );
     server.shutdown().await.unwrap();
 }

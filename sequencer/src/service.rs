@@ -9,6 +9,7 @@ use alloy_provider::Provider;
 use bisect::contract::{send, ContractError};
 use execute::workload::Workload;
 use rollup::{
+    batch::MAX_BLOCKS,
     l1::{batch_transaction, L1Error, L1Source},
     node::{NodeError, SyncReport},
 };
@@ -130,12 +131,10 @@ impl<P: Provider + Clone> Sequencer<P> {
             .map_or(0, |b| b.header.timestamp);
         // The inbox takes at most one L2 block per second of L1 time since its last batch.
         let allowed = usize::try_from(self.l1.blocks_allowed(l1_time).await?).unwrap_or(usize::MAX);
-        let blocks = self
-            .shared
-            .pool()
-            .take_batch(self.config.blocks_per_batch.min(allowed), |i| {
-                l1_time + 1 + i as u64
-            });
+        let blocks = self.shared.pool().take_batch(
+            self.config.blocks_per_batch.min(allowed).min(MAX_BLOCKS),
+            |i| l1_time + 1 + i as u64,
+        );
         if !blocks.is_empty() {
             let txs = blocks.iter().map(|b| b.transactions.len()).sum();
             let request = batch_transaction(self.config.inbox, &blocks)?;
