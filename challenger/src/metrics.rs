@@ -20,7 +20,8 @@ pub struct Metrics {
     /// Moves sent, by kind (`challenge`, `split`, `pick`, `openBlock`, `proveCandidate`,
     /// `proveEnd`, `resolve`).
     pub moves: Family<Kind, Counter>,
-    /// EXECUTE steps sent.
+    /// EXECUTE steps sent (counted whatever the node answered: a lost answer may hide a step that
+    /// landed).
     pub steps: Counter,
     /// Wei withdrawn (bonds won and returned).
     pub withdrawn_wei: Counter<f64, std::sync::atomic::AtomicU64>,

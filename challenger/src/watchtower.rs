@@ -526,6 +526,11 @@ impl<P: Provider + Clone> Watchtower<P> {
             if turn && left < margin {
                 tracing::warn!(game = g.id, left, "moving with little clock left");
             }
+            // Counted when sent, whatever the answer: a resend after a lost answer is refused
+            // ("nonce too low") although the step landed.
+            if matches!(next, Move::ProveCandidate { .. } | Move::ProveEnd { .. }) {
+                self.metrics.steps.inc();
+            }
             match self.play(g.id, &g.view, next).await {
                 Ok((name, tx)) => {
                     if turn {
@@ -550,7 +555,6 @@ impl<P: Provider + Clone> Watchtower<P> {
                 Ok(receipt) => {
                     self.metrics.moved(name);
                     if name.starts_with("prove") {
-                        self.metrics.steps.inc();
                         tracing::info!(game = id, gas = receipt.gas_used(), "EXECUTE step mined");
                     }
                     report.moves.push((id, name));
