@@ -228,6 +228,12 @@ impl Scenario {
                 alloc.insert(address, account);
             }
         }
+        // The one largest step (they exclude each other): where, whom it calls, its calldata.
+        let largest = match (self.largest_step, self.largest_candidate) {
+            (Some(place), _) => Some((place, PROBER, self.step_calldata)),
+            (None, Some(place)) => Some((place, wallets[0].address(), size)),
+            (None, None) => None,
+        };
         let mut nonces = [0u64; USERS];
         let mut sent = 0usize;
         let mut blocks = Vec::new();
@@ -247,29 +253,15 @@ impl Scenario {
                 let tx = wallets[0].transfer(nonces[0] + 100, wallets[1].address(), U256::from(1));
                 transactions.insert(at.index.min(transactions.len()), tx);
             }
-            if let Some(at) = self.largest_step.filter(|p| p.block == number) {
+            if let Some((at, to, calldata)) = largest.filter(|(p, ..)| p.block == number) {
                 let from = USERS - 1;
                 let tx = wallets[from].sign(TxEip1559 {
                     nonce: nonces[from],
                     gas_limit: MAX_STEP_GAS,
                     max_fee_per_gas: rollup::wallet::MAX_FEE_PER_GAS,
                     max_priority_fee_per_gas: 1,
-                    to: TxKind::Call(PROBER),
-                    input: vec![0xff; self.step_calldata].into(),
-                    ..Default::default()
-                });
-                nonces[from] += 1;
-                transactions.insert(at.index.min(transactions.len()), tx);
-            }
-            if let Some(at) = self.largest_candidate.filter(|p| p.block == number) {
-                let from = USERS - 1;
-                let tx = wallets[from].sign(TxEip1559 {
-                    nonce: nonces[from],
-                    gas_limit: MAX_STEP_GAS,
-                    max_fee_per_gas: rollup::wallet::MAX_FEE_PER_GAS,
-                    max_priority_fee_per_gas: 1,
-                    to: TxKind::Call(wallets[0].address()),
-                    input: vec![0xff; size].into(),
+                    to: TxKind::Call(to),
+                    input: vec![0xff; calldata].into(),
                     ..Default::default()
                 });
                 nonces[from] += 1;
