@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Inbox} from "../src/Inbox.sol";
 import {BlobData} from "../src/BlobData.sol";
+import {testConfig} from "./utils/RollupCalls.sol";
 import {Rollup} from "../src/Rollup.sol";
 import {RLP} from "../src/RLP.sol";
 import {L2Block} from "../src/L2Block.sol";
@@ -263,15 +264,7 @@ contract BlockTableCostTest is Fixture {
         rollup = new Rollup(
             inbox,
             blobData,
-            Rollup.Config({
-                challengeWindow: 1 days,
-                clock: 1 hours,
-                proposalBond: 1 ether,
-                challengeBond: 0.5 ether,
-                degree: 16,
-                gasLimit: 30_000_000,
-                feeRecipient: address(0xfe)
-            }),
+            testConfig(16, 30_000_000, address(0xfe)),
             hex"c0",
             keccak256(parentHeader)
         );

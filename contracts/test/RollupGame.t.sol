@@ -1,24 +1,13 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity ^0.8.28;
 
-import {Test} from "forge-std/Test.sol";
 import {Inbox} from "../src/Inbox.sol";
 import {BlobData} from "../src/BlobData.sol";
 import {Rollup} from "../src/Rollup.sol";
-import {Rust} from "./utils/Rust.sol";
-import {ExecuteForwarder} from "./utils/ExecuteForwarder.sol";
+import {Scenario} from "./utils/Scenario.sol";
 
-/// @notice Full games on the scenario the Rust side derives (`challenger scenario`): an L2 genesis
-/// and one batch of two blocks. Block 1's candidates: a transfer, a nonce gap, a blob-type
-/// candidate, a transfer, junk (included: 0 and 3); block 2's: one transfer. Every final step
-/// runs the real EXECUTE through `vm.ffi`.
-abstract contract ScenarioTest is Test {
-    uint64 internal constant L1_TIME = 1_000_000;
-    uint64 internal constant CLOCK = 1 hours;
-    uint64 internal constant WINDOW = 1 days;
-    uint256 internal constant PROPOSAL_BOND = 1 ether;
-    uint256 internal constant CHALLENGE_BOND = 0.5 ether;
-
+/// @notice Full games on the scenario (`Scenario`), with bisection degree 2.
+abstract contract ScenarioTest is Scenario {
     address internal proposer = makeAddr("proposer");
     address internal challenger = makeAddr("challenger");
 
@@ -32,53 +21,14 @@ abstract contract ScenarioTest is Test {
     mapping(uint8 => mapping(uint64 => bytes32)) internal lies;
 
     function setUp() public {
-        string[] memory args = new string[](5);
-        string memory out = string.concat("cache/scenario-", vm.toString(address(this)), ".json");
-        (args[0], args[1], args[2], args[3], args[4]) =
-        ("scenario", "--l1-timestamp", vm.toString(L1_TIME), "--out", out);
-        Rust.run(args);
-        json = vm.readFile(out);
+        json = runScenario();
         genesisHash = vm.parseJsonBytes32(json, ".genesisHash");
-
-        vm.etch(address(0x0101), address(new ExecuteForwarder()).code);
-        inbox = new Inbox(address(0));
-        blobData = new BlobData();
-        rollup = new Rollup(
-            inbox,
-            blobData,
-            Rollup.Config({
-                challengeWindow: WINDOW,
-                clock: CLOCK,
-                proposalBond: PROPOSAL_BOND,
-                challengeBond: CHALLENGE_BOND,
-                degree: 2,
-                gasLimit: uint64(vm.parseJsonUint(json, ".gasLimit")),
-                feeRecipient: vm.parseJsonAddress(json, ".feeRecipient")
-            }),
-            vm.parseJsonBytes(json, ".chainConfig"),
-            genesisHash
-        );
-
-        (bytes32[] memory elements, BlobData.Opening memory opening) =
-            abi.decode(vm.parseJsonBytes(json, ".open"), (bytes32[], BlobData.Opening));
-        bytes32[] memory blobs = new bytes32[](1);
-        blobs[0] = opening.versionedHash;
-        vm.blobhashes(blobs);
-        vm.warp(L1_TIME);
-        uint16[] memory counts = new uint16[](1);
-        counts[0] = uint16(vm.parseJsonUint(json, ".blockCount"));
-        inbox.submit(counts);
-        blobData.open(elements, opening);
-
+        (inbox, blobData, rollup) = deployScenario(json, 2);
         vm.deal(proposer, 10 ether);
         vm.deal(challenger, 10 ether);
     }
 
     // ------------------------------------------------------------ scenario data
-
-    function blockKey(uint64 n) internal pure returns (string memory) {
-        return string.concat(".blocks[", vm.toString(n - 1), "]");
-    }
 
     function blockHash(uint64 n) internal view returns (bytes32) {
         if (n == 0) return genesisHash;
@@ -97,10 +47,6 @@ abstract contract ScenarioTest is Test {
             vm.parseJsonBytes32(
                 json, string.concat(blockKey(n), ".positions[", vm.toString(pos), "]")
             );
-    }
-
-    function stepKey(uint64 n, uint64 k) internal pure returns (string memory) {
-        return string.concat(blockKey(n), ".steps[", vm.toString(k), "]");
     }
 
     function candidateInput(uint64 n, uint64 k)

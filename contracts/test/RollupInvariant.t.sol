@@ -6,6 +6,7 @@ import {Inbox} from "../src/Inbox.sol";
 import {BlobData} from "../src/BlobData.sol";
 import {Rollup} from "../src/Rollup.sol";
 import {Fixture} from "./utils/Fixture.sol";
+import {rollupSelectors} from "./utils/RollupCalls.sol";
 
 /// @notice Random proposals, challenges, moves, clock runs, resolutions, cancellations,
 /// finalizations and withdrawals by a few actors, and calls with arbitrary calldata to every
@@ -112,31 +113,13 @@ contract Handler is Test {
         } catch {}
     }
 
-    /// Every function an outsider or a player can call, by selector.
-    function selectors() internal pure returns (bytes4[12] memory) {
-        return [
-            Rollup.propose.selector,
-            Rollup.challenge.selector,
-            Rollup.split.selector,
-            Rollup.pick.selector,
-            Rollup.openBlock.selector,
-            Rollup.proveCandidate.selector,
-            Rollup.proveEnd.selector,
-            Rollup.resolve.selector,
-            Rollup.cancel.selector,
-            Rollup.finalize.selector,
-            Rollup.rejectOrphan.selector,
-            Rollup.withdraw.selector
-        ];
-    }
-
     /// A call with a chosen selector and arbitrary arguments (a game or claim id in the first
     /// word half the time, so that the rest reaches past the id checks), from any actor, with a
     /// bond or none.
     function raw(uint256 who, uint256 which, uint256 id, bool bonded, bytes calldata rest)
         external
     {
-        bytes4 selector = selectors()[which % 12];
+        bytes4 selector = rollupSelectors()[which % 12];
         bytes memory data = id % 2 == 0
             ? bytes.concat(selector, bytes32(id % 8), rest)
             : bytes.concat(selector, rest);

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {Test} from "forge-std/Test.sol";
 import {Inbox} from "../../src/Inbox.sol";
 import {BlobData} from "../../src/BlobData.sol";
+import {testConfig} from "./RollupCalls.sol";
 import {Rollup} from "../../src/Rollup.sol";
 
 /// @notice A rollup for tests without data proofs: a based inbox holding one batch of
@@ -15,19 +16,7 @@ abstract contract Fixture is Test {
     function deployRollup(uint64 degree) internal returns (Inbox inbox, Rollup rollup) {
         inbox = new Inbox(address(0));
         rollup = new Rollup(
-            inbox,
-            new BlobData(),
-            Rollup.Config({
-                challengeWindow: 1 days,
-                clock: 1 hours,
-                proposalBond: 1 ether,
-                challengeBond: 0.5 ether,
-                degree: degree,
-                gasLimit: 30_000_000,
-                feeRecipient: address(0xfe)
-            }),
-            hex"c0",
-            GENESIS
+            inbox, new BlobData(), testConfig(degree, 30_000_000, address(0xfe)), hex"c0", GENESIS
         );
         bytes32[] memory blobs = new bytes32[](1);
         blobs[0] = bytes32(uint256(1) << 248);

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity ^0.8.28;
+
+import {Test} from "forge-std/Test.sol";
+import {Inbox} from "../../src/Inbox.sol";
+import {BlobData} from "../../src/BlobData.sol";
+import {Rollup} from "../../src/Rollup.sol";
+import {Rust} from "./Rust.sol";
+import {ExecuteForwarder} from "./ExecuteForwarder.sol";
+
+/// @notice The scenario the Rust side derives (`challenger scenario`): an L2 genesis and one batch
+/// of two blocks. Block 1's candidates: a transfer, a nonce gap, a blob-type candidate, a
+/// transfer, junk (included: 0 and 3); block 2's: one transfer. Deploys a rollup on it whose
+/// steps run the real EXECUTE through `vm.ffi`.
+abstract contract Scenario is Test {
+    uint64 internal constant L1_TIME = 1_000_000;
+    uint64 internal constant CLOCK = 1 hours;
+    uint64 internal constant WINDOW = 1 days;
+    uint256 internal constant PROPOSAL_BOND = 1 ether;
+    uint256 internal constant CHALLENGE_BOND = 0.5 ether;
+
+    /// @notice Derives the scenario and returns it as JSON (blocks, positions, every step's input).
+    function runScenario() internal returns (string memory) {
+        string[] memory args = new string[](5);
+        string memory out = string.concat("cache/scenario-", vm.toString(address(this)), ".json");
+        (args[0], args[1], args[2], args[3], args[4]) =
+        ("scenario", "--l1-timestamp", vm.toString(L1_TIME), "--out", out);
+        Rust.run(args);
+        return vm.readFile(out);
+    }
+
+    /// @notice Deploys a based inbox and a rollup of bisection degree `degree` on the scenario's
+    /// genesis, puts the real EXECUTE at its address, and submits and opens the scenario's batch.
+    function deployScenario(string memory json, uint64 degree)
+        internal
+        returns (Inbox inbox, BlobData blobData, Rollup rollup)
+    {
+        vm.etch(address(0x0101), address(new ExecuteForwarder()).code);
+        inbox = new Inbox(address(0));
+        blobData = new BlobData();
+        rollup = new Rollup(
+            inbox,
+            blobData,
+            Rollup.Config({
+                challengeWindow: WINDOW,
+                clock: CLOCK,
+                proposalBond: PROPOSAL_BOND,
+                challengeBond: CHALLENGE_BOND,
+                degree: degree,
+                gasLimit: uint64(vm.parseJsonUint(json, ".gasLimit")),
+                feeRecipient: vm.parseJsonAddress(json, ".feeRecipient")
+            }),
+            vm.parseJsonBytes(json, ".chainConfig"),
+            vm.parseJsonBytes32(json, ".genesisHash")
+        );
+
+        (bytes32[] memory elements, BlobData.Opening memory opening) =
+            abi.decode(vm.parseJsonBytes(json, ".open"), (bytes32[], BlobData.Opening));
+        bytes32[] memory blobs = new bytes32[](1);
+        blobs[0] = opening.versionedHash;
+        vm.blobhashes(blobs);
+        vm.warp(L1_TIME);
+        uint16[] memory counts = new uint16[](1);
+        counts[0] = uint16(vm.parseJsonUint(json, ".blockCount"));
+        inbox.submit(counts);
+        blobData.open(elements, opening);
+    }
+
+    function blockKey(uint64 n) internal pure returns (string memory) {
+        return string.concat(".blocks[", vm.toString(n - 1), "]");
+    }
+
+    function stepKey(uint64 n, uint64 k) internal pure returns (string memory) {
+        return string.concat(blockKey(n), ".steps[", vm.toString(k), "]");
+    }
+}
