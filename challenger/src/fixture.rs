@@ -11,6 +11,7 @@ use execute::{witness::AccountState, Fork};
 use rollup::derive::Lie;
 use rollup::{
     batch::{encode, BatchBlock},
+    blob::{blob_from_payload, Blob, ELEMENTS},
     node::Genesis,
     rules::L2Config,
 };
@@ -31,6 +32,12 @@ pub enum FixtureError {
         /// What is wrong with it.
         message: String,
     },
+    /// A batch's blocks do not fit the batch format.
+    #[error("encoding a batch: {0}")]
+    Batch(#[from] rollup::batch::BatchError),
+    /// A batch's payload does not fit a blob.
+    #[error("building a batch's blob: {0}")]
+    Blob(#[from] rollup::blob::BlobError),
 }
 
 /// How a dishonest party departs from the rules.
@@ -47,6 +54,8 @@ pub enum Deceit {
 const ANY_BATCH_VERSION: &str = "any-batch-version";
 /// Latest genesis time a fixture may have (far beyond any chain, far below overflow).
 const MAX_TIME: u64 = 1 << 40;
+/// Byte 0 of an element below this keeps the element below the BLS modulus (`0x73ed…`).
+const FIRST_BYTE_BOUND: u8 = 0x73;
 /// Longest clock or challenge window a fixture may have: ten years.
 const MAX_SECONDS: u64 = 10 * 365 * 24 * 3600;
 
@@ -180,6 +189,10 @@ pub struct BatchSpec {
     /// Blocks declared to the inbox (with `payload`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_count: Option<u16>,
+    /// Byte 0 of each of the blob's 4096 elements, which derivation ignores (all zero when left
+    /// out): the blob is posted with them, so the payload alone does not give it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_bytes: Option<Bytes>,
 }
 
 /// A block of a batch.
@@ -308,11 +321,12 @@ pub fn to_batch_blocks(blocks: &[BlockSpec]) -> Vec<BatchBlock> {
         .collect()
 }
 
-/// A batch ready to post: its payload and declared block count.
+/// A batch ready to post: its blob and declared block count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch {
-    /// The blob payload.
-    pub payload: Vec<u8>,
+    /// The blob as posted: the payload in bytes 1..31 of each element, byte 0 as the fixture
+    /// sets it.
+    pub blob: Box<Blob>,
     /// Blocks declared to the inbox.
     pub block_count: u16,
 }
@@ -412,6 +426,15 @@ impl Fixture {
                 }
                 _ => return bad(&field, "either `blocks`, or `payload` with `blockCount`"),
             }
+            if let Some(first) = &batch.first_bytes {
+                // Below the BLS modulus (0x73ed…) whatever the other 31 bytes are.
+                if first.len() != ELEMENTS || first.iter().any(|&b| b >= FIRST_BYTE_BOUND) {
+                    return bad(
+                        &format!("{field}.firstBytes"),
+                        "4096 bytes, each below 0x73 (an element must stay below the modulus)",
+                    );
+                }
+            }
         }
         let blocks = self.block_count();
         let every = self.proposer.every;
@@ -506,21 +529,27 @@ impl Fixture {
     }
 
     /// The batches as posted.
-    pub fn batches(&self) -> Result<Vec<Batch>, rollup::batch::BatchError> {
+    pub fn batches(&self) -> Result<Vec<Batch>, FixtureError> {
         self.batches
             .iter()
-            .map(|b| match (&b.blocks, &b.payload) {
-                (Some(blocks), _) => {
-                    let blocks = to_batch_blocks(blocks);
-                    Ok(Batch {
-                        payload: encode(&blocks)?,
-                        block_count: blocks.len() as u16,
-                    })
+            .map(|b| {
+                let (payload, block_count) = match (&b.blocks, &b.payload) {
+                    (Some(blocks), _) => {
+                        let blocks = to_batch_blocks(blocks);
+                        (encode(&blocks)?, blocks.len() as u16)
+                    }
+                    (None, payload) => (
+                        payload.clone().unwrap_or_default().to_vec(),
+                        b.block_count.unwrap_or(0),
+                    ),
+                };
+                let mut blob = blob_from_payload(&payload)?;
+                if let Some(first) = &b.first_bytes {
+                    for (element, &byte) in blob.chunks_mut(32).zip(first.iter()) {
+                        element[0] = byte;
+                    }
                 }
-                (None, payload) => Ok(Batch {
-                    payload: payload.clone().unwrap_or_default().to_vec(),
-                    block_count: b.block_count.unwrap_or(0),
-                }),
+                Ok(Batch { blob, block_count })
             })
             .collect()
     }

@@ -80,6 +80,9 @@ pub struct Scenario {
     /// A batch (index) posted with an unknown version byte.
     #[serde(default)]
     pub malformed_batch: Option<usize>,
+    /// A batch (index) whose blob has byte 0 of its elements set, which derivation ignores.
+    #[serde(default)]
+    pub first_bytes: Option<usize>,
     /// A transfer with a nonce gap inserted here.
     #[serde(default)]
     pub invalid_transaction: Option<Place>,
@@ -278,8 +281,19 @@ impl Scenario {
                 blocks: Some(chunk.to_vec()),
                 payload: None,
                 block_count: None,
+                first_bytes: None,
             })
             .collect();
+        if let Some(index) = self.first_bytes {
+            let batch = batches
+                .get_mut(index)
+                .ok_or_else(|| self.error(format!("no batch {index}")))?;
+            // Every value byte 0 may take (below 0x73, so each element stays below the modulus).
+            let first: Vec<u8> = (0..rollup::blob::ELEMENTS)
+                .map(|i| (i % 0x73) as u8)
+                .collect();
+            batch.first_bytes = Some(first.into());
+        }
         if let Some(index) = self.malformed_batch {
             let batch = batches
                 .get_mut(index)
@@ -396,7 +410,7 @@ fn derive_blocks(
     let genesis_hash = chain.head().hash_slow();
     let mut blocks = Vec::new();
     for batch in fixture.batches().map_err(|e| e.to_string())? {
-        let mut payload = batch.payload;
+        let mut payload = rollup::blob::payload(&batch.blob);
         if let (true, Some(version)) = (any_version, payload.first_mut()) {
             *version = VERSION;
         }

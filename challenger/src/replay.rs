@@ -18,7 +18,7 @@ use bisect::{
     game::OPEN,
     step::Rollup,
 };
-use rollup::{l1::payload_transaction, node::NodeError};
+use rollup::{l1::blob_transaction, node::NodeError};
 use sequencer::proposer::{BlockLie, ProposerError};
 
 use crate::{
@@ -208,7 +208,7 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
             // The inbox takes at most one block per second since its last batch.
             self.warp(u64::from(batch.block_count)).await?;
             let request =
-                payload_transaction(network.deployment.inbox, &batch.payload, batch.block_count)
+                blob_transaction(network.deployment.inbox, &batch.blob, batch.block_count)
                     .map_err(|e| ReplayError::Setup(e.into()))?;
             send(&network.provider(0), request, "batch").await?;
         }

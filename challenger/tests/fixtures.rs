@@ -59,7 +59,7 @@ fn edited(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> (tempfile::T
 #[test]
 fn a_malformed_fixture_is_refused_naming_the_field() {
     type Edit = fn(&mut serde_json::Value);
-    let cases: [(&str, Edit); 4] = [
+    let cases: [(&str, Edit); 6] = [
         ("rules.degree", |j| {
             j["rules"].as_object_mut().unwrap().remove("degree");
         }),
@@ -70,6 +70,13 @@ fn a_malformed_fixture_is_refused_naming_the_field() {
             j["proposer"]["lie"] = "drop:99:0".into()
         }),
         ("batches[0]", |j| j["batches"][0]["payload"] = "0x01".into()),
+        // Byte 0 at 0x73 can put an element above the modulus; a short list covers no blob.
+        ("batches[1].firstBytes", |j| {
+            j["batches"][1]["firstBytes"] = format!("0x{}", "73".repeat(4096)).into()
+        }),
+        ("batches[1].firstBytes", |j| {
+            j["batches"][1]["firstBytes"] = "0x0102".into()
+        }),
     ];
     for (field, edit) in cases {
         let (_dir, path) = edited("honest-run", edit);
