@@ -67,6 +67,9 @@ pub struct Scenario {
     pub description: String,
     /// Transfers in each L2 block (block 1 first).
     pub blocks: Vec<usize>,
+    /// Empty blocks before those of `blocks` (to build a batch of the most blocks a blob holds).
+    #[serde(default)]
+    pub empty_blocks_first: usize,
     /// Blocks per batch.
     pub blocks_per_batch: usize,
     /// The proposer claims every `every` blocks.
@@ -154,6 +157,13 @@ impl Scenario {
         }
     }
 
+    /// Transfers in each L2 block: `empty_blocks_first` zeros, then `blocks`.
+    fn transfers(&self) -> Vec<usize> {
+        let mut transfers = vec![0; self.empty_blocks_first];
+        transfers.extend(&self.blocks);
+        transfers
+    }
+
     /// Checks what building relies on: a file-safe name, places inside the chain, one insertion
     /// per block.
     fn validate(&self) -> Result<(), ScenarioError> {
@@ -174,8 +184,8 @@ impl Scenario {
             let count = usize::try_from(place.block)
                 .ok()
                 .and_then(|b| b.checked_sub(1))
-                .and_then(|b| self.blocks.get(b));
-            if count.is_none_or(|&count| place.index > count) {
+                .and_then(|b| self.transfers().get(b).copied());
+            if count.is_none_or(|count| place.index > count) {
                 return Err(self.error(format!(
                     "{what}: no place {} in block {}",
                     place.index, place.block
@@ -240,7 +250,7 @@ impl Scenario {
         let mut nonces = [0u64; USERS];
         let mut sent = 0usize;
         let mut blocks = Vec::new();
-        for (i, &count) in self.blocks.iter().enumerate() {
+        for (i, count) in self.transfers().into_iter().enumerate() {
             let number = i as u64 + 1;
             let mut transactions = Vec::new();
             for _ in 0..count {
