@@ -411,7 +411,7 @@ impl Fixture {
                 }
                 (Some(_), None, None) => return bad(&format!("{field}.blocks"), "empty"),
                 (None, Some(payload), Some(n)) if n > 0 => {
-                    if payload.is_empty() || rollup::blob::blob_from_payload(payload).is_err() {
+                    if payload.is_empty() || blob_from_payload(payload).is_err() {
                         return bad(
                             &format!("{field}.payload"),
                             "empty, or larger than a blob's payload",

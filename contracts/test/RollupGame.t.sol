@@ -5,6 +5,7 @@ import {Inbox} from "../src/Inbox.sol";
 import {BlobData} from "../src/BlobData.sol";
 import {Rollup} from "../src/Rollup.sol";
 import {Scenario} from "./utils/Scenario.sol";
+import {ScenarioJson} from "./utils/ScenarioJson.sol";
 
 /// @notice Full games on the scenario (`Scenario`), with bisection degree 2.
 abstract contract ScenarioTest is Scenario {
@@ -15,14 +16,12 @@ abstract contract ScenarioTest is Scenario {
     BlobData internal blobData;
     Rollup internal rollup;
     string internal json;
-    bytes32 internal genesisHash;
 
     /// Values the defender posts instead of the honest ones, by level and position.
     mapping(uint8 => mapping(uint64 => bytes32)) internal lies;
 
     function setUp() public {
         json = runScenario();
-        genesisHash = vm.parseJsonBytes32(json, ".genesisHash");
         (inbox, blobData, rollup) = deployScenario(json, 2);
         vm.deal(proposer, 10 ether);
         vm.deal(challenger, 10 ether);
@@ -31,54 +30,28 @@ abstract contract ScenarioTest is Scenario {
     // ------------------------------------------------------------ scenario data
 
     function blockHash(uint64 n) internal view returns (bytes32) {
-        if (n == 0) return genesisHash;
-        return vm.parseJsonBytes32(json, string.concat(blockKey(n), ".hash"));
+        return ScenarioJson.blockHash(json, n);
     }
 
     function candidates(uint64 n) internal view returns (uint64) {
-        return uint64(vm.parseJsonUint(json, string.concat(blockKey(n), ".candidates")));
+        return ScenarioJson.candidates(json, n);
     }
 
     /// The honest value at a position: a block hash (level 1), or a position of block `n`.
     function honest(uint8 level, uint64 n, uint64 pos) internal view returns (bytes32) {
-        if (level == 1) return blockHash(pos);
-        if (pos == candidates(n) + 1) return blockHash(n);
-        return
-            vm.parseJsonBytes32(
-                json, string.concat(blockKey(n), ".positions[", vm.toString(pos), "]")
-            );
+        return ScenarioJson.honest(json, level, n, pos);
     }
 
     function candidateInput(uint64 n, uint64 k)
         internal
         view
-        returns (Rollup.StepInput memory, Rollup.CandidateProof memory proof)
+        returns (Rollup.StepInput memory, Rollup.CandidateProof memory)
     {
-        proof.offsets = abi.decode(
-            vm.parseJsonBytes(json, string.concat(stepKey(n, k), ".offsets")), (BlobData.RangeProof)
-        );
-        proof.transaction = abi.decode(
-            vm.parseJsonBytes(json, string.concat(stepKey(n, k), ".transaction")),
-            (BlobData.RangeProof)
-        );
-        Rollup.StepInput memory step;
-        if (vm.parseJsonBool(json, string.concat(stepKey(n, k), ".included"))) {
-            step = abi.decode(
-                vm.parseJsonBytes(json, string.concat(stepKey(n, k), ".input")), (Rollup.StepInput)
-            );
-        } else {
-            step.pre = abi.decode(
-                vm.parseJsonBytes(json, string.concat(stepKey(n, k), ".pre")), (Rollup.Position)
-            );
-        }
-        return (step, proof);
+        return ScenarioJson.candidateStep(json, n, k);
     }
 
     function endInput(uint64 n) internal view returns (Rollup.StepInput memory) {
-        return
-            abi.decode(
-                vm.parseJsonBytes(json, string.concat(blockKey(n), ".end")), (Rollup.StepInput)
-            );
+        return ScenarioJson.endStep(json, n);
     }
 
     // ------------------------------------------------------------ playing
@@ -158,11 +131,7 @@ abstract contract ScenarioTest is Scenario {
 
     function openBlock(uint256 id, uint64 n) internal {
         openedBlock = n;
-        bytes memory parentHeader =
-            vm.parseJsonBytes(json, string.concat(blockKey(n), ".parentHeader"));
-        Rollup.TableProof memory table = abi.decode(
-            vm.parseJsonBytes(json, string.concat(blockKey(n), ".table")), (Rollup.TableProof)
-        );
+        (bytes memory parentHeader, Rollup.TableProof memory table) = ScenarioJson.opening(json, n);
         rollup.openBlock(id, parentHeader, 0, table);
     }
 

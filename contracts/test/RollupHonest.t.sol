@@ -5,6 +5,7 @@ import {Test} from "forge-std/Test.sol";
 import {Rollup} from "../src/Rollup.sol";
 import {Scenario} from "./utils/Scenario.sol";
 import {HonestPlayer} from "./utils/HonestPlayer.sol";
+import {ScenarioData} from "./utils/ScenarioData.sol";
 import {rollupSelectors} from "./utils/RollupCalls.sol";
 
 /// @notice The adversary of the invariant test: three addresses that propose true and false
@@ -15,11 +16,13 @@ import {rollupSelectors} from "./utils/RollupCalls.sol";
 contract Adversary is Test {
     Rollup internal immutable rollup;
     HonestPlayer internal immutable player;
+    ScenarioData internal immutable data;
     address[] public actors;
 
     constructor(Rollup rollup_, HonestPlayer player_) {
         rollup = rollup_;
         player = player_;
+        data = player_.data();
         for (uint256 i = 0; i < 3; ++i) {
             actors.push(makeAddr(string.concat("adversary", vm.toString(i))));
             vm.deal(actors[i], 1_000 ether);
@@ -86,9 +89,9 @@ contract Adversary is Test {
     }
 
     function propose(uint256 who, uint256 parent, uint64 n, uint256 lie) external thenHonestActs {
-        n = uint64(bound(n, 1, player.blockCount()));
+        n = uint64(bound(n, 1, data.blockCount()));
         parent = bound(parent, 0, rollup.claimCount() - 1);
-        bytes32 hash = lie % 3 == 0 ? player.blockHash(n) : keccak256(abi.encode("lie", lie));
+        bytes32 hash = lie % 3 == 0 ? data.blockHash(n) : keccak256(abi.encode("lie", lie));
         uint256 bond = rollup.config().proposalBond;
         vm.prank(actor(who));
         try rollup.propose{value: bond}(uint64(parent), n, hash) {} catch {}
@@ -109,8 +112,8 @@ contract Adversary is Test {
         address defender = rollup.claim(g.claim).proposer;
         if (!open) return;
         if (g.level == 1 && g.hi - g.lo == 1) {
-            if (g.hi > player.blockCount()) return;
-            (bytes memory parentHeader, Rollup.TableProof memory table) = player.opening(g.hi);
+            if (g.hi > data.blockCount()) return;
+            (bytes memory parentHeader, Rollup.TableProof memory table) = data.opening(g.hi);
             vm.prank(defender);
             try rollup.openBlock(id, parentHeader, 0, table) {} catch {}
             return;
@@ -118,12 +121,12 @@ contract Adversary is Test {
         if (g.hi - g.lo < 2) return;
         uint64 span = g.hi - g.lo;
         uint64 parts = span < rollup.config().degree ? span : rollup.config().degree;
-        uint64 n = g.level == 2 ? player.openedBlock(g) : 0;
+        uint64 n = g.level == 2 ? data.openedBlock(g) : 0;
         bytes32[] memory values = new bytes32[](parts - 1);
         bytes32 previous = g.loValue;
         for (uint64 i = 1; i < parts; ++i) {
             uint256 kind = (seed >> (2 * i)) & 3;
-            bytes32 value = player.honest(g.level, n, g.lo + span * i / parts);
+            bytes32 value = data.honest(g.level, n, g.lo + span * i / parts);
             if (kind == 2) value = keccak256(abi.encode(seed, i));
             if (kind == 3) value = previous;
             values[i - 1] = value;
@@ -152,16 +155,16 @@ contract Adversary is Test {
             ? proposer
             : g.challenger;
         if (!isActor(mover)) return;
-        uint64 n = player.openedBlock(g);
-        bool end = g.lo == player.candidatesOf(n);
+        uint64 n = data.openedBlock(g);
+        bool end = g.lo == data.candidatesOf(n);
         Rollup.StepInput memory step;
         Rollup.CandidateProof memory proof;
         if (end) {
-            step = player.endStep(n);
+            step = data.endStep(n);
         } else {
-            (step, proof) = player.candidateStep(n, g.lo);
-            if (!player.included(n, g.lo)) {
-                (Rollup.StepInput memory donor,) = player.candidateStep(1, 0);
+            (step, proof) = data.candidateStep(n, g.lo);
+            if (!data.included(n, g.lo)) {
+                (Rollup.StepInput memory donor,) = data.candidateStep(1, 0);
                 (step.postStateRoot, step.gasUsed, step.ancestors, step.witness) =
                 (donor.postStateRoot, donor.gasUsed, donor.ancestors, donor.witness);
             }
@@ -231,7 +234,7 @@ contract RollupHonestInvariantTest is Scenario {
     function setUp() public {
         string memory json = runScenario();
         (,, rollup) = deployScenario(json, 3);
-        player = new HonestPlayer(rollup, json);
+        player = new HonestPlayer(rollup, new ScenarioData(json));
         vm.deal(address(player), 1_000 ether);
         uint256 first = player.propose(0, 1);
         player.propose(0, 2);

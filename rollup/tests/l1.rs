@@ -10,7 +10,7 @@ use std::{
 use alloy_network::{ReceiptResponse, TransactionBuilder};
 use alloy_primitives::{Address, Bytes, U256, U64};
 use alloy_provider::{Provider, ProviderBuilder};
-use alloy_rpc_types_eth::TransactionRequest;
+use alloy_rpc_types_eth::{TransactionReceipt, TransactionRequest};
 use alloy_sol_types::{SolCall, SolValue};
 use devnet::{
     accounts::{dev_accounts, DEV_MNEMONIC},
@@ -68,21 +68,26 @@ async fn devnet() -> (Server, impl Provider + Clone) {
     (server, provider)
 }
 
+/// Sends `request` and returns its receipt, which must show success.
+async fn mined(provider: &impl Provider, request: TransactionRequest) -> TransactionReceipt {
+    let receipt = provider
+        .send_transaction(request)
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status());
+    receipt
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn derivation_from_l1_reproduces_the_sequencers_blocks() {
     let (server, provider) = devnet().await;
 
     let deploy = TransactionRequest::default()
         .with_deploy_code([Inbox::BYTECODE.to_vec(), Address::ZERO.abi_encode()].concat());
-    let inbox = provider
-        .send_transaction(deploy)
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap()
-        .contract_address()
-        .unwrap();
+    let inbox = mined(&provider, deploy).await.contract_address().unwrap();
 
     // The sequencer: two batches of two blocks, derived as they land.
     let mut sequencer = l2();
@@ -105,14 +110,7 @@ async fn derivation_from_l1_reproduces_the_sequencers_blocks() {
             .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (U64::from(2),))
             .await
             .unwrap();
-        let receipt = provider
-            .send_transaction(batch_transaction(inbox, &blocks).unwrap())
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        assert!(receipt.status());
+        let receipt = mined(&provider, batch_transaction(inbox, &blocks).unwrap()).await;
         let l1 = provider
             .get_block_by_number(receipt.block_number().unwrap().into())
             .await
@@ -161,15 +159,8 @@ async fn a_blob_with_bytes_the_payload_ignores_opens_from_the_copy_as_posted() {
     let deploy = |code: Vec<u8>| {
         let provider = provider.clone();
         async move {
-            provider
-                .send_transaction(TransactionRequest::default().with_deploy_code(code))
-                .await
-                .unwrap()
-                .get_receipt()
-                .await
-                .unwrap()
-                .contract_address()
-                .unwrap()
+            let request = TransactionRequest::default().with_deploy_code(code);
+            mined(&provider, request).await.contract_address().unwrap()
         }
     };
     let inbox = deploy([Inbox::BYTECODE.to_vec(), Address::ZERO.abi_encode()].concat()).await;
@@ -188,14 +179,7 @@ async fn a_blob_with_bytes_the_payload_ignores_opens_from_the_copy_as_posted() {
         versioned_hash(&posted).unwrap(),
         versioned_hash(&rebuilt).unwrap()
     );
-    let receipt = provider
-        .send_transaction(blob_transaction(inbox, &posted, 1).unwrap())
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(receipt.status());
+    mined(&provider, blob_transaction(inbox, &posted, 1).unwrap()).await;
 
     let head = provider.get_block_number().await.unwrap();
     let batch = L1Source::new(provider.clone(), server.url(), inbox)
@@ -215,18 +199,13 @@ async fn a_blob_with_bytes_the_payload_ignores_opens_from_the_copy_as_posted() {
         elements: elements(&batch.blob),
         opening: opening(&batch.blob).unwrap(),
     };
-    let receipt = provider
-        .send_transaction(
-            TransactionRequest::default()
-                .with_to(blob_data)
-                .with_input(open.abi_encode()),
-        )
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(receipt.status());
+    mined(
+        &provider,
+        TransactionRequest::default()
+            .with_to(blob_data)
+            .with_input(open.abi_encode()),
+    )
+    .await;
     let root = provider
         .call(
             TransactionRequest::default().with_to(blob_data).with_input(

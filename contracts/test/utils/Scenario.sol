@@ -7,6 +7,7 @@ import {BlobData} from "../../src/BlobData.sol";
 import {Rollup} from "../../src/Rollup.sol";
 import {Rust} from "./Rust.sol";
 import {ExecuteForwarder} from "./ExecuteForwarder.sol";
+import {ScenarioJson} from "./ScenarioJson.sol";
 
 /// @notice The scenario the Rust side derives (`challenger scenario`): an L2 genesis and one batch
 /// of two blocks. Block 1's candidates: a transfer, a nonce gap, a blob-type candidate, a
@@ -51,7 +52,7 @@ abstract contract Scenario is Test {
                 feeRecipient: vm.parseJsonAddress(json, ".feeRecipient")
             }),
             vm.parseJsonBytes(json, ".chainConfig"),
-            vm.parseJsonBytes32(json, ".genesisHash")
+            ScenarioJson.blockHash(json, 0)
         );
 
         (bytes32[] memory elements, BlobData.Opening memory opening) =
@@ -61,16 +62,16 @@ abstract contract Scenario is Test {
         vm.blobhashes(blobs);
         vm.warp(L1_TIME);
         uint16[] memory counts = new uint16[](1);
-        counts[0] = uint16(vm.parseJsonUint(json, ".blockCount"));
+        counts[0] = uint16(ScenarioJson.blockCount(json));
         inbox.submit(counts);
         blobData.open(elements, opening);
     }
 
     function blockKey(uint64 n) internal pure returns (string memory) {
-        return string.concat(".blocks[", vm.toString(n - 1), "]");
+        return ScenarioJson.blockKey(n);
     }
 
     function stepKey(uint64 n, uint64 k) internal pure returns (string memory) {
-        return string.concat(blockKey(n), ".steps[", vm.toString(k), "]");
+        return ScenarioJson.stepKey(n, k);
     }
 }
