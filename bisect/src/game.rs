@@ -8,6 +8,10 @@ use crate::step::Rollup;
 
 /// `Rollup.GameStatus.Open`.
 pub const OPEN: u8 = 0;
+/// `Rollup.GameStatus.DefenderWon`.
+pub const DEFENDER_WON: u8 = 1;
+/// `Rollup.GameStatus.ChallengerWon`.
+pub const CHALLENGER_WON: u8 = 2;
 /// `Rollup.GameStatus.Cancelled`: ended with the challenger's bond returned.
 pub const CANCELLED: u8 = 3;
 

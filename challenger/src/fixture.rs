@@ -213,14 +213,52 @@ pub struct ProposerSpec {
     pub every: u64,
     /// How it lies (`null`: honest).
     pub lie: Option<Deceit>,
+    /// It never moves in a game about its claims: it throws them (a proposer that lets a second
+    /// address of its own reject its true claim, to farm the bonds of the claims built on it).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub abandons: bool,
 }
 
-/// The challenger.
+/// The challengers: `count` of them, each with its own key, all behaving alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChallengerSpec {
-    /// How it lies (`null`: honest).
+    /// How they lie (`null`: honest).
     pub lie: Option<Deceit>,
+    /// How many challengers watch (1 when left out, at most [`MAX_CHALLENGERS`]).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u64,
+    /// A forged step the first challenger sends at a candidate leaf it cannot prove (`null`:
+    /// none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forge: Option<Forgery>,
+}
+
+/// Most challengers a fixture may have (the devnet's free dev keys).
+pub const MAX_CHALLENGERS: u64 = 3;
+
+const fn one() -> u64 {
+    1
+}
+
+const fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
+const fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A step forged from the honest one, as an attacker who controls every byte of a move builds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Forgery {
+    /// Trace injection (`docs/protocol.md`, section 8): `ancestors` that end with the
+    /// attacker's own header, segment and empty transaction and withdrawal lists, then open the
+    /// witness so that the contract's own fields are swallowed as one witness node; `witness`
+    /// closes it. Pasted raw around the contract's fields, EXECUTE accepts the trace as a no-op
+    /// (post-state the pre-state, no gas).
+    InjectAncestors,
 }
 
 /// The outcome of a fixture: what it prescribes, or what a replay saw.
@@ -233,6 +271,24 @@ pub struct Outcome {
     pub games: Vec<GameOutcome>,
     /// What each side was paid in all (withdrawn or credited).
     pub payouts: Payouts,
+    /// Every forged step sent, in order, and how it failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forgeries: Vec<ForgeryOutcome>,
+}
+
+/// A forged step and its fate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ForgeryOutcome {
+    /// The game it was sent in.
+    pub game: u64,
+    /// The forgery.
+    pub forgery: Forgery,
+    /// The precompile's answer to the forged trace as the contract would have built it had it
+    /// pasted the stepper's bytes raw (`true`: without the contract's check, the forgery wins).
+    pub execute: bool,
+    /// The custom error the contract reverted with.
+    pub error: String,
 }
 
 /// A claim's fate.
@@ -241,7 +297,7 @@ pub struct Outcome {
 pub struct ClaimOutcome {
     /// The L2 block claimed.
     pub block: u64,
-    /// Finalized or rejected.
+    /// Finalized or rejected (by a game, or as an orphan of a rejected parent).
     pub status: ClaimStatus,
 }
 
@@ -251,7 +307,7 @@ pub struct ClaimOutcome {
 pub enum ClaimStatus {
     /// Accepted after the challenge window.
     Finalized,
-    /// Rejected by a game.
+    /// Rejected by a game, or as an orphan (`rejectOrphan`: its parent was rejected).
     Rejected,
 }
 
@@ -272,10 +328,10 @@ pub struct GameOutcome {
     pub step: Step,
     /// EXECUTE's answer in that move: a step whose EXECUTE answers false reverts
     /// (`ExecuteRejected`) and decides nothing, so a deciding step has `true`; `null` when a
-    /// clock decided.
+    /// clock decided or the game was cancelled.
     pub execute: Option<bool>,
-    /// The winner.
-    pub winner: Side,
+    /// The winner (`null` for a cancelled game).
+    pub winner: Option<Side>,
 }
 
 /// The move that decided a game.
@@ -288,6 +344,8 @@ pub enum Step {
     ProveEnd,
     /// A clock ran out (`resolve`).
     Timeout,
+    /// Another game had rejected the claim first (`cancel`: the challenger's bond back).
+    Cancel,
 }
 
 /// A side of a game.
@@ -301,13 +359,13 @@ pub enum Side {
 }
 
 /// Each side's total payout, in wei.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Payouts {
     /// The proposer's.
     pub proposer: U256,
-    /// The challenger's.
-    pub challenger: U256,
+    /// Each challenger's, in order.
+    pub challengers: Vec<U256>,
 }
 
 /// The blocks of a batch as the codec takes them.
@@ -452,18 +510,30 @@ impl Fixture {
         if lies.iter().all(|(_, l)| l.is_some()) {
             return bad("challenger.lie", "at most one side may lie");
         }
+        if !(1..=MAX_CHALLENGERS).contains(&self.challenger.count) {
+            return bad(
+                "challenger.count",
+                &format!("must be in 1..={MAX_CHALLENGERS}"),
+            );
+        }
+        // Only a challenger that disputes a right value has a leaf it cannot prove.
+        if self.challenger.forge.is_some() && !matches!(self.challenger.lie, Some(Deceit::Block(_)))
+        {
+            return bad(
+                "challenger.forge",
+                "a forging challenger must believe a block lie",
+            );
+        }
         for (field, lie) in lies {
             let Some(Deceit::Block(lie)) = lie else {
                 continue;
             };
-            // One game decides a fixture: the lie is in the last claim's blocks.
-            if lie.block <= last_claim - every || lie.block > last_claim {
+            if lie.block > last_claim {
                 return bad(
                     field,
                     &format!(
-                        "block {} is not in the last claim's blocks, {}..={last_claim}",
-                        lie.block,
-                        last_claim - every + 1
+                        "block {} is never claimed (the last claim is of block {last_claim})",
+                        lie.block
                     ),
                 );
             }

@@ -106,9 +106,13 @@ async fn run_one(file: &Path, execute_price: u64) -> Result<String> {
         .games
         .iter()
         .map(|g| {
+            let end = match g.winner {
+                Some(side) => format!("{side:?} won"),
+                None => "cancelled".to_string(),
+            };
             format!(
-                "claim {} -> block {} position {}, {:?}, {:?} won",
-                g.claim, g.block, g.position, g.step, g.winner
+                "claim {} -> block {} position {}, {:?}, {end}",
+                g.claim, g.block, g.position, g.step
             )
         })
         .collect();
@@ -116,8 +120,19 @@ async fn run_one(file: &Path, execute_price: u64) -> Result<String> {
         0 => "no game (all final)".to_string(),
         n => format!("{n} game ({})", games.join("; ")),
     };
+    let forgeries: String = replayed
+        .outcome
+        .forgeries
+        .iter()
+        .map(|f| {
+            format!(
+                ", forged step in game {} refused ({}; EXECUTE alone answers {})",
+                f.game, f.error, f.execute
+            )
+        })
+        .collect();
     Ok(format!(
-        "{} claims, {games}, {} moves, {} gas (largest {})",
+        "{} claims, {games}{forgeries}, {} moves, {} gas (largest {})",
         replayed.outcome.claims.len(),
         replayed.moves,
         thousands(replayed.gas),

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use alloy_consensus::TxEip1559;
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
-use bisect::game::split_points;
+use bisect::{game::split_points, step::candidate_step};
+use execute::Fork;
 use rollup::{
     batch::{decode, VERSION},
     blob::PAYLOAD_BYTES,
@@ -21,8 +22,10 @@ use serde::Deserialize;
 
 use crate::fixture::{
     to_batch_blocks, AccountSpec, BatchSpec, BlockSpec, ChallengerSpec, ClaimOutcome, ClaimStatus,
-    Deceit, Fixture, GameOutcome, GenesisSpec, Outcome, Payouts, ProposerSpec, Rules, Side, Step,
+    Deceit, Fixture, Forgery, ForgeryOutcome, GameOutcome, GenesisSpec, Outcome, Payouts,
+    ProposerSpec, Rules, Side, Step,
 };
+use crate::forge::inject_ancestors;
 
 /// The L2's chain id in every fixture.
 pub const CHAIN_ID: u64 = 1_901;
@@ -77,9 +80,18 @@ pub struct Scenario {
     /// How the proposer lies.
     #[serde(default)]
     pub proposer_lie: Option<String>,
-    /// How the challenger lies.
+    /// How the challengers lie.
     #[serde(default)]
     pub challenger_lie: Option<String>,
+    /// How many challengers watch (each with its own key, all alike).
+    #[serde(default = "one")]
+    pub challengers: u64,
+    /// The proposer never moves in a game about its claims (it throws them).
+    #[serde(default)]
+    pub proposer_abandons: bool,
+    /// The first challenger sends this forged step at a candidate leaf it cannot prove.
+    #[serde(default)]
+    pub challenger_forge: Option<Forgery>,
     /// A batch (index) posted with an unknown version byte.
     #[serde(default)]
     pub malformed_batch: Option<usize>,
@@ -108,6 +120,10 @@ pub struct Scenario {
 pub struct ScenarioError {
     name: String,
     message: String,
+}
+
+const fn one() -> u64 {
+    1
 }
 
 fn users() -> Vec<L2Wallet> {
@@ -337,17 +353,21 @@ impl Scenario {
             proposer: ProposerSpec {
                 every: self.every,
                 lie: self.deceit(&self.proposer_lie)?,
+                abandons: self.proposer_abandons,
             },
             challenger: ChallengerSpec {
                 lie: self.deceit(&self.challenger_lie)?,
+                count: self.challengers,
+                forge: self.challenger_forge,
             },
             expect: Outcome {
                 claims: Vec::new(),
                 games: Vec::new(),
                 payouts: Payouts {
                     proposer: U256::ZERO,
-                    challenger: U256::ZERO,
+                    challengers: Vec::new(),
                 },
+                forgeries: Vec::new(),
             },
         };
         if expect {
@@ -519,7 +539,61 @@ fn bisect(
     hi
 }
 
+/// Where one game about a claim the challengers dispute ends, and how.
+fn game(
+    fixture: &Fixture,
+    honest: &Chain,
+    proposer: &Chain,
+    challenger: &Chain,
+    parent: u64,
+    block: u64,
+) -> (u64, u64, Step, Option<bool>, Side) {
+    let rules = &fixture.rules;
+    if fixture.proposer.abandons {
+        // The defender never splits: level 1 stands over the whole claim until its clock runs
+        // out.
+        return (block, 0, Step::Timeout, None, Side::Challenger);
+    }
+    let at = bisect(
+        parent,
+        block,
+        rules.degree,
+        |n| Some(proposer.hash(n)),
+        |n| Some(challenger.hash(n)),
+    );
+    // Level 2 runs over the candidates the contract reads from the blob: the rules'.
+    let m = honest.blocks[at as usize - 1].candidates.len() as u64;
+    let position = bisect(
+        0,
+        m + 1,
+        rules.degree,
+        |p| proposer.position(at, p),
+        |p| challenger.position(at, p),
+    );
+    let winner = if fixture.proposer.lie.is_some() {
+        Side::Challenger
+    } else {
+        Side::Defender
+    };
+    let k = position - 1;
+    let (step, execute) = if k == m {
+        (Step::ProveEnd, Some(true))
+    } else if honest.blocks[at as usize - 1].steps[k as usize].is_some() {
+        (Step::ProveCandidate, Some(true))
+    } else {
+        // The rules skip the candidate; the liar's value cannot be proven: its clock decides.
+        (Step::Timeout, None)
+    };
+    (at, position, step, execute, winner)
+}
+
 /// The outcome the protocol prescribes for `fixture`.
+///
+/// The proposer claims every `every` blocks, each claim on its previous one, putting its lie in
+/// the first claim covering the lying block; every challenger challenges a claim it finds wrong
+/// when it finds the claim's parent right (a claim on a wrong parent is not disputed: its parent
+/// is). The first game to reject a claim takes its bond; the other games about it are
+/// cancelled, and the claims built on it are rejected as orphans with their bonds back.
 fn expected(fixture: &Fixture) -> Result<Outcome, String> {
     let honest = Chain::derive(fixture, false)?;
     let believed = |lie: Option<Deceit>| -> Result<Option<Chain>, String> {
@@ -530,82 +604,110 @@ fn expected(fixture: &Fixture) -> Result<Outcome, String> {
     let challenger = believed(fixture.challenger.lie)?;
     let proposer = proposer.as_ref().unwrap_or(&honest);
     let challenger = challenger.as_ref().unwrap_or(&honest);
-    let proposer_lies = fixture.proposer.lie.is_some();
     let rules = &fixture.rules;
     let every = fixture.proposer.every;
-    let claimed: Vec<u64> = (1..=fixture.block_count() / every)
-        .map(|i| i * every)
-        .collect();
+    let count = fixture.challenger.count as usize;
     let mut outcome = Outcome {
         claims: Vec::new(),
         games: Vec::new(),
         payouts: Payouts {
             proposer: U256::ZERO,
-            challenger: U256::ZERO,
+            challengers: vec![U256::ZERO; count],
         },
+        forgeries: Vec::new(),
     };
-    for (i, &block) in claimed.iter().enumerate() {
-        let id = i as u64 + 1;
-        let mut status = ClaimStatus::Finalized;
-        if proposer.hash(block) != challenger.hash(block) {
-            if id as usize != claimed.len() {
-                return Err(format!(
-                    "claim {id} (block {block}) is disputed but not the last claim; keep the lie \
-                     in the last claim's blocks"
-                ));
-            }
-            let parent = block - every;
-            let at = bisect(
-                parent,
-                block,
-                rules.degree,
-                |n| Some(proposer.hash(n)),
-                |n| Some(challenger.hash(n)),
-            );
-            // Level 2 runs over the candidates the contract reads from the blob: the rules'.
-            let m = honest.blocks[at as usize - 1].candidates.len() as u64;
-            let position = bisect(
-                0,
-                m + 1,
-                rules.degree,
-                |p| proposer.position(at, p),
-                |p| challenger.position(at, p),
-            );
-            let winner = if proposer_lies {
-                Side::Challenger
-            } else {
-                Side::Defender
-            };
-            let k = position - 1;
-            let (step, execute) = if k == m {
-                (Step::ProveEnd, Some(true))
-            } else if honest.blocks[at as usize - 1].steps[k as usize].is_some() {
-                (Step::ProveCandidate, Some(true))
-            } else {
-                // The rules skip the candidate; the liar's value cannot be proven: its clock
-                // decides.
-                (Step::Timeout, None)
-            };
-            outcome.games.push(GameOutcome {
-                claim: id,
-                block: at,
-                position,
-                step,
-                execute,
-                winner,
-            });
-            match winner {
-                Side::Challenger => {
-                    status = ClaimStatus::Rejected;
-                    outcome.payouts.challenger += rules.challenge_bond + rules.proposal_bond;
-                }
-                Side::Defender => outcome.payouts.proposer += rules.challenge_bond,
-            }
-        }
-        if status == ClaimStatus::Finalized {
+    // Whether some claim up to here was rejected: every later one is built on it.
+    let mut rejected = false;
+    // Games as (claim, outcome) per challenger, in the order the challengers send them.
+    let mut games: Vec<Vec<GameOutcome>> = vec![Vec::new(); count];
+    for i in 1..=fixture.block_count() / every {
+        let id = i;
+        let block = i * every;
+        let parent = block - every;
+        let parent_right = proposer.hash(parent) == challenger.hash(parent);
+        let disputed = parent_right && proposer.hash(block) != challenger.hash(block);
+        let status = if rejected {
+            // An orphan: its bond goes back to its proposer.
             outcome.payouts.proposer += rules.proposal_bond;
-        }
+            ClaimStatus::Rejected
+        } else if disputed {
+            let (at, position, step, execute, winner) =
+                game(fixture, &honest, proposer, challenger, parent, block);
+            for (c, list) in games.iter_mut().enumerate() {
+                let first = c == 0;
+                let decided = GameOutcome {
+                    claim: id,
+                    block: at,
+                    position,
+                    step,
+                    execute,
+                    winner: Some(winner),
+                };
+                let game = match winner {
+                    Side::Challenger if first => {
+                        outcome.payouts.challengers[c] +=
+                            rules.challenge_bond + rules.proposal_bond;
+                        decided
+                    }
+                    // The claim is already rejected: nothing is left to decide.
+                    Side::Challenger => {
+                        outcome.payouts.challengers[c] += rules.challenge_bond;
+                        GameOutcome {
+                            step: Step::Cancel,
+                            execute: None,
+                            winner: None,
+                            ..decided
+                        }
+                    }
+                    Side::Defender => {
+                        outcome.payouts.proposer += rules.challenge_bond;
+                        decided
+                    }
+                };
+                list.push(game);
+            }
+            if winner == Side::Challenger {
+                rejected = true;
+                ClaimStatus::Rejected
+            } else {
+                outcome.payouts.proposer += rules.proposal_bond;
+                ClaimStatus::Finalized
+            }
+        } else {
+            outcome.payouts.proposer += rules.proposal_bond;
+            ClaimStatus::Finalized
+        };
         outcome.claims.push(ClaimOutcome { block, status });
+    }
+    outcome.games = games.into_iter().flatten().collect();
+    if let Some(forgery) = fixture.challenger.forge {
+        // The first challenger forges at its first candidate leaf it cannot prove: from the
+        // honest step, which the defender then proves.
+        let leaf = outcome
+            .games
+            .iter()
+            .enumerate()
+            .find(|(_, g)| g.step == Step::ProveCandidate && g.winner == Some(Side::Defender));
+        if let Some((id, game)) = leaf {
+            let block = &honest.blocks[game.block as usize - 1];
+            let k = game.position as usize - 1;
+            let (Some(step), Some(Some(traced))) = (candidate_step(block, k), block.steps.get(k))
+            else {
+                return Err(format!(
+                    "no honest step at candidate {k} of block {}",
+                    game.block
+                ));
+            };
+            let Forgery::InjectAncestors = forgery;
+            let forged = inject_ancestors(&step, traced);
+            outcome.forgeries.push(ForgeryOutcome {
+                game: id as u64,
+                forgery,
+                execute: forged.pasted.verify(Some(Fork::Osaka)).is_ok(),
+                // The contract takes the stepper's ancestors only as one RLP list.
+                error: "NotOneRlpList".into(),
+            });
+        }
     }
     Ok(outcome)
 }
@@ -636,8 +738,10 @@ mod tests {
         }
     }
 
+    /// A lie in the first of two claims: its game rejects it, the second claim (built on it) is
+    /// not disputed but rejected as an orphan, and its bond goes back to the proposer.
     #[test]
-    fn a_lie_outside_the_last_claim_is_refused() {
+    fn claims_built_on_a_rejected_one_are_orphans_with_their_bonds_back() {
         let s = scenario(
             r#"name = "early-lie"
                description = "a lie in the first of two claims"
@@ -646,10 +750,43 @@ mod tests {
                every = 2
                proposer_lie = "drop:1:0""#,
         );
-        let err = s.fixture().unwrap_err().to_string();
-        assert!(
-            err.contains("proposer.lie") && err.contains("last claim"),
-            "{err}"
+        let fixture = s.fixture().unwrap();
+        let expect = &fixture.expect;
+        let statuses: Vec<ClaimStatus> = expect.claims.iter().map(|c| c.status).collect();
+        assert_eq!(statuses, [ClaimStatus::Rejected, ClaimStatus::Rejected]);
+        assert_eq!(expect.games.len(), 1);
+        assert_eq!(expect.games[0].claim, 1);
+        let rules = fixture.rules;
+        assert_eq!(expect.payouts.proposer, rules.proposal_bond);
+        assert_eq!(
+            expect.payouts.challengers,
+            [rules.challenge_bond + rules.proposal_bond]
+        );
+    }
+
+    /// The forged step is a real attack: its trace, pasted raw around the contract's fields,
+    /// passes EXECUTE as a no-op where the honest step executes a transfer.
+    #[test]
+    fn an_injected_trace_passes_execute_when_pasted_raw() {
+        let s = scenario(
+            r#"name = "forged"
+               description = "a forging challenger"
+               blocks = [2, 3]
+               blocks_per_batch = 2
+               every = 2
+               challenger_lie = "drop:2:1"
+               challenger_forge = "inject-ancestors""#,
+        );
+        let expect = s.fixture().unwrap().expect;
+        assert_eq!(expect.games[0].winner, Some(Side::Defender));
+        assert_eq!(
+            expect.forgeries,
+            [ForgeryOutcome {
+                game: 0,
+                forgery: Forgery::InjectAncestors,
+                execute: true,
+                error: "NotOneRlpList".into(),
+            }]
         );
     }
 

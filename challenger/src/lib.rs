@@ -2,6 +2,7 @@
 //! as an honest or (in test mode) a dishonest player.
 
 pub mod fixture;
+pub mod forge;
 pub mod generate;
 pub mod metrics;
 pub mod network;

@@ -8,32 +8,37 @@
 use std::path::Path;
 
 use alloy_consensus::Transaction as _;
+use alloy_network::TransactionBuilder;
 use alloy_network::{ReceiptResponse, TransactionResponse};
 use alloy_primitives::{Address, Selector, U256};
 use alloy_provider::Provider;
+use alloy_rpc_types_eth::TransactionRequest;
 use alloy_rpc_types_eth::{BlockNumberOrTag, Filter};
 use alloy_sol_types::{SolCall, SolEvent};
 use bisect::{
     contract::{read, send, write, ContractError},
-    game::OPEN,
+    game::{CANCELLED, CHALLENGER_WON, DEFENDER_WON, OPEN},
     step::Rollup,
 };
+use execute::EXECUTE_ADDRESS;
 use rollup::{l1::blob_transaction, node::NodeError};
 use sequencer::proposer::{BlockLie, ProposerError};
 
 use crate::{
     fixture::{
-        ClaimOutcome, ClaimStatus, Deceit, Fixture, GameOutcome, Outcome, Payouts, Side, Step,
+        ClaimOutcome, ClaimStatus, Deceit, Fixture, Forgery, ForgeryOutcome, GameOutcome, Outcome,
+        Payouts, Side, Step, MAX_CHALLENGERS,
     },
+    forge::inject_ancestors,
     network::{advance_time, Network, NetworkConfig},
     watchtower::{WatchError, Watchtower},
 };
 
 /// Rounds of ticks before a replay is declared stuck.
 const MAX_ROUNDS: usize = 400;
-/// Dev keys: the proposer (and defender), the challenger, and a bystander who finalizes claims.
+/// Dev keys: the proposer (and defender), the challengers, and a bystander who finalizes claims.
 const PROPOSER: usize = 1;
-const CHALLENGER: usize = 2;
+const CHALLENGERS: [usize; MAX_CHALLENGERS as usize] = [2, 4, 5];
 const BYSTANDER: usize = 3;
 
 /// Why a replay could not run to the end.
@@ -60,6 +65,31 @@ pub enum ReplayError {
     /// Nothing moved any more with games or claims still open.
     #[error("stuck after {0} rounds: games or claims still open")]
     Stuck(usize),
+}
+
+/// Gas the forging challenger gives its forged step: a whole L1 transaction's worth.
+const FORGED_GAS: u64 = 1 << 24;
+
+/// The custom error a reverted `eth_call` names, or the node's message if it names none.
+fn revert_name(error: &alloy_transport::TransportError) -> String {
+    let data = error
+        .as_error_resp()
+        .and_then(|payload| payload.as_revert_data());
+    match data.as_deref().and_then(|d| d.get(..4)) {
+        Some(selector) => {
+            Rollup::RollupErrors::name_by_selector(selector.try_into().expect("4 bytes"))
+                .map_or_else(
+                    || {
+                        format!(
+                            "unknown error 0x{}",
+                            alloy_primitives::hex::encode(selector)
+                        )
+                    },
+                    str::to_string,
+                )
+        }
+        None => error.to_string(),
+    }
 }
 
 fn rpc(e: impl std::fmt::Display) -> ReplayError {
@@ -94,9 +124,10 @@ impl Replayed {
         }
         if got.games.len() != expected.games.len() {
             out.push(format!(
-                "expect.games: expected {} games, got {}",
+                "expect.games: expected {} games, got {}: {}",
                 expected.games.len(),
-                got.games.len()
+                got.games.len(),
+                json(&got.games)
             ));
         }
         for (i, (want, have)) in expected.games.iter().zip(&got.games).enumerate() {
@@ -107,6 +138,13 @@ impl Replayed {
                     json(have)
                 ));
             }
+        }
+        if got.forgeries != expected.forgeries {
+            out.push(format!(
+                "expect.forgeries: expected {}, got {}",
+                json(&expected.forgeries),
+                json(&got.forgeries)
+            ));
         }
         if got.payouts != expected.payouts {
             out.push(format!(
@@ -139,19 +177,22 @@ pub async fn replay(
     .await
     .map_err(ReplayError::Setup)?;
     let (proposer_lie, challenger_lie) = (fixture.proposer.lie, fixture.challenger.lie);
+    let mut challengers = Vec::new();
+    for (c, &key) in CHALLENGERS[..fixture.challenger.count as usize]
+        .iter()
+        .enumerate()
+    {
+        let store = dir.join(format!("challenger-{c}"));
+        challengers.push(player(&network, key, &store, challenger_lie).await?);
+    }
     let run = Run {
         network: &network,
         fixture,
         defender: player(&network, PROPOSER, &dir.join("proposer"), proposer_lie).await?,
-        challenger: player(
-            &network,
-            CHALLENGER,
-            &dir.join("challenger"),
-            challenger_lie,
-        )
-        .await?,
+        withdrawn: vec![U256::ZERO; 1 + challengers.len()],
+        challengers,
         bystander: network.provider(BYSTANDER),
-        withdrawn: [U256::ZERO; 2],
+        forgeries: Vec::new(),
     };
     let result = run.play().await;
     let _ = network.server.shutdown().await;
@@ -162,11 +203,13 @@ struct Run<'a, P, B> {
     network: &'a Network,
     fixture: &'a Fixture,
     defender: Watchtower<P>,
-    challenger: Watchtower<P>,
+    challengers: Vec<Watchtower<P>>,
     /// Reads the chain, moves its clock, finalizes claims.
     bystander: B,
-    /// What each side (defender, challenger) withdrew so far.
-    withdrawn: [U256; 2],
+    /// What each player (the defender, then each challenger) withdrew so far.
+    withdrawn: Vec<U256>,
+    /// The forged steps sent so far.
+    forgeries: Vec<ForgeryOutcome>,
 }
 
 fn block_lie(deceit: Option<Deceit>) -> Option<BlockLie> {
@@ -190,11 +233,11 @@ async fn player(
     Ok(network.watchtower(i, node, block_lie(deceit)).await?)
 }
 
-/// The rollup's claims and games, and the two sides' credit, as the chain has them now.
+/// The rollup's claims and games, and each player's credit, as the chain has them now.
 struct Chain {
     claims: Vec<Rollup::Claim>,
     games: Vec<Rollup::Game>,
-    credit: [U256; 2],
+    credit: Vec<U256>,
 }
 
 impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
@@ -219,7 +262,10 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
         let mut proposed = 0;
         let mut idle = 0;
         for _ in 0..MAX_ROUNDS {
-            let mut active = self.tick(true).await?;
+            if self.fixture.challenger.forge.is_some() && self.forgeries.is_empty() {
+                self.forge().await?;
+            }
+            let mut active = self.tick(0).await?;
             while proposed < last_claimed {
                 match proposer.step(self.defender.node()).await? {
                     Some(claim) => {
@@ -229,8 +275,10 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
                     None => break,
                 }
             }
-            active |= self.tick(false).await?;
-            let synced = self.challenger.node().head().number >= blocks;
+            for c in 1..=self.challengers.len() {
+                active |= self.tick(c).await?;
+            }
+            let synced = self.challengers[0].node().head().number >= blocks;
             if active || !synced || proposed < last_claimed {
                 idle = 0;
                 continue;
@@ -259,12 +307,18 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
         Err(ReplayError::Stuck(MAX_ROUNDS))
     }
 
-    /// One tick of a player; whether it did anything.
-    async fn tick(&mut self, defender: bool) -> Result<bool, ReplayError> {
-        let (player, slot) = if defender {
-            (&mut self.defender, 0)
-        } else {
-            (&mut self.challenger, 1)
+    /// One tick of player `slot` (0 the defender, then each challenger); whether it did
+    /// anything. A proposer that abandons its claims does not tick while a game is open.
+    async fn tick(&mut self, slot: usize) -> Result<bool, ReplayError> {
+        if slot == 0 && self.fixture.proposer.abandons {
+            let chain = self.chain().await?;
+            if chain.games.iter().any(|g| g.status == OPEN) {
+                return Ok(false);
+            }
+        }
+        let player = match slot {
+            0 => &mut self.defender,
+            c => &mut self.challengers[c - 1],
         };
         let report = player.tick().await?;
         self.withdrawn[slot] += report.withdrawn;
@@ -274,6 +328,89 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
                 || !report.challenged.is_empty()
                 || !report.withdrawn.is_zero(),
         )
+    }
+
+    /// The players' addresses: the defender, then each challenger.
+    fn players(&self) -> Vec<Address> {
+        let count = self.challengers.len();
+        std::iter::once(PROPOSER)
+            .chain(CHALLENGERS[..count].iter().copied())
+            .map(|i| self.network.keys[i].address())
+            .collect()
+    }
+
+    /// The first challenger's forgery, sent at the first candidate leaf of one of its games: the
+    /// honest step (as the defender's node derives it) forged, its pasted trace asked of the
+    /// devnet's EXECUTE, and the step sent to the contract, whose revert is recorded.
+    async fn forge(&mut self) -> Result<(), ReplayError> {
+        let forger = self.network.keys[CHALLENGERS[0]].address();
+        let rollup = self.network.deployment.rollup;
+        let chain = self.chain().await?;
+        let leaf = chain.games.iter().enumerate().find(|(_, g)| {
+            g.challenger == forger
+                && g.status == OPEN
+                && g.level == 2
+                && g.hi == g.lo + 1
+                && g.lo < g.ctx.candidates
+        });
+        let Some((id, game)) = leaf else {
+            return Ok(());
+        };
+        let (id, block, k) = (id as u64, game.ctx.parent.number + 1, game.lo);
+        let derived = self.defender.node().replay_with(block, None)?;
+        let Some(Some(traced)) = derived.steps.get(k as usize) else {
+            return Ok(());
+        };
+        let honest = self.defender.prove_candidate(id, block, k).await?;
+        let Some(forgery) = self.fixture.challenger.forge else {
+            return Ok(());
+        };
+        let Forgery::InjectAncestors = forgery;
+        let forged = inject_ancestors(&honest.step, traced);
+        let answer = self
+            .bystander
+            .call(
+                TransactionRequest::default()
+                    .with_to(EXECUTE_ADDRESS)
+                    .with_input(forged.pasted.abi_encode()),
+            )
+            .await
+            .map_err(rpc)?;
+        let prove = Rollup::proveCandidateCall {
+            step: forged.step,
+            ..honest
+        };
+        let request = TransactionRequest::default()
+            .with_from(forger)
+            .with_to(rollup)
+            .with_input(prove.abi_encode());
+        let provider = self.network.provider(CHALLENGERS[0]);
+        let error = match provider.call(request.clone()).await {
+            Ok(_) => "none: the contract accepted the forged step".to_string(),
+            Err(e) => revert_name(&e),
+        };
+        // Sent as an attacker would, with a gas limit of its own instead of an estimate: it is
+        // mined and reverts.
+        let receipt = provider
+            .send_transaction(request.with_gas_limit(FORGED_GAS))
+            .await
+            .map_err(rpc)?
+            .get_receipt()
+            .await
+            .map_err(rpc)?;
+        if receipt.status() {
+            return Err(rpc(format!(
+                "the forged step {} did not revert",
+                receipt.transaction_hash
+            )));
+        }
+        self.forgeries.push(ForgeryOutcome {
+            game: id,
+            forgery,
+            execute: U256::try_from_be_slice(&answer) == Some(U256::from(1)),
+            error,
+        });
+        Ok(())
     }
 
     /// Moves L1 time past `seconds` from its head.
@@ -308,7 +445,7 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
         let mut chain = Chain {
             claims: Vec::new(),
             games: Vec::new(),
-            credit: [U256::ZERO; 2],
+            credit: Vec::new(),
         };
         for id in 1..claims {
             let id = U256::from(id);
@@ -325,9 +462,10 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
                 .games
                 .push(read(provider, rollup, Rollup::gameCall { id }).await?);
         }
-        for (slot, i) in [PROPOSER, CHALLENGER].into_iter().enumerate() {
-            let account = self.network.keys[i].address();
-            chain.credit[slot] = read(provider, rollup, Rollup::creditCall(account)).await?;
+        for account in self.players() {
+            chain
+                .credit
+                .push(read(provider, rollup, Rollup::creditCall(account)).await?);
         }
         Ok(chain)
     }
@@ -362,6 +500,7 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
                 (event.game == U256::from(id)).then_some(log.transaction_hash?)
             });
             let step = match proven {
+                _ if game.status == CANCELLED => Step::Cancel,
                 Some(hash) => {
                     let tx = provider
                         .get_transaction_by_hash(hash)
@@ -387,16 +526,17 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
                 position,
                 step,
                 execute: proven.map(|_| true),
-                winner: if game.status == 1 {
-                    Side::Defender
-                } else {
-                    Side::Challenger
+                winner: match game.status {
+                    DEFENDER_WON => Some(Side::Defender),
+                    CHALLENGER_WON => Some(Side::Challenger),
+                    _ => None,
                 },
             });
         }
+        let mut paid = self.withdrawn.iter().zip(&chain.credit).map(|(w, c)| w + c);
         let payouts = Payouts {
-            proposer: self.withdrawn[0] + chain.credit[0],
-            challenger: self.withdrawn[1] + chain.credit[1],
+            proposer: paid.next().unwrap_or_default(),
+            challengers: paid.collect(),
         };
         let (moves, gas, largest) = self.game_transactions().await?;
         Ok(Replayed {
@@ -404,6 +544,7 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
                 claims,
                 games,
                 payouts,
+                forgeries: self.forgeries.clone(),
             },
             moves,
             gas,
@@ -414,10 +555,7 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
     async fn game_transactions(&self) -> Result<(u64, u64, u64), ReplayError> {
         let network = self.network;
         let provider = &self.bystander;
-        let players: Vec<Address> = [PROPOSER, CHALLENGER]
-            .iter()
-            .map(|i| network.keys[*i].address())
-            .collect();
+        let players = self.players();
         let contracts = [network.deployment.rollup, network.deployment.blob_data];
         let not_moves: [Selector; 2] = [
             Rollup::proposeCall::SELECTOR.into(),

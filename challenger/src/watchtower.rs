@@ -767,35 +767,7 @@ impl<P: Provider + Clone> Watchtower<P> {
                 ("openBlock", self.submit(open).await?)
             }
             Move::ProveCandidate { block, candidate } => {
-                let derived = self.replayed(block)?;
-                let step =
-                    candidate_step(&derived, candidate as usize).ok_or(WatchError::Step {
-                        block,
-                        reason: "the replay skips the candidate it would prove",
-                    })?;
-                let (batch, blob) = self.batch_of(block).await?;
-                self.ensure_open(&blob).await?;
-                let mut payload = batch.payload.clone();
-                payload.resize(PAYLOAD_BYTES, 0);
-                let entry = rollup::batch::entry(
-                    &payload,
-                    batch.block_count,
-                    offset_in(&batch, block)?,
-                    batch.l1_timestamp,
-                );
-                let (offsets, transaction) =
-                    candidate_proofs(&blob, batch.block_count, entry.first + candidate)?;
-                let prove = Rollup::proveCandidateCall {
-                    id: game_id,
-                    step,
-                    proof: Rollup::CandidateProof {
-                        offsets,
-                        transaction: transaction.ok_or(WatchError::Step {
-                            block,
-                            reason: "an empty candidate cannot execute",
-                        })?,
-                    },
-                };
+                let prove = self.prove_candidate(id, block, candidate).await?;
                 ("proveCandidate", self.submit(prove).await?)
             }
             Move::ProveEnd { block } => {
@@ -809,6 +781,45 @@ impl<P: Provider + Clone> Watchtower<P> {
             }
         };
         Ok(sent)
+    }
+
+    /// The step proving candidate `candidate` of block `block` in game `id`, as this player
+    /// believes it, with the blob range proofs of the candidate's bytes (opening the blob on L1
+    /// first if nobody has).
+    pub async fn prove_candidate(
+        &self,
+        id: u64,
+        block: u64,
+        candidate: u64,
+    ) -> Result<Rollup::proveCandidateCall, WatchError> {
+        let derived = self.replayed(block)?;
+        let step = candidate_step(&derived, candidate as usize).ok_or(WatchError::Step {
+            block,
+            reason: "the replay skips the candidate it would prove",
+        })?;
+        let (batch, blob) = self.batch_of(block).await?;
+        self.ensure_open(&blob).await?;
+        let mut payload = batch.payload.clone();
+        payload.resize(PAYLOAD_BYTES, 0);
+        let entry = rollup::batch::entry(
+            &payload,
+            batch.block_count,
+            offset_in(&batch, block)?,
+            batch.l1_timestamp,
+        );
+        let (offsets, transaction) =
+            candidate_proofs(&blob, batch.block_count, entry.first + candidate)?;
+        Ok(Rollup::proveCandidateCall {
+            id: U256::from(id),
+            step,
+            proof: Rollup::CandidateProof {
+                offsets,
+                transaction: transaction.ok_or(WatchError::Step {
+                    block,
+                    reason: "an empty candidate cannot execute",
+                })?,
+            },
+        })
     }
 
     /// Block `block` with every step's trace, as this player believes it.

@@ -59,7 +59,7 @@ fn edited(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> (tempfile::T
 #[test]
 fn a_malformed_fixture_is_refused_naming_the_field() {
     type Edit = fn(&mut serde_json::Value);
-    let cases: [(&str, Edit); 6] = [
+    let cases: [(&str, Edit); 8] = [
         ("rules.degree", |j| {
             j["rules"].as_object_mut().unwrap().remove("degree");
         }),
@@ -77,6 +77,11 @@ fn a_malformed_fixture_is_refused_naming_the_field() {
         ("batches[1].firstBytes", |j| {
             j["batches"][1]["firstBytes"] = "0x0102".into()
         }),
+        ("challenger.count", |j| j["challenger"]["count"] = 4.into()),
+        // An honest challenger has no leaf it cannot prove, so nothing to forge.
+        ("challenger.forge", |j| {
+            j["challenger"]["forge"] = "inject-ancestors".into()
+        }),
     ];
     for (field, edit) in cases {
         let (_dir, path) = edited("honest-run", edit);
@@ -85,6 +90,20 @@ fn a_malformed_fixture_is_refused_naming_the_field() {
         assert!(out.contains(&format!("field `{field}`")), "{field}: {out}");
         assert!(out.contains("0 passed, 1 failed"), "{out}");
     }
+}
+
+/// A forged step the contract accepted, or no forgery where one is expected, fails the replay.
+#[test]
+fn a_forgery_that_is_not_refused_as_expected_fails_the_replay() {
+    let (_dir, path) = edited("forged-candidate-step", |j| {
+        j["expect"]["forgeries"][0]["error"] = "WrongOutcome".into();
+    });
+    let (ok, out) = challenger(&["replay", path.to_str().unwrap()]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("expect.forgeries: expected") && out.contains("\"error\":\"NotOneRlpList\""),
+        "{out}"
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::{
     str::FromStr,
-    sync::atomic::{AtomicBool, Ordering},
+    sync::atomic::{AtomicU64, Ordering},
 };
 
 use alloy_primitives::{Address, B256, U256};
@@ -115,13 +115,15 @@ pub struct Proposer<P> {
     address: Address,
     every: u64,
     lie: Option<BlockLie>,
-    /// Whether the lie was told (it is told once).
-    lied: AtomicBool,
+    /// The claim that told the lie (0 before it is told). It is told once; the claims built on
+    /// that one link to it, and claims made after it is rejected are honest.
+    lying_claim: AtomicU64,
 }
 
 impl<P: Provider> Proposer<P> {
     /// A proposer sending from `address` through `provider` (which signs for it) to `rollup`,
-    /// claiming every `every` blocks, lying as `lie` says in the first claim covering its block.
+    /// claiming every `every` blocks, lying as `lie` says in the first claim covering its block and
+    /// in the claims built on that one.
     pub fn new(
         provider: P,
         rollup: Address,
@@ -135,7 +137,7 @@ impl<P: Provider> Proposer<P> {
             address,
             every: every.max(1),
             lie,
-            lied: AtomicBool::new(false),
+            lying_claim: AtomicU64::new(0),
         }
     }
 
@@ -163,10 +165,13 @@ impl<P: Provider> Proposer<P> {
         if node.head().number < block {
             return Ok(None);
         }
-        // The lie goes into the first claim that covers its block, once.
-        let lie = self
-            .lie
-            .filter(|l| last < l.block && l.block <= block && !self.lied.load(Ordering::Relaxed));
+        // The lie goes into the first claim that covers its block, once, and into the claims
+        // built on that one.
+        let told = self.lying_claim.load(Ordering::Relaxed);
+        let lie = self.lie.filter(|l| match told {
+            0 => last < l.block && l.block <= block,
+            lying => parent >= lying,
+        });
         let hash = match lie {
             Some(lie) => node.lying_hash(block, lie.block, lie.lie)?,
             _ => node
@@ -182,7 +187,6 @@ impl<P: Provider> Proposer<P> {
             blockHash: hash,
         };
         let receipt = write(&self.provider, self.address, self.rollup, call, bond).await?;
-        self.lied.fetch_or(lie.is_some(), Ordering::Relaxed);
         let id = receipt
             .inner
             .logs()
@@ -190,6 +194,9 @@ impl<P: Provider> Proposer<P> {
             .find_map(|log| Rollup::Proposed::decode_log(&log.inner).ok())
             .map(|event| event.data.claim.to::<u64>())
             .ok_or(ProposerError::NoEvent(receipt.transaction_hash))?;
+        if lie.is_some() && told == 0 {
+            self.lying_claim.store(id, Ordering::Relaxed);
+        }
         Ok(Some(Proposal { id, block, hash }))
     }
 }
