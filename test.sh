@@ -14,19 +14,19 @@ export CAST="$PWD/node_modules/.bin/cast" FORGE="$PWD/node_modules/.bin/forge"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
-# The contracts' tests reach the Rust side (EXECUTE, blob proofs) through `challenger` by vm.ffi.
-cargo build --locked -q -p challenger
+# The contracts' tests reach the Rust side (EXECUTE, blob proofs) through `rollup-ffi` by vm.ffi.
+cargo build --locked -q -p rollup-ffi
 # Every dispute fixture, replayed end to end on an embedded devnet with the contracts and EXECUTE.
-cargo run --locked -q -p challenger -- replay fixtures/
+cargo run --locked -q -p toolkit -- replay fixtures/
 # The largest steps the rules include, again with EXECUTE at the price the rules guarantee (2):
 # each still fits one L1 transaction (2^24 gas).
-cargo run --locked -q -p challenger -- replay --execute-price 2 fixtures/largest-candidate.json \
+cargo run --locked -q -p toolkit -- replay --execute-price 2 fixtures/largest-candidate.json \
   fixtures/largest-step.json fixtures/largest-step-and-gas.json
 # Compiled artifacts the Rust side embeds must match the sources; gas snapshots must match.
 (cd contracts && "$FORGE" fmt --check && "$FORGE" build && node artifacts.js check &&
   FORGE_SNAPSHOT_CHECK=true "$FORGE" snapshot --check)
 if [ -d "$eest" ]; then
-  cargo run --locked -q -p challenger -- execute conformance "$eest"
+  cargo run --locked -q -p toolkit -- execute conformance "$eest"
 else
   echo "EEST fixtures not found at $eest (set EEST_DIR); conformance not run" >&2
   [ "${CI:-}" = "true" ] && exit 1

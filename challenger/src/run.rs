@@ -16,10 +16,7 @@ use sequencer::{
     proposer::BlockLie,
 };
 
-use challenger::{
-    metrics::Metrics,
-    watchtower::{WatchConfig, Watchtower},
-};
+use watchtower::{metrics::Metrics, WatchConfig, Watchtower};
 
 /// Longest pause between ticks while they keep failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);

@@ -20,10 +20,10 @@ use axum::{
     Json, Router,
 };
 use bisect::step::Rollup;
-use challenger::network::NetworkConfig;
 use common::{stop, Network};
 use rollup::derive::Lie;
 use sequencer::proposer::BlockLie;
+use testnet::NetworkConfig;
 
 /// L1 blocks the devnet keeps blob sidecars for.
 const RETENTION: u64 = 12;

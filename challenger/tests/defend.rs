@@ -8,10 +8,10 @@ mod common;
 use alloy_primitives::U256;
 use alloy_provider::Provider;
 use bisect::step::Rollup;
-use challenger::network::NetworkConfig;
 use common::{stop, Network};
 use rollup::derive::Lie;
 use sequencer::proposer::BlockLie;
+use testnet::NetworkConfig;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_daemon_defends_a_right_claim_and_a_bystander_sends_nothing() {

@@ -25,12 +25,12 @@ use axum::{
     Router,
 };
 use bisect::step::Rollup;
-use challenger::watchtower::WatchError;
 use common::{stop, Network};
 use devnet::{server::Server, Node, NodeConfig};
 use execute::Fork;
 use rollup::derive::Lie;
 use sequencer::{l1::l1_reader, proposer::BlockLie};
+use watchtower::WatchError;
 
 /// A proxy to an L1 endpoint that breaks every other request, in turn in each way it knows.
 struct FaultyProxy {

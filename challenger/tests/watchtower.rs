@@ -63,7 +63,7 @@ async fn defeat(chain_id: u64, lie: Lie, kill: bool) {
 /// SIGKILL and starts it again on the same store.
 async fn kill_at_level_two(
     network: &Network,
-    liar: &mut challenger::watchtower::Watchtower<impl alloy_provider::Provider + Clone>,
+    liar: &mut watchtower::Watchtower<impl alloy_provider::Provider + Clone>,
     daemon: Daemon,
 ) -> Daemon {
     let started = Instant::now();
@@ -132,7 +132,7 @@ async fn a_claim_on_a_wrong_parent_is_not_challenged_its_parent_is() {
     let mut challenged = Vec::new();
     for _ in 0..3 {
         challenged.extend(honest.tick().await.unwrap().challenged);
-        challenger::network::advance_time(&network.provider(0), 1)
+        testnet::advance_time(&network.provider(0), 1)
             .await
             .unwrap();
     }
@@ -144,7 +144,7 @@ async fn a_claim_on_a_wrong_parent_is_not_challenged_its_parent_is() {
 /// The liar (dev key 1) follows L1 and claims block 3 on its wrong claim 1, linked to its lie.
 async fn liar_syncs(
     network: &Network,
-    mut liar: challenger::watchtower::Watchtower<impl alloy_provider::Provider + Clone>,
+    mut liar: watchtower::Watchtower<impl alloy_provider::Provider + Clone>,
     lie: BlockLie,
 ) {
     let _ = liar.tick().await;

@@ -16,23 +16,21 @@ use alloy_primitives::U256;
 use alloy_provider::Provider;
 use alloy_sol_types::SolCall;
 use bisect::{contract::read, step::Rollup};
-use challenger::{
-    network::{self, NetworkConfig},
-    watchtower::Watchtower,
-};
 use sequencer::proposer::BlockLie;
+use testnet::NetworkConfig;
+use watchtower::Watchtower;
 
 /// The devnet with the rollup deployed, and a directory for every node's store.
 pub struct Network {
-    inner: network::Network,
+    inner: testnet::Network,
     dir: tempfile::TempDir,
     spawned: AtomicUsize,
 }
 
 impl Deref for Network {
-    type Target = network::Network;
+    type Target = testnet::Network;
 
-    fn deref(&self) -> &network::Network {
+    fn deref(&self) -> &testnet::Network {
         &self.inner
     }
 }
@@ -46,7 +44,7 @@ impl Network {
     /// A devnet and rollup as `config` says.
     pub async fn start_with(config: NetworkConfig) -> Self {
         Self {
-            inner: network::Network::start(config).await.unwrap(),
+            inner: testnet::Network::start(config).await.unwrap(),
             dir: tempfile::tempdir().unwrap(),
             spawned: AtomicUsize::new(0),
         }
@@ -152,17 +150,7 @@ impl Network {
 
 /// `challenger games`' table, with `args` (the L1 endpoint and the rollup).
 pub fn games_table(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_challenger"))
-        .arg("games")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    testnet::games_table(env!("CARGO_BIN_EXE_challenger").as_ref(), args).unwrap()
 }
 
 /// A `challenger run` process, killed if the test fails before it stops it; its log is shown

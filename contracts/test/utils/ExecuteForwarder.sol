@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {Rust} from "./Rust.sol";
 
 /// @notice Etched at EXECUTE's address in tests: hands every call to the Rust precompile
-/// (`challenger execute verify`) and returns its answer, so the contracts run the real EXECUTE.
+/// (`rollup-ffi execute verify`) and returns its answer, so the contracts run the real EXECUTE.
 contract ExecuteForwarder {
     fallback(bytes calldata input) external returns (bytes memory) {
         string[] memory args = new string[](6);

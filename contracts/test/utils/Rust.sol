@@ -3,16 +3,17 @@ pragma solidity ^0.8.28;
 
 import {Vm} from "forge-std/Vm.sol";
 
-/// @notice The Rust side of the toolkit, reached through `vm.ffi`: the `challenger` binary that
-/// `cargo build` leaves in the workspace's `target/debug` (override with `CHALLENGER_BIN`).
+/// @notice The Rust side of the toolkit, reached through `vm.ffi`: the small `rollup-ffi` binary
+/// that `cargo build -p rollup-ffi` leaves in the workspace's `target/debug` (override with
+/// `ROLLUP_FFI_BIN`).
 library Rust {
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
     function bin() internal view returns (string memory) {
-        return vm.envOr("CHALLENGER_BIN", string("../target/debug/challenger"));
+        return vm.envOr("ROLLUP_FFI_BIN", string("../target/debug/rollup-ffi"));
     }
 
-    /// @notice Runs `challenger` with `args` and returns what it printed (hex, decoded).
+    /// @notice Runs `rollup-ffi` with `args` and returns what it printed (hex, decoded).
     function run(string[] memory args) internal returns (bytes memory) {
         string[] memory cmd = new string[](args.length + 1);
         cmd[0] = bin();

@@ -9,7 +9,7 @@ import {Rust} from "./Rust.sol";
 import {ExecuteForwarder} from "./ExecuteForwarder.sol";
 import {ScenarioJson} from "./ScenarioJson.sol";
 
-/// @notice The scenario the Rust side derives (`challenger scenario`): an L2 genesis and one batch
+/// @notice The scenario the Rust side derives (`rollup-ffi scenario`): an L2 genesis and one batch
 /// of two blocks. Block 1's candidates: a transfer, a nonce gap, a blob-type candidate, a
 /// transfer, junk (included: 0 and 3); block 2's: one transfer. Deploys a rollup on it whose
 /// steps run the real EXECUTE through `vm.ffi`.

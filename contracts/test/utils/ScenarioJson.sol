@@ -5,7 +5,7 @@ import {Vm} from "forge-std/Vm.sol";
 import {Rollup} from "../../src/Rollup.sol";
 import {BlobData} from "../../src/BlobData.sol";
 
-/// @notice Reads the scenario's JSON (`challenger scenario`): the honest derivation, every block
+/// @notice Reads the scenario's JSON (`rollup-ffi scenario`): the honest derivation, every block
 /// hash, every position and every step's input, as the contract takes them.
 library ScenarioJson {
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));

@@ -1,4 +1,4 @@
-//! `challenger network`: a standalone rollup network in one command, to point `challenger run`,
+//! `toolkit network`: a standalone rollup network in one command, to point `challenger run`,
 //! `challenger games`, `cast` or a wallet at: the L1 devnet with EXECUTE (JSON-RPC and beacon
 //! API), the rollup's contracts deployed, and the sequencer (L2 JSON-RPC, generated load, blob
 //! batches) and proposer running until Ctrl-C (or SIGTERM).
@@ -7,10 +7,10 @@ use std::{net::SocketAddr, time::Duration};
 
 use alloy_primitives::hex;
 use anyhow::{Context, Result};
-use challenger::network::{Network, NetworkConfig, KEYS, L1_CHAIN_ID, SENDERS};
 use sequencer::proposer::BlockLie;
+use testnet::{Network, NetworkConfig, KEYS, L1_CHAIN_ID, SENDERS};
 
-/// `challenger network`'s settings.
+/// `toolkit network`'s settings.
 #[derive(Debug, clap::Args)]
 pub struct NetworkArgs {
     /// L1 JSON-RPC and beacon API port.

@@ -2,7 +2,7 @@
 //! transactions, cuts them into batches, and works out the outcome the protocol prescribes by
 //! deriving the honest chain and the dishonest party's chain in memory and playing the
 //! bisection's rule on them (`docs/protocol.md`, sections 3 and 5) — without the watchtower,
-//! the contracts or a devnet, which `challenger replay` then holds to it.
+//! the contracts or a devnet, which `toolkit replay` then holds to it.
 
 use std::collections::BTreeMap;
 
@@ -20,12 +20,12 @@ use rollup::{
 use sequencer::proposer::BlockLie;
 use serde::Deserialize;
 
-use crate::fixture::{
+use crate::forge::inject_ancestors;
+use crate::format::{
     to_batch_blocks, AccountSpec, BatchSpec, BlockSpec, ChallengerSpec, ClaimOutcome, ClaimStatus,
     Deceit, Fixture, Forgery, ForgeryOutcome, GameOutcome, GenesisSpec, Outcome, Payouts,
     ProposerSpec, Rules, Side, Step,
 };
-use crate::forge::inject_ancestors;
 
 /// The L2's chain id in every fixture.
 pub const CHAIN_ID: u64 = 1_901;

@@ -1,4 +1,4 @@
-//! `challenger demo`: the toolkit's main job on an embedded devnet. The rollup is deployed, a
+//! `toolkit demo`: the toolkit's main job on an embedded devnet. The rollup is deployed, a
 //! sequencer under generated load posts blob batches, a proposer claims blocks and lies once
 //! (it drops a transaction), and the watchtower, having derived the chain from L1 alone,
 //! challenges the lie, bisects it down to one transaction against the lying proposer's
@@ -17,10 +17,10 @@ use alloy_rpc_types_eth::{Filter, Log};
 use alloy_sol_types::SolEvent;
 use anyhow::{bail, Context, Result};
 use bisect::{game::split_points, step::Rollup};
-use challenger::network::{Network, NetworkConfig};
 use rollup::derive::Lie;
 use rollup::{blob::BlobData, l1::Inbox};
 use sequencer::proposer::BlockLie;
+use testnet::{Network, NetworkConfig};
 
 /// L2 blocks between claims.
 const EVERY: u64 = 4;
@@ -259,7 +259,7 @@ pub async fn run() -> Result<()> {
     println!(
         "L1 devnet at {} (chain {}); rollup {}, inbox {}, blob reader {}",
         network.url(),
-        challenger::network::L1_CHAIN_ID,
+        testnet::L1_CHAIN_ID,
         d.rollup,
         d.inbox,
         d.blob_data

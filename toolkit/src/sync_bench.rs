@@ -1,4 +1,4 @@
-//! `challenger l2 bench`: L2 sync throughput with the sled store against plain in-memory revm on
+//! `toolkit l2 bench`: L2 sync throughput with the sled store against plain in-memory revm on
 //! the same blocks, and the store's size on disk per million accounts.
 
 use std::time::{Duration, Instant};

@@ -1,4 +1,4 @@
-//! `challenger execute verify` as Foundry's `vm.ffi` calls it: hex ABI in, hex ABI bool out.
+//! `rollup-ffi execute verify` as Foundry's `vm.ffi` calls it: hex ABI in, hex ABI bool out.
 
 use std::{
     io::Write,
@@ -11,7 +11,7 @@ const TRUE: &str = "0x0000000000000000000000000000000000000000000000000000000000
 const FALSE: &str = "0x0000000000000000000000000000000000000000000000000000000000000000";
 
 fn run(args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_challenger"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollup-ffi"))
         .args(["execute", "verify"])
         .args(args)
         .stdin(Stdio::piped())

@@ -1,5 +1,5 @@
-//! `challenger blob`: the data a dispute proves about a batch blob, ABI-encoded in hex for
-//! Foundry's `vm.ffi` and for the contracts' calldata.
+//! `blob`: the data a dispute proves about a batch blob, ABI-encoded in hex for Foundry's
+//! `vm.ffi` and for the contracts' calldata.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +9,8 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use rollup::blob::{blob_from_payload, open_call_data, range_proof};
 
-#[derive(Subcommand)]
+/// What to print about the blob that holds a payload.
+#[derive(Debug, Subcommand)]
 pub enum BlobCommand {
     /// Prints `abi.encode(bytes32[] elements, Opening)` for `BlobData.open` of the blob that
     /// holds the payload.
@@ -32,6 +33,7 @@ pub enum BlobCommand {
     },
 }
 
+/// Prints what `command` asks for, as hex.
 pub fn run(command: BlobCommand) -> Result<()> {
     let encoded = match command {
         BlobCommand::Open { payload } => open_call_data(&*blob_from_payload(&read(&payload)?)?)?,

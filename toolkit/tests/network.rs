@@ -1,7 +1,6 @@
-//! `challenger network` is a standalone network a watchtower can be pointed at: the command
-//! line it prints is run as printed, and the watchtower catches the proposer's lie.
-
-mod common;
+//! `toolkit network` is a standalone network a watchtower can be pointed at: the command line
+//! it prints is run as printed (the operator's `challenger` binary, beside the toolkit's), and
+//! the watchtower catches the proposer's lie.
 
 use std::{
     io::{BufRead, BufReader},
@@ -24,7 +23,7 @@ fn warp(url: &str, seconds: u64) {
     let provider = alloy_provider::ProviderBuilder::new().connect_http(url.parse().unwrap());
     tokio::runtime::Runtime::new()
         .unwrap()
-        .block_on(challenger::network::advance_time(&provider, seconds))
+        .block_on(testnet::advance_time(&provider, seconds))
         .unwrap();
 }
 
@@ -35,7 +34,8 @@ fn free_port() -> String {
 
 #[test]
 fn a_watchtower_run_as_printed_catches_the_networks_lying_proposer() {
-    let exe = env!("CARGO_BIN_EXE_challenger");
+    let exe = env!("CARGO_BIN_EXE_toolkit");
+    let challenger = testnet::challenger_beside(exe.as_ref()).unwrap();
     let mut network = Command::new(exe)
         .args(["network", "--port", &free_port(), "--l2-port", &free_port()])
         .args([
@@ -80,7 +80,7 @@ fn a_watchtower_run_as_printed_catches_the_networks_lying_proposer() {
         })
         .collect();
     let watchtower = Killed(
-        Command::new(exe)
+        Command::new(&challenger)
             .args(&args)
             .args(["--interval-ms", "250"])
             .env("CHALLENGER_KEY", key)
@@ -90,7 +90,10 @@ fn a_watchtower_run_as_printed_catches_the_networks_lying_proposer() {
             .unwrap(),
     );
     // Nobody defends the lie: the challenger wins once the proposer's clock (600 s) is out.
-    let games = || common::games_table(&games_line.split_whitespace().collect::<Vec<_>>());
+    let games = || {
+        let args: Vec<&str> = games_line.split_whitespace().collect();
+        testnet::games_table(&challenger, &args).unwrap()
+    };
     let started = Instant::now();
     let mut warped = false;
     loop {

@@ -1,4 +1,4 @@
-//! `challenger demo` runs the whole loop on its embedded devnet (a sequencer under load, a
+//! `toolkit demo` runs the whole loop on its embedded devnet (a sequencer under load, a
 //! proposer lying once, the watchtower) and exits 0 with the wrong claim rejected by an EXECUTE
 //! step and the bonds paid.
 
@@ -6,7 +6,7 @@ use std::process::Command;
 
 #[test]
 fn the_demo_rejects_the_wrong_claim_with_one_execute_call() {
-    let out = Command::new(env!("CARGO_BIN_EXE_challenger"))
+    let out = Command::new(env!("CARGO_BIN_EXE_toolkit"))
         .arg("demo")
         .output()
         .unwrap();

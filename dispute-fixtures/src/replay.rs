@@ -24,14 +24,15 @@ use execute::EXECUTE_ADDRESS;
 use rollup::{l1::blob_transaction, node::NodeError};
 use sequencer::proposer::{BlockLie, ProposerError};
 
+use testnet::{advance_time, Network, NetworkConfig};
+use watchtower::{WatchError, Watchtower};
+
 use crate::{
-    fixture::{
+    forge::inject_ancestors,
+    format::{
         ClaimOutcome, ClaimStatus, Deceit, Fixture, Forgery, ForgeryOutcome, GameOutcome, Outcome,
         Payouts, Side, Step, MAX_CHALLENGERS,
     },
-    forge::inject_ancestors,
-    network::{advance_time, Network, NetworkConfig},
-    watchtower::{WatchError, Watchtower},
 };
 
 /// Rounds of ticks before a replay is declared stuck.

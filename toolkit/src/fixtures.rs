@@ -1,4 +1,4 @@
-//! `challenger replay` and `challenger fixtures generate`: dispute fixtures replayed end to end
+//! `toolkit replay` and `toolkit fixtures generate`: dispute fixtures replayed end to end
 //! on an embedded devnet, and rebuilt from their scenario descriptions.
 
 use std::{
@@ -8,8 +8,8 @@ use std::{
 };
 
 use anyhow::{bail, Context, Result};
-use challenger::{
-    fixture::Fixture,
+use dispute_fixtures::{
+    format::Fixture,
     generate::{generate, Scenarios},
     replay::replay,
 };
@@ -168,7 +168,7 @@ pub fn generate_all(scenarios: &Path, out: &Path, check: bool) -> Result<()> {
     }
     if !stale.is_empty() {
         bail!(
-            "fixtures differ from their scenarios (rebuild with `challenger fixtures generate`): {}",
+            "fixtures differ from their scenarios (rebuild with `toolkit fixtures generate`): {}",
             stale.join(", ")
         );
     }

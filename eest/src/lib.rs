@@ -1,4 +1,4 @@
-//! `challenger execute conformance`: runs execution-spec-tests BlockchainTest fixtures through
+//! Runs execution-spec-tests BlockchainTest fixtures through
 //! EXECUTE statelessly.
 //!
 //! Per test: build the pre-state, check its root against the genesis header, then per block

@@ -9,7 +9,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn challenger(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_challenger"))
+    let out = Command::new(env!("CARGO_BIN_EXE_toolkit"))
         .args(args)
         .output()
         .unwrap();

@@ -1,4 +1,4 @@
-//! `challenger run`: the watchtower. Each tick it follows L1 into its L2 node, checks every claim
+//! The watchtower `challenger run` drives. Each tick it follows L1 into its L2 node, checks every claim
 //! its replay has reached, challenges the wrong ones, and plays every game it is in (as
 //! challenger, or as defender of its own claims) with the honest player's moves, down to the
 //! EXECUTE step; it resolves games whose other side ran out of clock and withdraws what it won.
@@ -35,6 +35,8 @@ use rollup::{
     store::StoreError,
 };
 use sequencer::proposer::BlockLie;
+
+pub mod metrics;
 
 use crate::metrics::Metrics;
 

@@ -1,4 +1,4 @@
-//! `challenger execute bench`: stateful revm against stateless EXECUTE on the same blocks.
+//! `toolkit execute bench`: stateful revm against stateless EXECUTE on the same blocks.
 
 use std::time::{Duration, Instant};
 

@@ -38,7 +38,7 @@ use sequencer::{
     service::{Sequencer, SequencerConfig},
 };
 
-use crate::watchtower::{WatchConfig, WatchError, Watchtower};
+use watchtower::{WatchConfig, WatchError, Watchtower};
 
 /// Load generator senders funded at the L2's genesis.
 pub const SENDERS: usize = 8;
@@ -248,6 +248,30 @@ impl Network {
             claims.map(|(every, lie)| self.proposer_with(self.provider(1), every, lie)),
         ))
     }
+}
+
+/// The operator's `challenger` binary beside `exe`: cargo leaves a workspace's binaries in one
+/// directory.
+pub fn challenger_beside(exe: &Path) -> Result<std::path::PathBuf> {
+    let path = exe.with_file_name(format!("challenger{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(
+        path.is_file(),
+        "no challenger binary at {} (build it: cargo build -p challenger)",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// `challenger games`' table from the `challenger` binary, with `args` (the L1 endpoint and the
+/// rollup).
+pub fn games_table(challenger: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new(challenger).arg("games").args(args).output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "challenger games: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?)
 }
 
 /// Moves a devnet's L1 time `seconds` past its head's and mines a block there

@@ -1,4 +1,4 @@
-//! `challenger run-bench`: the watchtower daemon measured on an embedded devnet under load. A
+//! `toolkit run-bench`: the watchtower daemon measured on an embedded devnet under load. A
 //! sequencer posts blocks of generated transactions; every few blocks the proposer makes a
 //! wrong claim; `challenger run`, a separate process, must challenge it. Printed per claim: the
 //! time from the claim's receipt to the challenge appearing on chain, in milliseconds and in L1
@@ -15,13 +15,17 @@ use alloy_primitives::U256;
 use alloy_provider::Provider;
 use anyhow::{bail, Context, Result};
 use bisect::{contract::read, step::Rollup};
-use challenger::network::{Network, NetworkConfig};
 use rollup::derive::Lie;
 use sequencer::proposer::BlockLie;
+use testnet::{Network, NetworkConfig};
 
-/// `challenger run-bench`'s settings.
-#[derive(Debug, Clone, Copy, clap::Args)]
+/// `toolkit run-bench`'s settings.
+#[derive(Debug, Clone, clap::Args)]
 pub struct RunBench {
+    /// The `challenger` binary to measure (default: the one beside this binary, where
+    /// `cargo build -p challenger` leaves it).
+    #[arg(long)]
+    challenger: Option<std::path::PathBuf>,
     /// Wrong claims to catch.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     claims: u64,
@@ -61,7 +65,11 @@ pub async fn run(bench: RunBench) -> Result<()> {
     let mut sequencer = network.sequencer(&dir.path().join("sequencer"), 1, bench.gas, None)?;
     let log = dir.path().join("daemon.log");
     let metrics = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-    let mut daemon = spawn_daemon(&network, dir.path(), &log, bench.interval_ms, metrics)?;
+    let exe = match &bench.challenger {
+        Some(path) => path.clone(),
+        None => testnet::challenger_beside(&std::env::current_exe()?)?,
+    };
+    let mut daemon = spawn_daemon(&network, &exe, dir.path(), &log, bench.interval_ms, metrics)?;
     wait_ready(metrics, Duration::from_millis(bench.interval_ms)).await?;
     let result = measure(&network, &mut sequencer, daemon.id(), bench).await;
     let _ = Command::new("kill")
@@ -80,13 +88,14 @@ pub async fn run(bench: RunBench) -> Result<()> {
 
 fn spawn_daemon(
     network: &Network,
+    exe: &Path,
     dir: &Path,
     log: &Path,
     interval_ms: u64,
     metrics: std::net::SocketAddr,
 ) -> Result<std::process::Child> {
     network
-        .daemon_command(&std::env::current_exe()?, 2, &dir.join("daemon"))
+        .daemon_command(exe, 2, &dir.join("daemon"))
         .args(["--l1-rpc", &network.url()])
         .args(["--metrics-addr", &metrics.to_string()])
         .args(["--interval-ms", &interval_ms.to_string()])
