@@ -13,6 +13,8 @@ export CAST="$PWD/node_modules/.bin/cast" FORGE="$PWD/node_modules/.bin/forge"
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The operator's binaries as they ship, without test mode (the `lies` feature).
+cargo clippy --locked -p challenger -p sequencer --bins -- -D warnings
 cargo test --workspace --locked
 # The contracts' tests reach the Rust side (EXECUTE, blob proofs) through `rollup-ffi` by vm.ffi.
 cargo build --locked -q -p rollup-ffi

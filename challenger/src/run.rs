@@ -13,7 +13,6 @@ use rollup::node::L2Node;
 use sequencer::{
     genesis::GenesisArgs,
     l1::{l1_provider, l1_witness, load_key},
-    proposer::BlockLie,
 };
 
 use watchtower::{metrics::Metrics, WatchConfig, Watchtower};
@@ -76,10 +75,12 @@ pub struct RunArgs {
     /// Serve Prometheus metrics at http://ADDR/metrics.
     #[arg(long, env = "CHALLENGER_METRICS")]
     metrics_addr: Option<SocketAddr>,
-    /// Test mode: play as if the chain had this lie (drop:BLOCK:K, reorder:BLOCK:A:B,
-    /// root:BLOCK:K, gas:BLOCK, timestamp:BLOCK), to stage a dishonest challenger.
+    /// Test mode (built with the `lies` feature): play as if the chain had this lie
+    /// (drop:BLOCK:K, reorder:BLOCK:A:B, root:BLOCK:K, gas:BLOCK, timestamp:BLOCK), to stage a
+    /// dishonest challenger.
+    #[cfg(feature = "lies")]
     #[arg(long)]
-    lie: Option<BlockLie>,
+    lie: Option<sequencer::proposer::BlockLie>,
 }
 
 /// Runs the watchtower until SIGINT or SIGTERM.
@@ -107,6 +108,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
         clock_margin: args.clock_margin,
         max_lag: args.max_lag,
         max_age: args.max_l1_age,
+        #[cfg(feature = "lies")]
         lie: args.lie,
         ..WatchConfig::new(args.rollup, address)
     };

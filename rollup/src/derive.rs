@@ -24,7 +24,8 @@ pub const BLOCKHASH_WINDOW: usize = 256;
 const BLOB_TX_TYPE: u8 = 3;
 
 /// How a dishonest proposer's block differs from the rules (test mode), so that every fraud the
-/// protocol covers can be staged.
+/// protocol covers can be staged. Only a build with the `lies` feature can derive or replay a
+/// block with one; the operator's binaries are built without it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lie {
     /// Candidate `k` is skipped although the inclusion rule includes it.
@@ -153,12 +154,25 @@ impl<S: NodeStore> L2Chain<S> {
         l1_timestamp: u64,
         candidates: Vec<Bytes>,
     ) -> Result<DerivedBlock, ExecuteError> {
-        self.derive_block_lying(declared, l1_timestamp, candidates, None)
+        self.derive_block_as(declared, l1_timestamp, candidates, None)
     }
 
-    /// [`L2Chain::derive_block`] as a dishonest proposer would claim it (test mode): the block
-    /// breaks the rules as `lie` says, and its positions and header follow from that.
+    /// [`L2Chain::derive_block`] as a dishonest proposer would claim it (test mode, the `lies`
+    /// feature): the block breaks the rules as `lie` says, and its positions and header follow
+    /// from that.
+    #[cfg(feature = "lies")]
     pub fn derive_block_lying(
+        &mut self,
+        declared: u64,
+        l1_timestamp: u64,
+        candidates: Vec<Bytes>,
+        lie: Option<Lie>,
+    ) -> Result<DerivedBlock, ExecuteError> {
+        self.derive_block_as(declared, l1_timestamp, candidates, lie)
+    }
+
+    /// The block by the rules, or (test mode) broken as `lie` says.
+    pub(crate) fn derive_block_as(
         &mut self,
         declared: u64,
         l1_timestamp: u64,

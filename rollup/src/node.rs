@@ -164,8 +164,10 @@ impl L2Node {
         })
     }
 
-    /// Test mode, to stage a dishonest proposer: batches of any version are decoded as
-    /// version 1 instead of deriving empty blocks, as a node that skips the check would.
+    /// Test mode (the `lies` feature), to stage a dishonest proposer: batches of any version are
+    /// decoded as version 1 instead of deriving empty blocks, as a node that skips the check
+    /// would.
+    #[cfg(feature = "lies")]
     pub fn accept_any_batch_version(&mut self) {
         self.any_version = true;
     }
@@ -402,12 +404,18 @@ impl L2Node {
     /// Re-derives stored block `number` from its parent's state, with the trace of every step:
     /// what a dispute about it needs. Fails if the parent's state was pruned.
     pub fn replay(&self, number: u64) -> Result<DerivedBlock, NodeError> {
-        self.replay_with(number, None)
+        self.replay_as(number, None)
     }
 
-    /// [`L2Node::replay`] as a dishonest proposer would claim the block (test mode): `lie` says
-    /// how it breaks the rules. The hash check applies to honest replays only.
+    /// [`L2Node::replay`] as a dishonest proposer would claim the block (test mode, the `lies`
+    /// feature): `lie` says how it breaks the rules. The hash check applies to honest replays
+    /// only.
+    #[cfg(feature = "lies")]
     pub fn replay_with(&self, number: u64, lie: Option<Lie>) -> Result<DerivedBlock, NodeError> {
+        self.replay_as(number, lie)
+    }
+
+    fn replay_as(&self, number: u64, lie: Option<Lie>) -> Result<DerivedBlock, NodeError> {
         let record = self.store.block(number)?;
         if number == 0 || number < self.store.oldest()? {
             return Err(StoreError::MissingBlock(number).into());
@@ -421,7 +429,7 @@ impl L2Node {
             ancestors,
         );
         let derived = chain
-            .derive_block_lying(
+            .derive_block_as(
                 record.declared,
                 record.origin.timestamp,
                 record.candidates,
@@ -443,6 +451,7 @@ impl L2Node {
     /// `lie_block` as `lie` says (test mode): the stored hash before the lie, the lying block's,
     /// and after it the stored blocks re-linked to the lie by their parent hashes, as a chain
     /// that went on from the lying block would be.
+    #[cfg(feature = "lies")]
     pub fn lying_hash(&self, number: u64, lie_block: u64, lie: Lie) -> Result<B256, NodeError> {
         if number < lie_block {
             return Ok(self.store.header(number)?.hash_slow());
@@ -454,6 +463,7 @@ impl L2Node {
     /// The hash of stored block `number` (at or after `block`) re-linked by parent hashes to
     /// block `block` having hash `hash` instead of its own (test mode, see
     /// [`L2Node::lying_hash`]).
+    #[cfg(feature = "lies")]
     pub fn hash_linked_to(&self, block: u64, hash: B256, number: u64) -> Result<B256, NodeError> {
         let mut hash = hash;
         for n in block + 1..=number {

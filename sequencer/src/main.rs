@@ -13,7 +13,7 @@ use sequencer::{
     genesis::{load_generator, GenesisArgs},
     l1::{l1_provider, load_key},
     pool::Pool,
-    proposer::{BlockLie, Proposer},
+    proposer::Proposer,
     rpc::{serve, Shared},
     service::{Sequencer, SequencerConfig},
 };
@@ -63,10 +63,11 @@ struct Args {
     /// Claim every this many L2 blocks.
     #[arg(long, default_value_t = 4)]
     propose_every: u64,
-    /// Test mode: lie about one block (drop:BLOCK:K, reorder:BLOCK:A:B, root:BLOCK:K,
-    /// gas:BLOCK, timestamp:BLOCK).
+    /// Test mode (built with the `lies` feature): lie about one block (drop:BLOCK:K,
+    /// reorder:BLOCK:A:B, root:BLOCK:K, gas:BLOCK, timestamp:BLOCK).
+    #[cfg(feature = "lies")]
     #[arg(long)]
-    lie: Option<BlockLie>,
+    lie: Option<sequencer::proposer::BlockLie>,
     /// Blocks of state kept for disputes; older state is pruned.
     #[arg(long, default_value_t = 50_400)]
     window: u64,
@@ -102,13 +103,10 @@ async fn main() -> Result<()> {
             let signer = load_key(args.proposer_key_file.as_deref(), "PROPOSER_KEY")?;
             let address = signer.address();
             let provider = l1_provider(url.clone(), signer);
-            Some(Proposer::new(
-                provider,
-                rollup,
-                address,
-                args.propose_every,
-                args.lie,
-            ))
+            let proposer = Proposer::new(provider, rollup, address, args.propose_every);
+            #[cfg(feature = "lies")]
+            let proposer = proposer.lying(args.lie);
+            Some(proposer)
         }
         None => None,
     };

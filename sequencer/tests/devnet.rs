@@ -110,12 +110,12 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
     let l2_rpc = serve(shared.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .unwrap();
-    let honest = Proposer::new(proposer_l1, rollup, keys[1].address(), 2, None);
+    let honest = Proposer::new(proposer_l1, rollup, keys[1].address(), 2);
     let lie = BlockLie {
         block: 3,
         lie: Lie::Drop(0),
     };
-    let liar = Proposer::new(liar_l1, rollup, keys[2].address(), 3, Some(lie));
+    let liar = Proposer::new(liar_l1, rollup, keys[2].address(), 3).lying(Some(lie));
     let mut sequencer = Sequencer::new(
         shared.clone(),
         poster.clone(),

@@ -217,8 +217,8 @@ impl Network {
             self.deployment.rollup,
             self.keys[1].address(),
             every,
-            lie,
         )
+        .lying(lie)
     }
 
     /// The sequencer (key 0) with its store in `dir`, posting batches of `blocks_per_batch`

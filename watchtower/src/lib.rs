@@ -34,6 +34,7 @@ use rollup::{
     rules::Position,
     store::StoreError,
 };
+#[cfg(feature = "lies")]
 use sequencer::proposer::BlockLie;
 
 pub mod metrics;
@@ -158,7 +159,9 @@ pub struct WatchConfig {
     pub max_lag: u64,
     /// Seconds the L1 head may be behind this machine's clock (`None`: not checked).
     pub max_age: Option<u64>,
-    /// Test mode: believe the chain with this lie, to stage a dishonest player.
+    /// Test mode (the `lies` feature): believe the chain with this lie, to stage a dishonest
+    /// player.
+    #[cfg(feature = "lies")]
     pub lie: Option<BlockLie>,
 }
 
@@ -174,6 +177,7 @@ impl WatchConfig {
             clock_margin: None,
             max_lag: 2,
             max_age: None,
+            #[cfg(feature = "lies")]
             lie: None,
         }
     }
@@ -197,23 +201,40 @@ struct Played {
 /// The local replay as the player reads it: the L2 node's chain, with the lie in test mode.
 struct NodeReplay<'a> {
     node: &'a L2Node,
+    /// The lying block and what the liar derives for it.
+    #[cfg(feature = "lies")]
     lie: Option<(u64, DerivedBlock)>,
 }
 
 impl<'a> NodeReplay<'a> {
-    fn new(node: &'a L2Node, lie: Option<BlockLie>) -> Self {
-        let lie = lie.and_then(|l| {
+    /// The replay as `config` has the player believe it.
+    fn new(node: &'a L2Node, config: &WatchConfig) -> Self {
+        #[cfg(feature = "lies")]
+        let lie = config.lie.and_then(|l| {
             let derived = node.replay_with(l.block, Some(l.lie)).ok()?;
             Some((l.block, derived))
         });
-        Self { node, lie }
+        #[cfg(not(feature = "lies"))]
+        let _ = config;
+        Self {
+            node,
+            #[cfg(feature = "lies")]
+            lie,
+        }
     }
 
+    #[cfg(feature = "lies")]
     fn lied(&self, block: u64) -> Option<&DerivedBlock> {
         self.lie
             .as_ref()
             .filter(|(b, _)| *b == block)
             .map(|(_, d)| d)
+    }
+
+    #[cfg(not(feature = "lies"))]
+    #[allow(clippy::unused_self)]
+    const fn lied(&self, _block: u64) -> Option<&DerivedBlock> {
+        None
     }
 
     /// Candidates and positions of `block`, and its hash.
@@ -235,13 +256,12 @@ impl Replay for NodeReplay<'_> {
         if number > self.node.head().number {
             return None;
         }
-        match &self.lie {
-            // After the lie, the believed chain links to the lying block.
-            Some((lied, derived)) if number >= *lied => {
-                self.node.hash_linked_to(*lied, derived.hash, number).ok()
-            }
-            _ => self.node.store().header(number).ok().map(|h| h.hash_slow()),
+        // After the lie, the believed chain links to the lying block.
+        #[cfg(feature = "lies")]
+        if let Some((lied, derived)) = self.lie.as_ref().filter(|(b, _)| number >= *b) {
+            return self.node.hash_linked_to(*lied, derived.hash, number).ok();
         }
+        self.node.store().header(number).ok().map(|h| h.hash_slow())
     }
 
     fn position_value(&self, block: u64, pos: u64) -> Option<B256> {
@@ -516,7 +536,7 @@ impl<P: Provider + Clone> Watchtower<P> {
     /// Sends every game's honest move, most urgent first, then waits for all of them to be
     /// mined. A failed move is reported and tried again next tick; it stops no other game.
     async fn play_all(&self, games: &[&Played], now: u64, margin: u64, report: &mut TickReport) {
-        let replay = NodeReplay::new(&self.node, self.config.lie);
+        let replay = NodeReplay::new(&self.node, &self.config);
         let mut sent = Vec::new();
         for g in games {
             let next = honest_move(&g.view, g.role, &replay);
@@ -591,7 +611,7 @@ impl<P: Provider + Clone> Watchtower<P> {
                 continue;
             }
             // Judge only what the replay has reached.
-            let replay = NodeReplay::new(&self.node, self.config.lie);
+            let replay = NodeReplay::new(&self.node, &self.config);
             let Some(hash) = replay.block_hash(claim.l2Block) else {
                 continue;
             };
@@ -826,8 +846,14 @@ impl<P: Provider + Clone> Watchtower<P> {
 
     /// Block `block` with every step's trace, as this player believes it.
     fn replayed(&self, block: u64) -> Result<DerivedBlock, WatchError> {
-        let lie = self.config.lie.filter(|l| l.block == block).map(|l| l.lie);
-        Ok(self.node.replay_with(block, lie)?)
+        #[cfg(feature = "lies")]
+        let derived = {
+            let lie = self.config.lie.filter(|l| l.block == block).map(|l| l.lie);
+            self.node.replay_with(block, lie)?
+        };
+        #[cfg(not(feature = "lies"))]
+        let derived = self.node.replay(block)?;
+        Ok(derived)
     }
 
     /// Opens a blob on `BlobData` unless someone did already; waits until it is mined, since
