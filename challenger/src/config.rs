@@ -10,7 +10,7 @@ use clap::{parser::ValueSource, ArgMatches, Command, CommandFactory, FromArgMatc
 
 /// Parses `args` as `P`'s command line, with `run`'s settings from its `--config` file where
 /// neither a flag nor the environment gives them.
-pub fn parse<P: CommandFactory + FromArgMatches>(args: Vec<OsString>) -> Result<P> {
+pub(crate) fn parse<P: CommandFactory + FromArgMatches>(args: Vec<OsString>) -> Result<P> {
     // A first look, lenient, since a required setting may be in the file.
     let lenient = P::command()
         .ignore_errors(true)

@@ -17,7 +17,7 @@ use sequencer::{
 
 /// `challenger deploy`'s settings.
 #[derive(Debug, clap::Args)]
-pub struct DeployArgs {
+pub(crate) struct DeployArgs {
     /// L1 JSON-RPC URL.
     #[arg(long, env = "L1_RPC", default_value = "http://127.0.0.1:8545")]
     l1_rpc: String,
@@ -48,7 +48,7 @@ pub struct DeployArgs {
 }
 
 /// Deploys and prints the addresses.
-pub async fn run(args: DeployArgs) -> Result<()> {
+pub(crate) async fn run(args: DeployArgs) -> Result<()> {
     let signer = load_key(args.key_file.as_deref(), "DEPLOYER_KEY")?;
     let url = args.l1_rpc.parse().context("--l1-rpc is not a URL")?;
     let provider = l1_provider(url, signer.clone());

@@ -16,7 +16,7 @@ use sequencer::l1::l1_reader;
 
 /// `challenger games`' settings.
 #[derive(Debug, Args)]
-pub struct GamesArgs {
+pub(crate) struct GamesArgs {
     /// L1 JSON-RPC URL.
     #[arg(long, env = "L1_RPC", default_value = "http://127.0.0.1:8545")]
     l1_rpc: String,
@@ -29,7 +29,7 @@ pub struct GamesArgs {
 }
 
 /// Prints the table.
-pub async fn run(args: GamesArgs) -> Result<()> {
+pub(crate) async fn run(args: GamesArgs) -> Result<()> {
     let provider = l1_reader(args.l1_rpc.parse().context("--l1-rpc")?);
     let rollup = args.rollup;
     let rules = read(&provider, rollup, Rollup::configCall {}).await?;

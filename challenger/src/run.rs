@@ -22,7 +22,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// `challenger run`'s settings.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// TOML file of these settings, named as the flags are (flags and environment win).
     #[arg(long, env = "CHALLENGER_CONFIG")]
     config: Option<PathBuf>,
@@ -84,7 +84,7 @@ pub struct RunArgs {
 }
 
 /// Runs the watchtower until SIGINT or SIGTERM.
-pub async fn run(args: RunArgs) -> Result<()> {
+pub(crate) async fn run(args: RunArgs) -> Result<()> {
     let url: reqwest::Url = args.l1_rpc.parse().context("--l1-rpc")?;
     let witnesses = args
         .witness

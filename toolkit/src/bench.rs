@@ -22,7 +22,7 @@ struct Totals {
 /// Builds `blocks` mixed blocks of about `gas` gas each over `accounts` funded senders, then runs
 /// each block statefully (plain revm, in-memory) and statelessly (EXECUTE over its trace), and
 /// prints both side by side.
-pub fn run(blocks: usize, gas: u64, accounts: usize) -> Result<()> {
+pub(crate) fn run(blocks: usize, gas: u64, accounts: usize) -> Result<()> {
     let chain = ChainConfig::mainnet(Fork::Osaka);
     let mut workload = Workload::new(chain, accounts, 42);
     let genesis = workload.genesis();

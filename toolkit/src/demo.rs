@@ -251,7 +251,7 @@ impl Narrator {
 }
 
 /// Runs the demo; fails if the lie is not caught and paid for in time.
-pub async fn run() -> Result<()> {
+pub(crate) async fn run() -> Result<()> {
     let started = Instant::now();
     println!("Optimistic native rollup demo: an L1 devnet with EXECUTE, a rollup, a lying proposer and a watchtower");
     let network = Network::start(NetworkConfig::dev(4_242)).await?;

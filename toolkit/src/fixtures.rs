@@ -55,7 +55,7 @@ fn thousands(n: u64) -> String {
 
 /// Replays every fixture under `paths` with EXECUTE at `execute_price` or above; prints a line
 /// per fixture and the totals. Fails if one does.
-pub async fn replay_all(paths: &[PathBuf], execute_price: u64) -> Result<ExitCode> {
+pub(crate) async fn replay_all(paths: &[PathBuf], execute_price: u64) -> Result<ExitCode> {
     let files = fixture_files(paths)?;
     if files.is_empty() {
         bail!("no fixtures (.json) under the paths given");
@@ -142,7 +142,7 @@ async fn run_one(file: &Path, execute_price: u64) -> Result<String> {
 
 /// Rebuilds the fixtures of `scenarios` into `out`; with `check`, compares instead and fails on
 /// any difference.
-pub fn generate_all(scenarios: &Path, out: &Path, check: bool) -> Result<()> {
+pub(crate) fn generate_all(scenarios: &Path, out: &Path, check: bool) -> Result<()> {
     let text = std::fs::read_to_string(scenarios)
         .with_context(|| format!("reading {}", scenarios.display()))?;
     let scenarios: Scenarios =

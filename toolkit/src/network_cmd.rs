@@ -12,7 +12,7 @@ use testnet::{Network, NetworkConfig, KEYS, L1_CHAIN_ID, SENDERS};
 
 /// `toolkit network`'s settings.
 #[derive(Debug, clap::Args)]
-pub struct NetworkArgs {
+pub(crate) struct NetworkArgs {
     /// L1 JSON-RPC and beacon API port.
     #[arg(long, default_value_t = 8545)]
     port: u16,
@@ -41,7 +41,7 @@ pub struct NetworkArgs {
 }
 
 /// Starts the network, prints how to reach it, and runs until Ctrl-C.
-pub async fn run(args: NetworkArgs) -> Result<()> {
+pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
     let network = Network::start(NetworkConfig {
         addr: SocketAddr::from(([127, 0, 0, 1], args.port)),
         ..NetworkConfig::dev(args.chain_id)

@@ -21,7 +21,7 @@ use testnet::{Network, NetworkConfig};
 
 /// `toolkit run-bench`'s settings.
 #[derive(Debug, Clone, clap::Args)]
-pub struct RunBench {
+pub(crate) struct RunBench {
     /// The `challenger` binary to measure (default: the one beside this binary, where
     /// `cargo build -p challenger` leaves it).
     #[arg(long)]
@@ -59,7 +59,7 @@ fn median(values: &mut [u64]) -> u64 {
 }
 
 /// Runs the benchmark and prints its figures.
-pub async fn run(bench: RunBench) -> Result<()> {
+pub(crate) async fn run(bench: RunBench) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let network = Network::start(NetworkConfig::dev(950)).await?;
     let mut sequencer = network.sequencer(&dir.path().join("sequencer"), 1, bench.gas, None)?;

@@ -20,7 +20,7 @@ use rollup::{
 
 /// What the bench builds.
 #[derive(Debug, Clone, Copy)]
-pub struct SyncBench {
+pub(crate) struct SyncBench {
     /// Accounts in the genesis state (senders included).
     pub accounts: usize,
     /// Funded senders the workload signs with.
@@ -44,7 +44,7 @@ fn bystanders(n: usize) -> impl Iterator<Item = (Address, AccountState)> {
 }
 
 /// Builds the genesis and blocks, syncs them three ways and prints the figures.
-pub fn run(bench: SyncBench) -> Result<()> {
+pub(crate) fn run(bench: SyncBench) -> Result<()> {
     let config = L2Config::new(901, Fork::Osaka, Address::repeat_byte(0xfe));
     let mut workload = Workload::new(config.chain, bench.senders, 7);
     let system: Vec<Address> = system_contracts(config.chain.fork)

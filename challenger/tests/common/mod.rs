@@ -21,7 +21,7 @@ use testnet::NetworkConfig;
 use watchtower::Watchtower;
 
 /// The devnet with the rollup deployed, and a directory for every node's store.
-pub struct Network {
+pub(crate) struct Network {
     inner: testnet::Network,
     dir: tempfile::TempDir,
     spawned: AtomicUsize,
@@ -37,12 +37,12 @@ impl Deref for Network {
 
 impl Network {
     /// A devnet with the rollup of L2 `chain_id` deployed (clock 600 s, degree 4).
-    pub async fn start(chain_id: u64) -> Self {
+    pub(crate) async fn start(chain_id: u64) -> Self {
         Self::start_with(NetworkConfig::dev(chain_id)).await
     }
 
     /// A devnet and rollup as `config` says.
-    pub async fn start_with(config: NetworkConfig) -> Self {
+    pub(crate) async fn start_with(config: NetworkConfig) -> Self {
         Self {
             inner: testnet::Network::start(config).await.unwrap(),
             dir: tempfile::tempdir().unwrap(),
@@ -54,7 +54,7 @@ impl Network {
         self.dir.path().join(name)
     }
 
-    pub async fn call<C: SolCall>(&self, c: C) -> C::Return {
+    pub(crate) async fn call<C: SolCall>(&self, c: C) -> C::Return {
         read(&self.provider(0), self.deployment.rollup, c)
             .await
             .unwrap()
@@ -62,7 +62,7 @@ impl Network {
 
     /// Three L2 blocks posted by dev key 0, and a claim of block 2 by dev key 1, lying as `lie`
     /// says.
-    pub async fn three_blocks_and_a_claim(&self, lie: Option<BlockLie>) {
+    pub(crate) async fn three_blocks_and_a_claim(&self, lie: Option<BlockLie>) {
         let mut sequencer = self
             .sequencer(&self.path("sequencer"), 1, 600_000, Some((2, lie)))
             .unwrap();
@@ -74,7 +74,7 @@ impl Network {
     }
 
     /// A watchtower in-process, for dev key `i`, believing `lie`.
-    pub async fn player(
+    pub(crate) async fn player(
         &self,
         i: usize,
         lie: Option<BlockLie>,
@@ -84,13 +84,13 @@ impl Network {
     }
 
     /// `challenger run` with dev key `i`, on the devnet, ticking every 250 ms.
-    pub fn daemon(&self, i: usize) -> Daemon {
+    pub(crate) fn daemon(&self, i: usize) -> Daemon {
         let url = self.server.url();
         self.daemon_with(i, &["--l1-rpc", &url, "--interval-ms", "250"])
     }
 
     /// `challenger run` with dev key `i`, the rollup's and the L2's flags, and `args`.
-    pub fn daemon_with(&self, i: usize, args: &[&str]) -> Daemon {
+    pub(crate) fn daemon_with(&self, i: usize, args: &[&str]) -> Daemon {
         let log = self.path(&format!(
             "daemon{i}-{}.log",
             self.spawned.fetch_add(1, Ordering::SeqCst)
@@ -117,20 +117,20 @@ impl Network {
     }
 
     /// `challenger games`' table for the rollup.
-    pub fn games_table(&self) -> String {
+    pub(crate) fn games_table(&self) -> String {
         let rollup = self.deployment.rollup.to_string();
         games_table(&["--l1-rpc", &self.server.url(), "--rollup", &rollup])
     }
 
     /// A file in the test's directory.
-    pub fn file(&self, name: &str, contents: &str) -> PathBuf {
+    pub(crate) fn file(&self, name: &str, contents: &str) -> PathBuf {
         let path = self.path(name);
         std::fs::write(&path, contents).unwrap();
         path
     }
 
     /// Lets `player` move until game 0 ends; returns its status.
-    pub async fn play_out(&self, player: &mut Watchtower<impl Provider + Clone>) -> u8 {
+    pub(crate) async fn play_out(&self, player: &mut Watchtower<impl Provider + Clone>) -> u8 {
         let started = Instant::now();
         loop {
             // A dishonest player's proofs fail: a lie cannot be proven.
@@ -149,20 +149,20 @@ impl Network {
 }
 
 /// `challenger games`' table, with `args` (the L1 endpoint and the rollup).
-pub fn games_table(args: &[&str]) -> String {
+pub(crate) fn games_table(args: &[&str]) -> String {
     testnet::games_table(env!("CARGO_BIN_EXE_challenger").as_ref(), args).unwrap()
 }
 
 /// A `challenger run` process, killed if the test fails before it stops it; its log is shown
 /// then.
-pub struct Daemon {
+pub(crate) struct Daemon {
     child: Option<Child>,
     log: PathBuf,
 }
 
 impl Daemon {
     /// SIGKILL, and wait for the end.
-    pub fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         if let Some(mut child) = self.child.take() {
             child.kill().unwrap();
             child.wait().unwrap();
@@ -186,7 +186,7 @@ impl Drop for Daemon {
 }
 
 /// SIGTERM, and a clean exit.
-pub fn stop(mut daemon: Daemon) {
+pub(crate) fn stop(mut daemon: Daemon) {
     let mut child = daemon.child.take().expect("a running daemon");
     let stopped = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

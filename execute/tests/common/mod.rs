@@ -10,7 +10,7 @@ use execute::{
 };
 
 /// A workload chain: the complete state, the stateful reference and the headers so far.
-pub struct Chain {
+pub(crate) struct Chain {
     pub workload: Workload,
     pub state: CompleteState,
     pub reference: ReferenceState,
@@ -18,7 +18,7 @@ pub struct Chain {
 }
 
 impl Chain {
-    pub fn new(fork: Fork, senders: usize, seed: u64) -> Self {
+    pub(crate) fn new(fork: Fork, senders: usize, seed: u64) -> Self {
         let workload = Workload::new(ChainConfig::mainnet(fork), senders, seed);
         let genesis = workload.genesis();
         let state = CompleteState::new(genesis.clone());
@@ -33,7 +33,7 @@ impl Chain {
     }
 
     /// Seals the next block with transactions worth `gas_budget` of gas limit.
-    pub fn next_block(&mut self, gas_budget: u64) -> TracedSegment {
+    pub(crate) fn next_block(&mut self, gas_budget: u64) -> TracedSegment {
         let parent = self.headers.last().unwrap().clone();
         let transactions = self.workload.block(gas_budget);
         let request = TraceRequest {
