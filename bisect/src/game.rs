@@ -4,16 +4,7 @@
 
 use alloy_primitives::B256;
 
-use crate::step::Rollup;
-
-/// `Rollup.GameStatus.Open`.
-pub const OPEN: u8 = 0;
-/// `Rollup.GameStatus.DefenderWon`.
-pub const DEFENDER_WON: u8 = 1;
-/// `Rollup.GameStatus.ChallengerWon`.
-pub const CHALLENGER_WON: u8 = 2;
-/// `Rollup.GameStatus.Cancelled`: ended with the challenger's bond returned.
-pub const CANCELLED: u8 = 3;
+use crate::{status::GameStatus, step::Rollup};
 
 /// The side played.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +139,7 @@ impl GameView {
 /// what the move needs (the caller waits for it to catch up rather than act blind).
 pub fn honest_move(view: &GameView, role: Role, replay: &impl Replay) -> Move {
     let g = &view.game;
-    if g.status != OPEN {
+    if g.game_status() != GameStatus::Open {
         return Move::Wait;
     }
     // Nothing is left to decide: the challenger takes its bond back instead of playing on.

@@ -8,7 +8,8 @@ use alloy_rpc_types_eth::BlockNumberOrTag;
 use anyhow::{Context, Result};
 use bisect::{
     contract::read,
-    game::{GameView, Role, CANCELLED, OPEN},
+    game::{GameView, Role},
+    status::GameStatus,
     step::Rollup,
 };
 use clap::Args;
@@ -58,7 +59,7 @@ pub(crate) async fn run(args: GamesArgs) -> Result<()> {
     let mut shown = 0;
     for id in 0..count {
         let game = read(&provider, rollup, Rollup::gameCall { id: U256::from(id) }).await?;
-        if args.open && game.status != OPEN {
+        if args.open && game.game_status() != GameStatus::Open {
             continue;
         }
         let claim = read(
@@ -85,7 +86,7 @@ pub(crate) async fn run(args: GamesArgs) -> Result<()> {
             claim_rejected: false,
         };
         let g = &view.game;
-        let (to_move, defender, challenger) = if g.status == OPEN {
+        let (to_move, defender, challenger) = if g.game_status() == GameStatus::Open {
             let side = match view.to_move() {
                 Role::Defender => "defender",
                 Role::Challenger => "challenger",
@@ -98,11 +99,12 @@ pub(crate) async fn run(args: GamesArgs) -> Result<()> {
         } else {
             ("-", "-".into(), "-".into())
         };
-        let status = match g.status {
-            OPEN => "open",
-            1 => "defender won",
-            CANCELLED => "cancelled",
-            _ => "challenger won",
+        let status = match g.game_status() {
+            GameStatus::Open => "open",
+            GameStatus::DefenderWon => "defender won",
+            GameStatus::ChallengerWon => "challenger won",
+            GameStatus::Cancelled => "cancelled",
+            GameStatus::Unknown(_) => "unknown",
         };
         let range = format!("{}..{}", g.lo, g.hi);
         println!(

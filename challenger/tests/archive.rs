@@ -19,7 +19,7 @@ use axum::{
     routing::get,
     Json, Router,
 };
-use bisect::step::Rollup;
+use bisect::{status::GameStatus, step::Rollup};
 use common::{stop, Network};
 use rollup::derive::Lie;
 use sequencer::proposer::BlockLie;
@@ -156,7 +156,11 @@ async fn a_watchtower_started_after_pruning_takes_blobs_from_an_archive_and_wins
             &archive_url,
         ],
     );
-    assert_eq!(network.play_out(&mut liar).await, 2, "the challenger won");
+    assert_eq!(
+        network.play_out(&mut liar).await,
+        GameStatus::ChallengerWon,
+        "the challenger won"
+    );
     let game = network.call(Rollup::gameCall { id: U256::ZERO }).await;
     assert_eq!(game.challenger, network.keys[2].address());
     stop(daemon);

@@ -7,7 +7,10 @@ mod common;
 
 use alloy_primitives::U256;
 use alloy_provider::Provider;
-use bisect::step::Rollup;
+use bisect::{
+    status::{ClaimStatus, GameStatus},
+    step::Rollup,
+};
 use common::{stop, Network};
 use rollup::derive::Lie;
 use sequencer::proposer::BlockLie;
@@ -25,12 +28,17 @@ async fn the_daemon_defends_a_right_claim_and_a_bystander_sends_nothing() {
     };
     let mut attacker = network.player(2, Some(lie)).await;
 
-    assert_eq!(network.play_out(&mut attacker).await, 1, "the defender won");
+    assert_eq!(
+        network.play_out(&mut attacker).await,
+        GameStatus::DefenderWon,
+        "the defender won"
+    );
     let game = network.call(Rollup::gameCall { id: U256::ZERO }).await;
     assert_eq!(game.challenger, network.keys[2].address());
     let claim = network.call(Rollup::claimCall { id: U256::from(1) }).await;
     assert_eq!(
-        claim.status, 0,
+        claim.claim_status(),
+        ClaimStatus::Pending,
         "the claim is still pending, on its way to finality"
     );
     let table = network.games_table();
@@ -93,11 +101,11 @@ async fn a_claim_attacked_after_its_blob_was_pruned_is_defended_and_won() {
         defender.tick().await.unwrap();
         let _ = attacker.tick().await;
         let game = network.call(Rollup::gameCall { id: U256::ZERO }).await;
-        if game.status != 0 {
-            break game.status;
+        if game.game_status() != GameStatus::Open {
+            break game.game_status();
         }
         assert!(started.elapsed().as_secs() < 120, "no result");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
-    assert_eq!(status, 1, "the defender won");
+    assert_eq!(status, GameStatus::DefenderWon, "the defender won");
 }

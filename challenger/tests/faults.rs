@@ -24,7 +24,7 @@ use axum::{
     response::{IntoResponse, Response},
     Router,
 };
-use bisect::step::Rollup;
+use bisect::{status::GameStatus, step::Rollup};
 use common::{stop, Network};
 use devnet::{server::Server, Node, NodeConfig};
 use execute::Fork;
@@ -150,7 +150,11 @@ async fn the_daemon_wins_through_a_faulty_l1_connection() {
     );
     let daemon = network.daemon_with(2, &["--config", config.to_str().unwrap()]);
 
-    assert_eq!(network.play_out(&mut liar).await, 2, "the challenger won");
+    assert_eq!(
+        network.play_out(&mut liar).await,
+        GameStatus::ChallengerWon,
+        "the challenger won"
+    );
     let game = network.call(Rollup::gameCall { id: U256::ZERO }).await;
     assert_eq!(game.challenger, network.keys[2].address());
     let rules = network.call(Rollup::configCall {}).await;

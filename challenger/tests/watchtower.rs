@@ -9,7 +9,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use alloy_primitives::U256;
-use bisect::{contract::write, step::Rollup};
+use bisect::{
+    contract::write,
+    status::{ClaimStatus, GameStatus},
+    step::Rollup,
+};
 use common::{stop, Daemon, Network};
 use rollup::derive::Lie;
 use sequencer::proposer::BlockLie;
@@ -26,9 +30,17 @@ async fn defeat(chain_id: u64, lie: Lie, kill: bool) {
     if kill {
         daemon = kill_at_level_two(&network, &mut liar, daemon).await;
     }
-    assert_eq!(network.play_out(&mut liar).await, 2, "the challenger won");
+    assert_eq!(
+        network.play_out(&mut liar).await,
+        GameStatus::ChallengerWon,
+        "the challenger won"
+    );
     let claim = network.call(Rollup::claimCall { id: U256::from(1) }).await;
-    assert_eq!(claim.status, 2, "the claim is rejected");
+    assert_eq!(
+        claim.claim_status(),
+        ClaimStatus::Rejected,
+        "the claim is rejected"
+    );
     let game = network.call(Rollup::gameCall { id: U256::ZERO }).await;
     assert_eq!(game.challenger, network.keys[2].address());
     assert_eq!(game.level, 2, "decided by a step inside the block");
@@ -72,7 +84,11 @@ async fn kill_at_level_two(
         let count: u64 = network.call(Rollup::gameCountCall {}).await.to();
         if count > 0 {
             let game = network.call(Rollup::gameCall { id: U256::ZERO }).await;
-            assert_eq!(game.status, 0, "the game ended before the kill");
+            assert_eq!(
+                game.game_status(),
+                GameStatus::Open,
+                "the game ended before the kill"
+            );
             if game.level == 2 {
                 break;
             }

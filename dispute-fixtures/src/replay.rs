@@ -17,7 +17,7 @@ use alloy_rpc_types_eth::{BlockNumberOrTag, Filter};
 use alloy_sol_types::{SolCall, SolEvent};
 use bisect::{
     contract::{read, send, write, ContractError},
-    game::{CANCELLED, CHALLENGER_WON, DEFENDER_WON, OPEN},
+    status::{ClaimStatus as ChainClaimStatus, GameStatus},
     step::Rollup,
 };
 use execute::EXECUTE_ADDRESS;
@@ -291,9 +291,13 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
             // Nobody can move: time must pass.
             let chain = self.chain().await?;
             let pending: Vec<usize> = (0..chain.claims.len())
-                .filter(|&i| chain.claims[i].status == 0)
+                .filter(|&i| chain.claims[i].claim_status() == ChainClaimStatus::Pending)
                 .collect();
-            if chain.games.iter().any(|g| g.status == OPEN) {
+            if chain
+                .games
+                .iter()
+                .any(|g| g.game_status() == GameStatus::Open)
+            {
                 self.warp(self.fixture.rules.clock).await?;
             } else if !pending.is_empty() {
                 self.warp(self.fixture.rules.challenge_window).await?;
@@ -313,7 +317,11 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
     async fn tick(&mut self, slot: usize) -> Result<bool, ReplayError> {
         if slot == 0 && self.fixture.proposer.abandons {
             let chain = self.chain().await?;
-            if chain.games.iter().any(|g| g.status == OPEN) {
+            if chain
+                .games
+                .iter()
+                .any(|g| g.game_status() == GameStatus::Open)
+            {
                 return Ok(false);
             }
         }
@@ -349,7 +357,7 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
         let chain = self.chain().await?;
         let leaf = chain.games.iter().enumerate().find(|(_, g)| {
             g.challenger == forger
-                && g.status == OPEN
+                && g.game_status() == GameStatus::Open
                 && g.level == 2
                 && g.hi == g.lo + 1
                 && g.lo < g.ctx.candidates
@@ -479,7 +487,7 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
             .iter()
             .map(|claim| ClaimOutcome {
                 block: claim.l2Block,
-                status: if claim.status == 1 {
+                status: if claim.claim_status() == ChainClaimStatus::Finalized {
                     ClaimStatus::Finalized
                 } else {
                     ClaimStatus::Rejected
@@ -501,7 +509,7 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
                 (event.game == U256::from(id)).then_some(log.transaction_hash?)
             });
             let step = match proven {
-                _ if game.status == CANCELLED => Step::Cancel,
+                _ if game.game_status() == GameStatus::Cancelled => Step::Cancel,
                 Some(hash) => {
                     let tx = provider
                         .get_transaction_by_hash(hash)
@@ -527,9 +535,9 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
                 position,
                 step,
                 execute: proven.map(|_| true),
-                winner: match game.status {
-                    DEFENDER_WON => Some(Side::Defender),
-                    CHALLENGER_WON => Some(Side::Challenger),
+                winner: match game.game_status() {
+                    GameStatus::DefenderWon => Some(Side::Defender),
+                    GameStatus::ChallengerWon => Some(Side::Challenger),
                     _ => None,
                 },
             });

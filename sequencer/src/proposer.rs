@@ -12,15 +12,13 @@ use alloy_provider::Provider;
 use alloy_sol_types::{SolCall, SolEvent};
 use bisect::{
     contract::{read, write, ContractError},
+    status::ClaimStatus,
     step::Rollup,
 };
 use rollup::{
     derive::Lie,
     node::{L2Node, NodeError},
 };
-
-/// `Rollup.ClaimStatus.Rejected` (a JSON ABI carries enums as `uint8`, without names).
-const REJECTED: u8 = 2;
 
 /// Why a proposal failed.
 #[derive(Debug, thiserror::Error)]
@@ -192,7 +190,7 @@ impl<P: Provider> Proposer<P> {
         let count: u64 = self.call(Rollup::claimCountCall {}).await?.to();
         for id in (1..count).rev() {
             let claim = self.call(Rollup::claimCall { id: U256::from(id) }).await?;
-            if claim.proposer == self.address && claim.status as u8 != REJECTED {
+            if claim.proposer == self.address && claim.claim_status() != ClaimStatus::Rejected {
                 return Ok((id, claim.l2Block));
             }
         }

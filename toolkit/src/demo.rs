@@ -16,7 +16,7 @@ use alloy_provider::Provider;
 use alloy_rpc_types_eth::{Filter, Log};
 use alloy_sol_types::SolEvent;
 use anyhow::{bail, Context, Result};
-use bisect::{game::split_points, step::Rollup};
+use bisect::{game::split_points, status::GameStatus, step::Rollup};
 use rollup::derive::Lie;
 use rollup::{blob::BlobData, l1::Inbox};
 use sequencer::proposer::BlockLie;
@@ -223,7 +223,8 @@ impl Narrator {
         } else if let Ok(e) = Rollup::Resolved::decode_log(&log.inner) {
             let game =
                 bisect::contract::read(provider, rollup, Rollup::gameCall { id: e.game }).await?;
-            let winner = if e.status == 1 {
+            let defender_won = GameStatus::from(e.status) == GameStatus::DefenderWon;
+            let winner = if defender_won {
                 "defender"
             } else {
                 "challenger"
@@ -233,7 +234,7 @@ impl Narrator {
                 format!(
                     "game {} over: the {winner} won and is credited {} (claim {})",
                     e.game,
-                    if e.status == 1 {
+                    if defender_won {
                         "the challenger's bond"
                     } else {
                         "its bond back and the claim's"

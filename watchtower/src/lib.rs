@@ -23,7 +23,8 @@ use alloy_rpc_types_eth::{BlockNumberOrTag, Filter};
 use alloy_sol_types::{SolCall, SolEvent};
 use bisect::{
     contract::{read, submit, write, ContractError, Sent},
-    game::{honest_move, GameView, Move, Replay, Role, OPEN},
+    game::{honest_move, GameView, Move, Replay, Role},
+    status::{ClaimStatus, GameStatus},
     step::{candidate_proofs, candidate_step, end_step, table_proof, Rollup},
 };
 use rollup::{
@@ -40,11 +41,6 @@ use sequencer::proposer::BlockLie;
 pub mod metrics;
 
 use crate::metrics::Metrics;
-
-/// `Rollup.ClaimStatus.Pending`.
-const PENDING: u8 = 0;
-/// `Rollup.ClaimStatus.Rejected`.
-const REJECTED: u8 = 2;
 
 /// Why a tick stopped.
 #[derive(Debug, thiserror::Error)]
@@ -502,7 +498,7 @@ impl<P: Provider + Clone> Watchtower<P> {
             if game.challenger == self.config.address {
                 self.challenged.insert(game.claim);
             }
-            if game.status != OPEN {
+            if game.game_status() != GameStatus::Open {
                 self.closed.insert(id);
                 continue;
             }
@@ -607,7 +603,10 @@ impl<P: Provider + Clone> Watchtower<P> {
             }
             let claim = self.call(Rollup::claimCall { id: U256::from(id) }).await?;
             let closes = claim.createdAt.saturating_add(self.rules.challengeWindow);
-            if claim.status != PENDING || claim.createdAt > now || now >= closes {
+            if claim.claim_status() != ClaimStatus::Pending
+                || claim.createdAt > now
+                || now >= closes
+            {
                 continue;
             }
             // Judge only what the replay has reached.
@@ -684,8 +683,8 @@ impl<P: Provider + Clone> Watchtower<P> {
                 id: U256::from(game.claim),
             })
             .await?
-            .status
-            == REJECTED;
+            .claim_status()
+            == ClaimStatus::Rejected;
         let split_values = if game.split == B256::ZERO {
             None
         } else {

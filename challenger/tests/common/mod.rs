@@ -15,7 +15,7 @@ use std::{
 use alloy_primitives::U256;
 use alloy_provider::Provider;
 use alloy_sol_types::SolCall;
-use bisect::{contract::read, step::Rollup};
+use bisect::{contract::read, status::GameStatus, step::Rollup};
 use sequencer::proposer::BlockLie;
 use testnet::NetworkConfig;
 use watchtower::Watchtower;
@@ -130,7 +130,10 @@ impl Network {
     }
 
     /// Lets `player` move until game 0 ends; returns its status.
-    pub(crate) async fn play_out(&self, player: &mut Watchtower<impl Provider + Clone>) -> u8 {
+    pub(crate) async fn play_out(
+        &self,
+        player: &mut Watchtower<impl Provider + Clone>,
+    ) -> GameStatus {
         let started = Instant::now();
         loop {
             // A dishonest player's proofs fail: a lie cannot be proven.
@@ -138,8 +141,8 @@ impl Network {
             let count: u64 = self.call(Rollup::gameCountCall {}).await.to();
             if count > 0 {
                 let game = self.call(Rollup::gameCall { id: U256::ZERO }).await;
-                if game.status != 0 {
-                    return game.status;
+                if game.game_status() != GameStatus::Open {
+                    return game.game_status();
                 }
             }
             assert!(started.elapsed() < Duration::from_secs(120), "no result");
