@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use alloy_network::{Ethereum, ReceiptResponse, TransactionBuilder};
 use alloy_primitives::{Address, B256, U256};
-use alloy_provider::{PendingTransactionBuilder, Provider};
+use alloy_provider::{
+    transport::TransportError, PendingTransactionBuilder, PendingTransactionError, Provider,
+};
 use alloy_rpc_types_eth::{TransactionReceipt, TransactionRequest};
 use alloy_sol_types::SolCall;
 
@@ -17,9 +19,33 @@ pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(180);
 /// Why a call or a transaction failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ContractError {
-    /// The L1 endpoint failed (after its retries).
-    #[error("L1: {0}")]
-    Rpc(String),
+    /// The L1 endpoint failed a call (after its retries).
+    #[error("L1: calling {function}: {source}")]
+    Call {
+        /// The function called.
+        function: &'static str,
+        /// The transport's error.
+        #[source]
+        source: TransportError,
+    },
+    /// The L1 endpoint did not take a transaction (after its retries).
+    #[error("L1: sending {what}: {source}")]
+    Send {
+        /// What was sent.
+        what: &'static str,
+        /// The transport's error.
+        #[source]
+        source: TransportError,
+    },
+    /// The transaction's receipt did not come.
+    #[error("L1: waiting for {what}: {source}")]
+    Receipt {
+        /// What was sent.
+        what: &'static str,
+        /// Why the wait failed.
+        #[source]
+        source: PendingTransactionError,
+    },
     /// The answer is not the function's ABI output.
     #[error("decoding {function}'s output: {reason}")]
     Decode {
@@ -50,7 +76,10 @@ pub async fn read<C: SolCall>(
     let out = provider
         .call(request)
         .await
-        .map_err(|e| ContractError::Rpc(e.to_string()))?;
+        .map_err(|source| ContractError::Call {
+            function: C::SIGNATURE,
+            source,
+        })?;
     C::abi_decode_returns(&out).map_err(|e| ContractError::Decode {
         function: C::SIGNATURE,
         reason: e.to_string(),
@@ -109,7 +138,7 @@ async fn submit_request(
     let pending = provider
         .send_transaction(request)
         .await
-        .map_err(|e| ContractError::Rpc(format!("sending {what}: {e}")))?
+        .map_err(|source| ContractError::Send { what, source })?
         .with_timeout(Some(RECEIPT_TIMEOUT));
     Ok(Sent { pending, what })
 }
@@ -134,7 +163,7 @@ impl Sent {
             .pending
             .get_receipt()
             .await
-            .map_err(|e| ContractError::Rpc(format!("waiting for {what}: {e}")))?;
+            .map_err(|source| ContractError::Receipt { what, source })?;
         if !receipt.status() {
             return Err(ContractError::Reverted {
                 function: what,

@@ -7,7 +7,7 @@ use alloy_eips::{
 };
 use alloy_network::{TransactionBuilder, TransactionBuilder4844};
 use alloy_primitives::{Address, B256};
-use alloy_provider::Provider;
+use alloy_provider::{transport::TransportError, Provider};
 use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use alloy_sol_types::{sol, SolCall, SolEvent};
 
@@ -26,8 +26,26 @@ sol!(
 #[derive(Debug, thiserror::Error)]
 pub enum L1Error {
     /// The JSON-RPC endpoint failed.
-    #[error("L1 RPC: {0}")]
-    Rpc(String),
+    #[error("L1 RPC, {what}: {source}")]
+    Rpc {
+        /// What was asked.
+        what: &'static str,
+        /// The transport's error.
+        #[source]
+        source: TransportError,
+    },
+    /// The node does not have an L1 block a log of its names.
+    #[error("L1 block {0} not found")]
+    MissingBlock(u64),
+    /// An answer does not decode as the contract's ABI says.
+    #[error("decoding {what}: {source}")]
+    Decode {
+        /// What was decoded.
+        what: &'static str,
+        /// The decoder's error.
+        #[source]
+        source: alloy_sol_types::Error,
+    },
     /// The beacon endpoint failed or answered something else than blobs.
     #[error("beacon API: {0}")]
     Beacon(String),
@@ -39,9 +57,9 @@ pub enum L1Error {
         /// What the inbox recorded.
         expected: B256,
     },
-    /// An inbox log does not decode.
-    #[error("inbox log: {0}")]
-    Log(String),
+    /// An inbox log has no block number.
+    #[error("an inbox log without a block number")]
+    LogWithoutBlock,
     /// The blocks did not fit a batch.
     #[error(transparent)]
     Batch(#[from] BatchError),
@@ -118,9 +136,16 @@ impl<P: Provider> L1Source<P> {
             .provider
             .call(request)
             .await
-            .map_err(|e| L1Error::Rpc(e.to_string()))?;
-        let last = Inbox::lastSubmittedCall::abi_decode_returns(&out)
-            .map_err(|e| L1Error::Rpc(format!("Inbox.lastSubmitted: {e}")))?;
+            .map_err(|source| L1Error::Rpc {
+                what: "Inbox.lastSubmitted",
+                source,
+            })?;
+        let last = Inbox::lastSubmittedCall::abi_decode_returns(&out).map_err(|source| {
+            L1Error::Decode {
+                what: "Inbox.lastSubmitted",
+                source,
+            }
+        })?;
         Ok((l1_time + 1).saturating_sub(last))
     }
 
@@ -144,21 +169,28 @@ impl<P: Provider> L1Source<P> {
             .provider
             .get_logs(&filter)
             .await
-            .map_err(|e| L1Error::Rpc(e.to_string()))?;
+            .map_err(|source| L1Error::Rpc {
+                what: "the inbox's logs",
+                source,
+            })?;
         let mut batches = Vec::with_capacity(logs.len());
         for log in logs {
-            let l1_block = log
-                .block_number
-                .ok_or_else(|| L1Error::Log("log without a block number".into()))?;
+            let l1_block = log.block_number.ok_or(L1Error::LogWithoutBlock)?;
             let event = Inbox::BatchSubmitted::decode_log(&log.inner)
-                .map_err(|e| L1Error::Log(e.to_string()))?
+                .map_err(|source| L1Error::Decode {
+                    what: "an inbox log",
+                    source,
+                })?
                 .data;
             let block = self
                 .provider
                 .get_block_by_number(l1_block.into())
                 .await
-                .map_err(|e| L1Error::Rpc(e.to_string()))?
-                .ok_or_else(|| L1Error::Rpc(format!("L1 block {l1_block} not found")))?;
+                .map_err(|source| L1Error::Rpc {
+                    what: "a batch's L1 block",
+                    source,
+                })?
+                .ok_or(L1Error::MissingBlock(l1_block))?;
             let index: u64 = event.index.to();
             let blob = self.blob(l1_block, event.blobHash).await?;
             if versioned_hash(&blob)? != event.blobHash {
@@ -187,7 +219,10 @@ impl<P: Provider> L1Source<P> {
         self.provider
             .get_block_number()
             .await
-            .map_err(|e| L1Error::Rpc(e.to_string()))
+            .map_err(|source| L1Error::Rpc {
+                what: "the head's number",
+                source,
+            })
     }
 
     /// The hash of L1 block `number` on the node's canonical chain (`None` past its head).
@@ -196,7 +231,10 @@ impl<P: Provider> L1Source<P> {
             .provider
             .get_block_by_number(number.into())
             .await
-            .map_err(|e| L1Error::Rpc(e.to_string()))?
+            .map_err(|source| L1Error::Rpc {
+                what: "a block's hash",
+                source,
+            })?
             .map(|b| b.header.hash))
     }
 

@@ -18,7 +18,7 @@ use std::{
 
 use alloy_network::ReceiptResponse;
 use alloy_primitives::{Address, B256, U256};
-use alloy_provider::{DynProvider, Provider};
+use alloy_provider::{transport::TransportError, DynProvider, Provider};
 use alloy_rpc_types_eth::{BlockNumberOrTag, Filter};
 use alloy_sol_types::{SolCall, SolEvent};
 use bisect::{
@@ -61,8 +61,17 @@ pub enum WatchError {
     #[error(transparent)]
     Blob(#[from] BlobError),
     /// The L1 endpoint failed.
-    #[error("L1 RPC: {0}")]
-    Rpc(String),
+    #[error("L1 RPC, {what}: {source}")]
+    Rpc {
+        /// What was asked.
+        what: &'static str,
+        /// The transport's error.
+        #[source]
+        source: TransportError,
+    },
+    /// The L1 node answered without a block it must have.
+    #[error("the L1 node has no block {0}")]
+    MissingBlock(BlockNumberOrTag),
     /// A witness is further ahead of the L1 node than allowed.
     #[error("the L1 node is {behind} blocks behind witness {witness}")]
     Lagging {
@@ -119,8 +128,9 @@ impl WatchError {
     }
 }
 
-fn rpc(e: impl std::fmt::Display) -> WatchError {
-    WatchError::Rpc(e.to_string())
+/// A transport error while asking for `what`.
+fn rpc(what: &'static str) -> impl FnOnce(TransportError) -> WatchError {
+    move |source| WatchError::Rpc { what, source }
 }
 
 /// What a tick did.
@@ -362,7 +372,11 @@ impl<P: Provider + Clone> Watchtower<P> {
         let l1 = self.check_l1().await?;
         let now = l1.timestamp;
         let mut report = TickReport::default();
-        let gas_price = self.provider.get_gas_price().await.map_err(rpc)?;
+        let gas_price = self
+            .provider
+            .get_gas_price()
+            .await
+            .map_err(rpc("the gas price"))?;
         let affordable = gas_price <= self.config.max_gas_price;
         if !affordable {
             tracing::warn!(
@@ -426,8 +440,8 @@ impl<P: Provider + Clone> Watchtower<P> {
             .provider
             .get_block_by_number(BlockNumberOrTag::Latest)
             .await
-            .map_err(rpc)?
-            .ok_or_else(|| rpc("the L1 node has no latest block"))?;
+            .map_err(rpc("the latest block"))?
+            .ok_or(WatchError::MissingBlock(BlockNumberOrTag::Latest))?;
         let head = L1Head {
             number: block.header.number,
             hash: block.header.hash,
@@ -464,7 +478,7 @@ impl<P: Provider + Clone> Watchtower<P> {
             } else {
                 block_hash(&self.provider, number)
                     .await?
-                    .ok_or_else(|| rpc(format!("the L1 node lost block {number}")))?
+                    .ok_or(WatchError::MissingBlock(BlockNumberOrTag::Number(number)))?
             };
             let theirs = match block_hash(provider, number).await {
                 Ok(theirs) => theirs,
@@ -693,7 +707,11 @@ impl<P: Provider + Clone> Watchtower<P> {
                 .event_signature(Rollup::Split::SIGNATURE_HASH)
                 .topic1(U256::from(id))
                 .from_block(self.config.from_block);
-            let logs = self.provider.get_logs(&filter).await.map_err(rpc)?;
+            let logs = self
+                .provider
+                .get_logs(&filter)
+                .await
+                .map_err(rpc("the game's splits"))?;
             logs.iter()
                 .filter_map(|log| Rollup::Split::decode_log(&log.inner).ok())
                 .map(|event| event.data)
@@ -902,6 +920,6 @@ async fn block_hash(provider: &impl Provider, number: u64) -> Result<Option<B256
     Ok(provider
         .get_block_by_number(number.into())
         .await
-        .map_err(rpc)?
+        .map_err(rpc("a block's hash"))?
         .map(|b| b.header.hash))
 }
