@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {Inbox} from "./Inbox.sol";
 import {BlobData} from "./BlobData.sol";
 import {L2Block} from "./L2Block.sol";
+import {BatchLayout} from "./BatchLayout.sol";
 
 /// @title Rollup
 /// @notice Claims about the L2 chain and the games that settle disputes about them, as
@@ -19,19 +20,8 @@ contract Rollup {
     /// @notice Most gas a step may claim.
     uint64 public constant MAX_STEP_GAS = 4_000_000;
 
-    // The batch format (`docs/protocol.md`, section 2).
-    /// @notice Payload bytes of a blob: bytes 1..31 of each of its 4096 elements.
-    uint256 internal constant PAYLOAD_BYTES = 4096 * 31;
-    /// @notice The batch format's version byte.
-    uint8 internal constant BATCH_VERSION = 1;
-    /// @notice Version and block count.
-    uint256 internal constant BATCH_HEADER = 3;
-    /// @notice A block's table entry: its timestamp and the cumulative candidate count.
-    uint256 internal constant TABLE_ENTRY = 10;
-    uint256 internal constant TIMESTAMP_BYTES = 8;
-    uint256 internal constant COUNT_BYTES = 2;
-    /// @notice A candidate's offset in the payload.
-    uint256 internal constant OFFSET_BYTES = 4;
+    /// @notice EIP-2718 type of a blob transaction, which an L2 block cannot carry.
+    uint8 internal constant BLOB_TX_TYPE = 3;
 
     /// @notice Rules and stakes of the rollup.
     struct Config {
@@ -151,43 +141,82 @@ contract Rollup {
     /// @notice Payouts waiting to be withdrawn.
     mapping(address => uint256) public credit;
 
+    /// @notice Claim `claim` says L2 block `l2Block` has hash `blockHash`, building on `parent`.
     event Proposed(uint256 indexed claim, uint64 indexed parent, uint64 l2Block, bytes32 blockHash);
+    /// @notice Claim `claim` is final.
     event Finalized(uint256 indexed claim);
+    /// @notice Claim `claim` is rejected, by a game or as an orphan.
     event Rejected(uint256 indexed claim);
+    /// @notice `challenger` opened game `game` against claim `claim`.
     event Challenged(uint256 indexed game, uint256 indexed claim, address challenger);
+    /// @notice The defender split the range `(lo, hi]` of game `game` at `level` with `values`.
     event Split(uint256 indexed game, uint8 level, uint64 lo, uint64 hi, bytes32[] values);
+    /// @notice The challenger picked the range `(lo, hi]` of game `game` at `level`.
     event Picked(uint256 indexed game, uint8 level, uint64 lo, uint64 hi);
+    /// @notice Game `game` moved to level 2 over L2 block `l2Block`: its candidate count, timestamp
+    /// and the position it starts from.
     event BlockOpened(
         uint256 indexed game, uint64 l2Block, uint64 candidates, uint64 timestamp, bytes32 start
     );
+    /// @notice `by` proved `value` at game `game`'s leaf with EXECUTE.
     event Proven(uint256 indexed game, address indexed by, bytes32 value);
+    /// @notice Game `game` ended with `status`.
     event Resolved(uint256 indexed game, GameStatus status);
 
+    /// @notice The value sent is not the bond the call takes.
     error WrongBond();
+    /// @notice No claim has this id.
     error UnknownClaim();
+    /// @notice The parent is rejected, or not before the block claimed.
     error BadParent();
+    /// @notice No batch has declared the block claimed yet.
     error BlockNotBatched();
+    /// @notice The claim is final or rejected already.
     error NotPending();
+    /// @notice The claim's challenge window is over.
     error WindowClosed();
+    /// @notice The claim's challenge window is still open.
     error WindowOpen();
+    /// @notice A game about the claim is still open.
     error GamesOpen();
+    /// @notice The claim's parent is not final yet.
     error ParentNotFinal();
+    /// @notice The claim's parent is not rejected: it is no orphan.
     error ParentNotRejected();
+    /// @notice The game has ended.
     error GameOver();
+    /// @notice It is the other side's move, or the caller is not the side to move.
     error NotYourTurn();
+    /// @notice The move does not fit where the game stands (a split already made or not yet, a range that is not a leaf, or a step of the wrong kind).
     error WrongPhase();
+    /// @notice The mover's clock has run out.
     error ClockExpired();
+    /// @notice The mover's clock has not run out.
     error ClockRunning();
+    /// @notice The split's values are not as many as the parts need, or not the ones split with.
     error WrongValues();
+    /// @notice The part picked does not exist.
     error BadIndex();
+    /// @notice The step does not start from the position the game agreed on.
     error WrongPosition();
+    /// @notice The candidate's offsets give no bytes inside the payload.
     error EmptyCandidate();
+    /// @notice The candidate is a blob transaction, which an L2 block cannot carry.
     error BlobTransaction();
+    /// @notice The step claims more gas than `MAX_STEP_GAS`, or its trace exceeds `MAX_STEP_BYTES`.
     error StepTooLarge();
+    /// @notice EXECUTE did not answer true.
     error ExecuteRejected();
+    /// @notice The value proven does not settle the game for the side that proved it.
     error WrongOutcome();
+    /// @notice The caller has no payout waiting.
     error NothingToWithdraw();
+    /// @notice The game's claim is not rejected, so the game cannot be cancelled.
     error ClaimNotRejected();
+    /// @notice The bisection degree is below 2.
+    error DegreeTooSmall();
+    /// @notice Sending the payout to the caller failed.
+    error TransferFailed();
 
     /// @param genesisHash Hash of the L2 genesis block, the anchor (claim 0, final).
     constructor(
@@ -199,7 +228,7 @@ contract Rollup {
     ) {
         inbox = inbox_;
         blobData = blobData_;
-        require(config_.degree >= 2, "degree");
+        if (config_.degree < 2) revert DegreeTooSmall();
         _config = config_;
         chainConfig = chainConfig_;
         _claims.push(
@@ -295,7 +324,7 @@ contract Rollup {
         if (amount == 0) revert NothingToWithdraw();
         credit[msg.sender] = 0;
         (bool ok,) = msg.sender.call{value: amount}("");
-        require(ok, "transfer failed");
+        if (!ok) revert TransferFailed();
     }
 
     function _pending(uint256 id) internal view returns (Claim storage c) {
@@ -413,7 +442,7 @@ contract Rollup {
         if (keccak256(abi.encode(step.pre)) != g.loValue) revert WrongPosition();
         if (step.gasUsed > MAX_STEP_GAS) revert StepTooLarge();
         bytes memory transaction = _candidate(g, proof);
-        if (uint8(transaction[0]) == 3) revert BlobTransaction();
+        if (uint8(transaction[0]) == BLOB_TX_TYPE) revert BlobTransaction();
         L2Block.TraceParts memory parts = L2Block.TraceParts(
             chainConfig,
             L2Block.header(
@@ -581,18 +610,27 @@ contract Rollup {
         view
         returns (uint64 declared, uint64 candidates, uint64 first)
     {
-        uint256 end = BATCH_HEADER + TABLE_ENTRY * (uint256(index) + 1);
-        if (end + OFFSET_BYTES > PAYLOAD_BYTES) return (b.l1Timestamp, 0, 0);
-        bytes memory head = blobData.read(b.blobHash, 0, BATCH_HEADER, table.header);
-        if (uint8(head[0]) != BATCH_VERSION || _be(head, 1, 2) != b.blockCount) {
+        uint256 end = BatchLayout.HEADER_BYTES + BatchLayout.ENTRY_BYTES * (uint256(index) + 1);
+        if (end + BatchLayout.OFFSET_BYTES > BatchLayout.PAYLOAD_BYTES) {
             return (b.l1Timestamp, 0, 0);
         }
-        uint256 start = index == 0 ? end - TABLE_ENTRY : end - 2 * TABLE_ENTRY;
+        bytes memory head = blobData.read(b.blobHash, 0, BatchLayout.HEADER_BYTES, table.header);
+        if (
+            uint8(head[0]) != BatchLayout.VERSION
+                || _be(head, BatchLayout.VERSION_BYTES, BatchLayout.COUNT_BYTES) != b.blockCount
+        ) {
+            return (b.l1Timestamp, 0, 0);
+        }
+        uint256 start =
+            index == 0 ? end - BatchLayout.ENTRY_BYTES : end - 2 * BatchLayout.ENTRY_BYTES;
         bytes memory entries = blobData.read(b.blobHash, start, end - start, table.entries);
-        uint256 at = entries.length - TABLE_ENTRY;
-        uint64 last = uint64(_be(entries, at + TIMESTAMP_BYTES, COUNT_BYTES));
-        first = index == 0 ? 0 : uint64(_be(entries, TIMESTAMP_BYTES, COUNT_BYTES));
-        declared = uint64(_be(entries, at, TIMESTAMP_BYTES));
+        uint256 at = entries.length - BatchLayout.ENTRY_BYTES;
+        uint64 last =
+            uint64(_be(entries, at + BatchLayout.TIMESTAMP_BYTES, BatchLayout.COUNT_BYTES));
+        first = index == 0
+            ? 0
+            : uint64(_be(entries, BatchLayout.TIMESTAMP_BYTES, BatchLayout.COUNT_BYTES));
+        declared = uint64(_be(entries, at, BatchLayout.TIMESTAMP_BYTES));
         candidates = last > first ? last - first : 0;
     }
 
@@ -604,13 +642,14 @@ contract Rollup {
         view
         returns (bytes memory)
     {
-        uint256 at = BATCH_HEADER + TABLE_ENTRY * uint256(g.ctx.batchBlocks) + OFFSET_BYTES
-            * uint256(g.ctx.firstCandidate + g.lo);
-        if (at + 2 * OFFSET_BYTES > PAYLOAD_BYTES) revert EmptyCandidate();
-        bytes memory offsets = blobData.read(g.ctx.blobHash, at, 2 * OFFSET_BYTES, proof.offsets);
-        uint256 start = _be(offsets, 0, OFFSET_BYTES);
-        uint256 end = _be(offsets, OFFSET_BYTES, OFFSET_BYTES);
-        if (end <= start || end > PAYLOAD_BYTES) revert EmptyCandidate();
+        uint256 at = BatchLayout.HEADER_BYTES + BatchLayout.ENTRY_BYTES * uint256(g.ctx.batchBlocks)
+            + BatchLayout.OFFSET_BYTES * uint256(g.ctx.firstCandidate + g.lo);
+        if (at + 2 * BatchLayout.OFFSET_BYTES > BatchLayout.PAYLOAD_BYTES) revert EmptyCandidate();
+        bytes memory offsets =
+            blobData.read(g.ctx.blobHash, at, 2 * BatchLayout.OFFSET_BYTES, proof.offsets);
+        uint256 start = _be(offsets, 0, BatchLayout.OFFSET_BYTES);
+        uint256 end = _be(offsets, BatchLayout.OFFSET_BYTES, BatchLayout.OFFSET_BYTES);
+        if (end <= start || end > BatchLayout.PAYLOAD_BYTES) revert EmptyCandidate();
         return blobData.read(g.ctx.blobHash, start, end - start, proof.transaction);
     }
 
