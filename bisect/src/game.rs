@@ -4,7 +4,7 @@
 
 use alloy_primitives::B256;
 
-use crate::{status::GameStatus, step::Rollup};
+use l1_contracts::{rollup::Rollup, status::GameStatus};
 
 /// The side played.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,37 +2,14 @@
 //! outcome, and the trace parts the contract cannot build (ancestors and witness), with the
 //! blob range proofs of the candidate's bytes.
 
-use alloy_sol_types::sol;
 use execute::witness::TracedSegment;
+use l1_contracts::rollup::{BlobData, Rollup, StepInput};
 use rollup::{
     batch::{candidate_range, entries_range, header_range, offset_entry},
-    blob::{range_proof, Blob, BlobError, RangeProof},
+    blob::{range_proof, Blob, BlobError},
     derive::DerivedBlock,
     rules::Position,
 };
-
-sol!(
-    #[allow(missing_docs)]
-    #[sol(all_derives)]
-    Rollup,
-    "../contracts/artifacts/Rollup.json"
-);
-
-/// `Rollup.StepInput`.
-pub type StepInput = Rollup::StepInput;
-/// `Rollup.Position`.
-pub type SolPosition = Rollup::Position;
-
-impl From<Position> for SolPosition {
-    fn from(p: Position) -> Self {
-        Self {
-            stateRoot: p.state_root,
-            gasUsed: p.gas_used,
-            included: p.included,
-            txAcc: p.tx_acc,
-        }
-    }
-}
 
 fn input(pre: Position, step: &TracedSegment) -> StepInput {
     StepInput {
@@ -59,21 +36,12 @@ pub fn end_step(block: &DerivedBlock) -> StepInput {
     input(pre, &block.end)
 }
 
-/// A blob range proof as `Rollup`'s functions take it.
-fn for_rollup(proof: RangeProof) -> BlobData::RangeProof {
-    BlobData::RangeProof {
-        first: proof.first,
-        elements: proof.elements,
-        siblings: proof.siblings,
-    }
-}
-
 /// Range proofs of a batch's header and of block `index`'s table entries (`Rollup.openBlock`).
 pub fn table_proof(blob: &Blob, index: u16) -> Result<Rollup::TableProof, BlobError> {
     let (start, end) = header_range();
-    let header = for_rollup(range_proof(blob, start, end)?);
+    let header = BlobData::RangeProof::from(range_proof(blob, start, end)?);
     let (start, end) = entries_range(index);
-    let entries = for_rollup(range_proof(blob, start, end)?);
+    let entries = BlobData::RangeProof::from(range_proof(blob, start, end)?);
     Ok(Rollup::TableProof { header, entries })
 }
 
@@ -85,10 +53,10 @@ pub fn candidate_proofs(
     global: u64,
 ) -> Result<(BlobData::RangeProof, Option<BlobData::RangeProof>), BlobError> {
     let at = offset_entry(declared, global);
-    let offsets = for_rollup(range_proof(blob, at, at + 8)?);
+    let offsets = BlobData::RangeProof::from(range_proof(blob, at, at + 8)?);
     let payload = rollup::blob::payload(blob);
     let transaction = match candidate_range(&payload, declared, global) {
-        Some((start, end)) => Some(for_rollup(range_proof(blob, start, end)?)),
+        Some((start, end)) => Some(BlobData::RangeProof::from(range_proof(blob, start, end)?)),
         None => None,
     };
     Ok((offsets, transaction))

@@ -13,21 +13,23 @@ use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::SolCall;
-use bisect::{
-    deploy::{deploy_rollup, Deployment},
-    step::{candidate_proofs, candidate_step, end_step, table_proof, Rollup},
-};
+use bisect::step::{candidate_proofs, candidate_step, end_step, table_proof};
 use devnet::{
     accounts::{dev_accounts, DEV_MNEMONIC},
     server::Server,
     Node, NodeConfig,
 };
 use execute::{witness::AccountState, Fork};
+use l1_contracts::blob_data::BlobData;
+use l1_contracts::{
+    deploy::{deploy_rollup, Deployment},
+    rollup::Rollup,
+};
+use l2_node::l1::batch_transaction;
 use rollup::{
     batch::BatchBlock,
-    blob::{blob_from_payload, elements, opening, BlobData},
+    blob::{blob_from_payload, elements, opening},
     derive::L2Chain,
-    l1::batch_transaction,
     rules::L2Config,
     wallet::L2Wallet,
 };
@@ -112,9 +114,9 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
     } = deploy_rollup(
         &proposer,
         Address::ZERO,
-        &config,
+        config.chain_rlp(),
         genesis.hash_slow(),
-        Rollup::Config {
+        config.rollup_config(Rollup::Config {
             challengeWindow: 3600,
             clock: 600,
             proposalBond: U256::from(ETHER),
@@ -122,7 +124,7 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
             degree: 2,
             gasLimit: 0,
             feeRecipient: Address::ZERO,
-        },
+        }),
     )
     .await
     .unwrap();

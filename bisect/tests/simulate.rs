@@ -4,10 +4,8 @@
 //! wins, within the move bound.
 
 use alloy_primitives::{keccak256, B256};
-use bisect::{
-    game::{honest_move, GameView, Move, Replay, Role},
-    step::Rollup,
-};
+use bisect::game::{honest_move, GameView, Move, Replay, Role};
+use l1_contracts::rollup::Rollup;
 use proptest::prelude::*;
 
 /// The true chain: `blocks` blocks; block `n` has `candidates[n - 1]` candidates, of which those

@@ -7,13 +7,11 @@ use std::path::PathBuf;
 use alloy_primitives::{Address, U256};
 use alloy_provider::Provider;
 use anyhow::{bail, Context, Result};
-use bisect::{deploy::deploy_rollup, step::Rollup};
 use execute::precompile::EXECUTE_ADDRESS;
+use l1_contracts::provider::{l1_provider, load_key};
+use l1_contracts::{deploy::deploy_rollup, rollup::Rollup};
 use rollup::derive::L2Chain;
-use sequencer::{
-    genesis::GenesisArgs,
-    l1::{l1_provider, load_key},
-};
+use sequencer::genesis::GenesisArgs;
 
 /// `challenger deploy`'s settings.
 #[derive(Debug, clap::Args)]
@@ -80,9 +78,9 @@ pub(crate) async fn run(args: DeployArgs) -> Result<()> {
     let d = deploy_rollup(
         &provider,
         args.sequencer,
-        &genesis.config,
+        genesis.config.chain_rlp(),
         genesis_hash,
-        game,
+        genesis.config.rollup_config(game),
     )
     .await?;
     println!("inbox        {}  (L1 block {})", d.inbox, d.inbox_block);

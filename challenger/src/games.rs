@@ -6,14 +6,10 @@ use alloy_primitives::{Address, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::BlockNumberOrTag;
 use anyhow::{Context, Result};
-use bisect::{
-    contract::read,
-    game::{GameView, Role},
-    status::GameStatus,
-    step::Rollup,
-};
+use bisect::game::{GameView, Role};
 use clap::Args;
-use sequencer::l1::l1_reader;
+use l1_contracts::provider::l1_reader;
+use l1_contracts::{call::read, rollup::Rollup, status::GameStatus};
 
 /// `challenger games`' settings.
 #[derive(Debug, Args)]

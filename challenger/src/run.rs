@@ -9,11 +9,9 @@ use alloy_primitives::Address;
 use anyhow::{Context, Result};
 use axum::{http::header, routing::get, Router};
 use clap::Args;
-use rollup::node::L2Node;
-use sequencer::{
-    genesis::GenesisArgs,
-    l1::{l1_provider, l1_witness, load_key},
-};
+use l1_contracts::provider::{l1_provider, l1_witness, load_key};
+use l2_node::node::L2Node;
+use sequencer::genesis::GenesisArgs;
 
 use watchtower::{metrics::Metrics, WatchConfig, Watchtower};
 
@@ -80,7 +78,7 @@ pub(crate) struct RunArgs {
     /// dishonest challenger.
     #[cfg(feature = "lies")]
     #[arg(long)]
-    lie: Option<sequencer::proposer::BlockLie>,
+    lie: Option<rollup::lie::BlockLie>,
 }
 
 /// Runs the watchtower until SIGINT or SIGTERM.

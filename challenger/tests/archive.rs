@@ -19,10 +19,10 @@ use axum::{
     routing::get,
     Json, Router,
 };
-use bisect::{status::GameStatus, step::Rollup};
 use common::{stop, Network};
-use rollup::derive::Lie;
-use sequencer::proposer::BlockLie;
+use l1_contracts::{rollup::Rollup, status::GameStatus};
+use rollup::lie::BlockLie;
+use rollup::lie::Lie;
 use testnet::NetworkConfig;
 
 /// L1 blocks the devnet keeps blob sidecars for.

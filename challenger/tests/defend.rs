@@ -7,13 +7,13 @@ mod common;
 
 use alloy_primitives::U256;
 use alloy_provider::Provider;
-use bisect::{
-    status::{ClaimStatus, GameStatus},
-    step::Rollup,
-};
 use common::{stop, Network};
-use rollup::derive::Lie;
-use sequencer::proposer::BlockLie;
+use l1_contracts::{
+    rollup::Rollup,
+    status::{ClaimStatus, GameStatus},
+};
+use rollup::lie::BlockLie;
+use rollup::lie::Lie;
 use testnet::NetworkConfig;
 
 #[tokio::test(flavor = "multi_thread")]

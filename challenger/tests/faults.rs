@@ -24,12 +24,13 @@ use axum::{
     response::{IntoResponse, Response},
     Router,
 };
-use bisect::{status::GameStatus, step::Rollup};
 use common::{stop, Network};
 use devnet::{server::Server, Node, NodeConfig};
 use execute::Fork;
-use rollup::derive::Lie;
-use sequencer::{l1::l1_reader, proposer::BlockLie};
+use l1_contracts::provider::l1_reader;
+use l1_contracts::{rollup::Rollup, status::GameStatus};
+use rollup::lie::BlockLie;
+use rollup::lie::Lie;
 use watchtower::WatchError;
 
 /// A proxy to an L1 endpoint that breaks every other request, in turn in each way it knows.

@@ -9,14 +9,14 @@ mod common;
 use std::time::{Duration, Instant};
 
 use alloy_primitives::U256;
-use bisect::{
-    contract::write,
-    status::{ClaimStatus, GameStatus},
-    step::Rollup,
-};
 use common::{stop, Daemon, Network};
-use rollup::derive::Lie;
-use sequencer::proposer::BlockLie;
+use l1_contracts::{
+    call::write,
+    rollup::Rollup,
+    status::{ClaimStatus, GameStatus},
+};
+use rollup::lie::BlockLie;
+use rollup::lie::Lie;
 
 /// The daemon (dev key 2) against a proposer (dev key 1) lying about block 2 as `lie`; with
 /// `kill`, the daemon is killed once the game reaches the block's candidates and restarted.

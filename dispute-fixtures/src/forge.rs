@@ -4,8 +4,8 @@
 
 use alloy_primitives::{Bytes, B256};
 use alloy_rlp::Encodable;
-use bisect::step::StepInput;
 use execute::{witness::TracedSegment, ExecuteInput, TRACE_VERSION};
+use l1_contracts::rollup::StepInput;
 
 /// The empty RLP list.
 const EMPTY_LIST: u8 = 0xc0;

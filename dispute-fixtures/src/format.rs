@@ -6,16 +6,16 @@
 use std::{collections::BTreeMap, fmt, path::Path, str::FromStr};
 
 use alloy_primitives::{Address, Bytes, U256};
-use bisect::step::Rollup;
 use execute::{witness::AccountState, Fork};
-use rollup::derive::Lie;
+use l1_contracts::rollup::Rollup;
+use l2_node::node::Genesis;
+use rollup::lie::BlockLie;
+use rollup::lie::Lie;
 use rollup::{
     batch::{encode, BatchBlock},
     blob::{blob_from_payload, Blob, ELEMENTS},
-    node::Genesis,
     rules::L2Config,
 };
-use sequencer::proposer::BlockLie;
 use serde::{Deserialize, Serialize};
 
 /// A fixture that cannot be used, with the field at fault.

@@ -10,6 +10,7 @@ use alloy_consensus::TxEip1559;
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use bisect::{game::split_points, step::candidate_step};
 use execute::Fork;
+use rollup::lie::BlockLie;
 use rollup::{
     batch::{decode, VERSION},
     blob::PAYLOAD_BYTES,
@@ -17,7 +18,6 @@ use rollup::{
     rules::{MAX_STEP_BYTES, MAX_STEP_GAS},
     wallet::L2Wallet,
 };
-use sequencer::proposer::BlockLie;
 use serde::Deserialize;
 
 use crate::forge::inject_ancestors;

@@ -15,14 +15,15 @@ use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_rpc_types_eth::{BlockNumberOrTag, Filter};
 use alloy_sol_types::{SolCall, SolEvent};
-use bisect::{
-    contract::{read, send, write, ContractError},
-    status::{ClaimStatus as ChainClaimStatus, GameStatus},
-    step::Rollup,
-};
 use execute::EXECUTE_ADDRESS;
-use rollup::{l1::blob_transaction, node::NodeError};
-use sequencer::proposer::{BlockLie, ProposerError};
+use l1_contracts::{
+    call::{read, send, write, ContractError},
+    rollup::Rollup,
+    status::{ClaimStatus as ChainClaimStatus, GameStatus},
+};
+use l2_node::{l1::blob_transaction, node::NodeError};
+use rollup::lie::BlockLie;
+use sequencer::proposer::ProposerError;
 
 use testnet::{advance_time, Network, NetworkConfig};
 use watchtower::{WatchError, Watchtower};

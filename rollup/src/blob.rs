@@ -12,7 +12,7 @@ use alloy_eips::eip4844::{
     FIELD_ELEMENTS_PER_BLOB,
 };
 use alloy_primitives::{keccak256, B256, U256};
-use alloy_sol_types::{sol, SolValue};
+use alloy_sol_types::SolValue;
 
 /// Field elements in a blob.
 pub const ELEMENTS: usize = FIELD_ELEMENTS_PER_BLOB as usize;
@@ -98,16 +98,7 @@ pub fn elements_root(blob: &Blob) -> B256 {
     levels(blob).pop().expect("a root")[0]
 }
 
-sol!(
-    #[allow(missing_docs)]
-    BlobData,
-    "../contracts/artifacts/BlobData.json"
-);
-
-/// What `BlobData.open` checks besides the elements.
-pub type Opening = BlobData::Opening;
-/// Elements `first..first + elements.length` of a blob and the siblings that prove them.
-pub type RangeProof = BlobData::RangeProof;
+pub use l1_contracts::blob_data::{Opening, RangeProof};
 
 /// The opening of `blob` at its Fiat-Shamir point, as `BlobData.open` checks it.
 pub fn opening(blob: &Blob) -> Result<Opening, BlobError> {

@@ -14,7 +14,8 @@ use execute::{
 
 use crate::{
     batch::decode,
-    l1::L1Batch,
+    blob::Blob,
+    lie::Lie,
     rules::{block_timestamp, L2Config, Position, MAX_STEP_BYTES, MAX_STEP_GAS},
 };
 
@@ -23,27 +24,28 @@ pub const BLOCKHASH_WINDOW: usize = 256;
 /// EIP-4844's transaction type.
 const BLOB_TX_TYPE: u8 = 3;
 
-/// How a dishonest proposer's block differs from the rules (test mode), so that every fraud the
-/// protocol covers can be staged. Only a build with the `lies` feature can derive or replay a
-/// block with one; the operator's binaries are built without it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lie {
-    /// Candidate `k` is skipped although the inclusion rule includes it.
-    Drop(usize),
-    /// Candidates `a` and `b` are executed in each other's place.
-    Reorder(usize, usize),
-    /// The state root after candidate `k`, and every later one and the header's, are wrong.
-    /// [`L2Chain`] goes on deriving from the true header (nothing executes on a wrong root);
-    /// what a liar believes of later blocks is their hashes re-linked to the lying block
-    /// (`L2Node::lying_hash`).
-    StateRoot(usize),
-    /// The header claims one more gas than the block used.
-    Gas,
-    /// The block runs with a timestamp one second after the rule's.
-    Timestamp,
-    /// Candidate `k` counts as included although the inclusion rule skips it (it is in the
-    /// count and the transactions accumulator; the state and gas do not move).
-    Include(usize),
+/// A batch as derivation needs it: where it sits and what its blob holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct L1Batch {
+    /// Index in the inbox.
+    pub index: u64,
+    /// The blob's versioned hash.
+    pub blob_hash: B256,
+    /// First L2 block it holds.
+    pub first_block: u64,
+    /// L2 blocks it declares.
+    pub block_count: u16,
+    /// L1 block that carried it.
+    pub l1_block: u64,
+    /// That block's hash.
+    pub l1_hash: B256,
+    /// That block's timestamp.
+    pub l1_timestamp: u64,
+    /// The blob's payload.
+    pub payload: Vec<u8>,
+    /// The blob exactly as posted, all 4096 elements. Derivation ignores byte 0 of each element,
+    /// so the payload does not determine the blob: opening it on L1 needs this copy.
+    pub blob: Box<Blob>,
 }
 
 /// A derived L2 block, with what every step of a dispute about it needs.
@@ -172,7 +174,7 @@ impl<S: NodeStore> L2Chain<S> {
     }
 
     /// The block by the rules, or (test mode) broken as `lie` says.
-    pub(crate) fn derive_block_as(
+    fn derive_block_as(
         &mut self,
         declared: u64,
         l1_timestamp: u64,

@@ -11,6 +11,7 @@ use execute::{
     witness::{system_contracts, AccountState},
     ChainConfig, Fork,
 };
+use l1_contracts::rollup::{Rollup, SolPosition};
 
 /// Largest trace a step may hand to EXECUTE (`Rollup.MAX_STEP_BYTES`).
 pub const MAX_STEP_BYTES: usize = 262_144;
@@ -48,6 +49,16 @@ impl L2Config {
     /// The chain configuration's RLP as traces carry it (`Rollup.chainConfig`).
     pub fn chain_rlp(&self) -> Bytes {
         alloy_rlp::encode(self.chain).into()
+    }
+
+    /// `game`'s parameters for this L2's `Rollup`: the block gas limit and fee recipient are the
+    /// L2's.
+    pub fn rollup_config(&self, game: Rollup::Config) -> Rollup::Config {
+        Rollup::Config {
+            gasLimit: self.gas_limit,
+            feeRecipient: self.fee_recipient,
+            ..game
+        }
     }
 
     /// Genesis accounts: `accounts` plus the system contracts, with `STOP` at the request
@@ -113,6 +124,17 @@ pub struct Position {
     pub included: u64,
     /// The transactions accumulator (`transactionsRoot` at the block's end).
     pub tx_acc: B256,
+}
+
+impl From<Position> for SolPosition {
+    fn from(p: Position) -> Self {
+        Self {
+            stateRoot: p.state_root,
+            gasUsed: p.gas_used,
+            included: p.included,
+            txAcc: p.tx_acc,
+        }
+    }
 }
 
 impl Position {

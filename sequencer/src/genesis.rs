@@ -7,7 +7,8 @@ use execute::{
     workload::Workload,
     Fork,
 };
-use rollup::{node::Genesis, rules::L2Config};
+use l2_node::node::Genesis;
+use rollup::rules::L2Config;
 
 /// Balance of each funded account: 1,000 ether.
 pub const FUNDED_BALANCE: u128 = 1_000 * 10u128.pow(18);

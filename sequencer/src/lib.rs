@@ -5,12 +5,10 @@
 //! - [`pool`]: the transaction pool and how a batch is cut from it.
 //! - [`genesis`]: the development genesis shared by the sequencer, tests and watchers.
 //! - [`rpc`]: the L2 JSON-RPC endpoint.
-//! - [`l1`]: the L1 provider the operators send through.
 //! - [`proposer`]: claims on the `Rollup` contract.
 //! - [`service`]: the loop: load, batch, post, sync, propose.
 
 pub mod genesis;
-pub mod l1;
 pub mod pool;
 pub mod proposer;
 pub mod rpc;

@@ -8,10 +8,10 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use alloy_primitives::Address;
 use anyhow::{Context, Result};
 use clap::Parser;
-use rollup::node::L2Node;
+use l1_contracts::provider::{l1_provider, load_key};
+use l2_node::node::L2Node;
 use sequencer::{
     genesis::{load_generator, GenesisArgs},
-    l1::{l1_provider, load_key},
     pool::Pool,
     proposer::Proposer,
     rpc::{serve, Shared},
@@ -67,7 +67,7 @@ struct Args {
     /// reorder:BLOCK:A:B, root:BLOCK:K, gas:BLOCK, timestamp:BLOCK).
     #[cfg(feature = "lies")]
     #[arg(long)]
-    lie: Option<sequencer::proposer::BlockLie>,
+    lie: Option<rollup::lie::BlockLie>,
     /// Blocks of state kept for disputes; older state is pruned.
     #[arg(long, default_value_t = 50_400)]
     window: u64,

@@ -3,22 +3,20 @@
 //! lies about one chosen block in a chosen way, so that each fraud the protocol covers can be
 //! staged.
 
-use std::str::FromStr;
 #[cfg(feature = "lies")]
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_provider::Provider;
 use alloy_sol_types::{SolCall, SolEvent};
-use bisect::{
-    contract::{read, write, ContractError},
+use l1_contracts::{
+    call::{read, write, ContractError},
+    rollup::Rollup,
     status::ClaimStatus,
-    step::Rollup,
 };
-use rollup::{
-    derive::Lie,
-    node::{L2Node, NodeError},
-};
+use l2_node::node::{L2Node, NodeError};
+#[cfg(feature = "lies")]
+use rollup::lie::BlockLie;
 
 /// Why a proposal failed.
 #[derive(Debug, thiserror::Error)]
@@ -32,66 +30,6 @@ pub enum ProposerError {
     /// The L2 node could not produce the block.
     #[error(transparent)]
     Node(#[from] NodeError),
-}
-
-/// A lie about one block: which block, and how.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BlockLie {
-    /// The L2 block lied about.
-    pub block: u64,
-    /// How.
-    pub lie: Lie,
-}
-
-impl FromStr for BlockLie {
-    type Err = String;
-
-    /// `drop:BLOCK:K`, `reorder:BLOCK:A:B`, `root:BLOCK:K`, `gas:BLOCK`, `timestamp:BLOCK` or
-    /// `include:BLOCK:K`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let parts: Vec<&str> = s.split(':').collect();
-        let number = |i: usize| -> Result<u64, String> {
-            parts
-                .get(i)
-                .ok_or_else(|| format!("{s}: missing field {i}"))?
-                .parse()
-                .map_err(|e| format!("{s}: {e}"))
-        };
-        let index = |i: usize| number(i).map(|n| n as usize);
-        let lie = match (parts[0], parts.len()) {
-            ("drop", 3) => Lie::Drop(index(2)?),
-            ("reorder", 4) => Lie::Reorder(index(2)?, index(3)?),
-            ("root", 3) => Lie::StateRoot(index(2)?),
-            ("gas", 2) => Lie::Gas,
-            ("timestamp", 2) => Lie::Timestamp,
-            ("include", 3) => Lie::Include(index(2)?),
-            _ => {
-                return Err(format!(
-                    "{s}: expected drop:BLOCK:K, reorder:BLOCK:A:B, root:BLOCK:K, gas:BLOCK, \
-                     timestamp:BLOCK or include:BLOCK:K"
-                ))
-            }
-        };
-        Ok(Self {
-            block: number(1)?,
-            lie,
-        })
-    }
-}
-
-impl std::fmt::Display for BlockLie {
-    /// The form [`BlockLie::from_str`] reads.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let block = self.block;
-        match self.lie {
-            Lie::Drop(k) => write!(f, "drop:{block}:{k}"),
-            Lie::Reorder(a, b) => write!(f, "reorder:{block}:{a}:{b}"),
-            Lie::StateRoot(k) => write!(f, "root:{block}:{k}"),
-            Lie::Gas => write!(f, "gas:{block}"),
-            Lie::Timestamp => write!(f, "timestamp:{block}"),
-            Lie::Include(k) => write!(f, "include:{block}:{k}"),
-        }
-    }
 }
 
 /// A claim the proposer made.
@@ -236,39 +174,4 @@ fn stored_hash(node: &L2Node, number: u64) -> Result<B256, ProposerError> {
         .header(number)
         .map_err(NodeError::from)?
         .hash_slow())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lies_parse_from_the_command_line() {
-        let parse = |s: &str| s.parse::<BlockLie>();
-        assert_eq!(
-            parse("drop:8:2"),
-            Ok(BlockLie {
-                block: 8,
-                lie: Lie::Drop(2)
-            })
-        );
-        assert_eq!(parse("reorder:3:0:1").unwrap().lie, Lie::Reorder(0, 1));
-        assert_eq!(parse("root:4:0").unwrap().lie, Lie::StateRoot(0));
-        assert_eq!(parse("gas:5").unwrap().lie, Lie::Gas);
-        assert_eq!(parse("timestamp:6").unwrap().block, 6);
-        assert_eq!(parse("include:7:1").unwrap().lie, Lie::Include(1));
-        for text in [
-            "drop:8:2",
-            "reorder:3:0:1",
-            "root:4:0",
-            "gas:5",
-            "timestamp:6",
-            "include:7:1",
-        ] {
-            assert_eq!(parse(text).unwrap().to_string(), text);
-        }
-        for bad in ["", "drop:8", "gas", "gas:x", "lie:1", "drop:1:2:3"] {
-            assert!(parse(bad).is_err(), "{bad}");
-        }
-    }
 }

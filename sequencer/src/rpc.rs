@@ -13,7 +13,7 @@ use axum::{
     Router,
 };
 use jsonrpc::{HttpServer, Params, RpcError};
-use rollup::node::L2Node;
+use l2_node::node::L2Node;
 use serde_json::{json, Value};
 
 use crate::pool::Pool;

@@ -6,13 +6,13 @@ use std::{sync::Arc, time::Duration};
 
 use alloy_primitives::Address;
 use alloy_provider::Provider;
-use bisect::contract::{send, ContractError};
 use execute::workload::Workload;
-use rollup::{
-    batch::MAX_BLOCKS,
+use l1_contracts::call::{send, ContractError};
+use l2_node::{
     l1::{batch_transaction, L1Error, L1Source},
     node::{NodeError, SyncReport},
 };
+use rollup::batch::MAX_BLOCKS;
 
 use crate::{
     proposer::{Proposal, Proposer, ProposerError},

@@ -13,15 +13,16 @@ use std::{
 use alloy_primitives::{hex, Address, U256};
 use alloy_provider::Provider;
 use alloy_sol_types::SolCall;
-use bisect::{deploy::deploy_rollup, step::Rollup};
 use devnet::{
     accounts::{dev_accounts, DEV_MNEMONIC},
     server::Server,
     Node, NodeConfig,
 };
 use execute::Fork;
+use l1_contracts::provider::l1_provider;
+use l1_contracts::{deploy::deploy_rollup, rollup::Rollup};
 use rollup::derive::L2Chain;
-use sequencer::{genesis::dev_genesis, l1::l1_provider};
+use sequencer::genesis::dev_genesis;
 use serde_json::{json, Value};
 
 const CHAIN_ID: u64 = 903;
@@ -115,9 +116,9 @@ async fn a_killed_sequencer_resumes_and_a_terminated_one_stops_cleanly() {
     let deployment = deploy_rollup(
         &l1,
         Address::ZERO,
-        &genesis.config,
+        genesis.config.chain_rlp(),
         genesis_hash,
-        Rollup::Config {
+        genesis.config.rollup_config(Rollup::Config {
             challengeWindow: 3_600,
             clock: 600,
             proposalBond: U256::from(10u128.pow(18)),
@@ -125,7 +126,7 @@ async fn a_killed_sequencer_resumes_and_a_terminated_one_stops_cleanly() {
             degree: 4,
             gasLimit: 0,
             feeRecipient: Address::ZERO,
-        },
+        }),
     )
     .await
     .unwrap();

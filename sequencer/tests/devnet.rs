@@ -12,27 +12,27 @@ use std::{
 use alloy_primitives::{Address, U256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_sol_types::SolCall;
-use bisect::{
-    deploy::{deploy_rollup, Deployment},
-    step::Rollup,
-};
 use devnet::{
     accounts::{dev_accounts, DEV_MNEMONIC},
     server::Server,
     Node, NodeConfig,
 };
 use execute::Fork;
-use rollup::{
-    derive::{L2Chain, Lie},
+use l1_contracts::provider::l1_provider;
+use l1_contracts::{
+    deploy::{deploy_rollup, Deployment},
+    rollup::Rollup,
+};
+use l2_node::{
     l1::L1Source,
     node::{Genesis, L2Node},
-    wallet::L2Wallet,
 };
+use rollup::lie::BlockLie;
+use rollup::{derive::L2Chain, lie::Lie, wallet::L2Wallet};
 use sequencer::{
     genesis::{dev_genesis, load_generator},
-    l1::l1_provider,
     pool::Pool,
-    proposer::{BlockLie, Proposer},
+    proposer::Proposer,
     rpc::{serve, Shared},
     service::{Sequencer, SequencerConfig},
 };
@@ -89,9 +89,9 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
     } = deploy_rollup(
         &poster,
         Address::ZERO,
-        &config,
+        config.chain_rlp(),
         genesis_hash,
-        Rollup::Config {
+        config.rollup_config(Rollup::Config {
             challengeWindow: 3_600,
             clock: 600,
             proposalBond: U256::from(ETHER),
@@ -99,7 +99,7 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
             degree: 4,
             gasLimit: 0,
             feeRecipient: Address::ZERO,
-        },
+        }),
     )
     .await
     .unwrap();

@@ -15,25 +15,24 @@ use alloy_provider::Provider;
 use alloy_rpc_types_eth::BlockNumberOrTag;
 use alloy_signer_local::PrivateKeySigner;
 use anyhow::{Context, Result};
-use bisect::{
-    deploy::{deploy_rollup, Deployment},
-    step::Rollup,
-};
 use devnet::{
     accounts::{dev_accounts, DEV_MNEMONIC},
     server::Server,
     Node, NodeConfig,
 };
 use execute::Fork;
-use rollup::{
-    derive::L2Chain,
-    node::{Genesis, L2Node, NodeError},
+use l1_contracts::provider::l1_provider;
+use l1_contracts::{
+    deploy::{deploy_rollup, Deployment},
+    rollup::Rollup,
 };
+use l2_node::node::{Genesis, L2Node, NodeError};
+use rollup::derive::L2Chain;
+use rollup::lie::BlockLie;
 use sequencer::{
     genesis::{dev_genesis, load_generator},
-    l1::l1_provider,
     pool::Pool,
-    proposer::{BlockLie, Proposer},
+    proposer::Proposer,
     rpc::Shared,
     service::{Sequencer, SequencerConfig},
 };
@@ -130,9 +129,9 @@ impl Network {
         let deployment = deploy_rollup(
             &poster,
             keys[0].address(),
-            &genesis.config,
+            genesis.config.chain_rlp(),
             genesis_hash,
-            config.game,
+            genesis.config.rollup_config(config.game),
         )
         .await
         .context("deploying the rollup")?;

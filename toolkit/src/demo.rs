@@ -16,10 +16,11 @@ use alloy_provider::Provider;
 use alloy_rpc_types_eth::{Filter, Log};
 use alloy_sol_types::SolEvent;
 use anyhow::{bail, Context, Result};
-use bisect::{game::split_points, status::GameStatus, step::Rollup};
-use rollup::derive::Lie;
-use rollup::{blob::BlobData, l1::Inbox};
-use sequencer::proposer::BlockLie;
+use bisect::game::split_points;
+use l1_contracts::{blob_data::BlobData, inbox::Inbox};
+use l1_contracts::{rollup::Rollup, status::GameStatus};
+use rollup::lie::BlockLie;
+use rollup::lie::Lie;
 use testnet::{Network, NetworkConfig};
 
 /// L2 blocks between claims.
@@ -222,7 +223,7 @@ impl Narrator {
             );
         } else if let Ok(e) = Rollup::Resolved::decode_log(&log.inner) {
             let game =
-                bisect::contract::read(provider, rollup, Rollup::gameCall { id: e.game }).await?;
+                l1_contracts::call::read(provider, rollup, Rollup::gameCall { id: e.game }).await?;
             let defender_won = GameStatus::from(e.status) == GameStatus::DefenderWon;
             let winner = if defender_won {
                 "defender"

@@ -7,7 +7,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use alloy_primitives::hex;
 use anyhow::{Context, Result};
-use sequencer::proposer::BlockLie;
+use rollup::lie::BlockLie;
 use testnet::{Network, NetworkConfig, KEYS, L1_CHAIN_ID, SENDERS};
 
 /// `toolkit network`'s settings.

@@ -14,9 +14,9 @@ use std::{
 use alloy_primitives::U256;
 use alloy_provider::Provider;
 use anyhow::{bail, Context, Result};
-use bisect::{contract::read, step::Rollup};
-use rollup::derive::Lie;
-use sequencer::proposer::BlockLie;
+use l1_contracts::{call::read, rollup::Rollup};
+use rollup::lie::BlockLie;
+use rollup::lie::Lie;
 use testnet::{Network, NetworkConfig};
 
 /// `toolkit run-bench`'s settings.

@@ -10,13 +10,11 @@ use execute::{
     workload::{ReferenceState, Workload},
     Fork,
 };
-use rollup::{
-    batch::BatchBlock,
-    derive::L2Chain,
+use l2_node::{
     node::{Genesis, L2Node},
-    rules::L2Config,
     store::L1Origin,
 };
+use rollup::{batch::BatchBlock, derive::L2Chain, rules::L2Config};
 
 /// What the bench builds.
 #[derive(Debug, Clone, Copy)]

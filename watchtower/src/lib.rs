@@ -22,21 +22,28 @@ use alloy_provider::{transport::TransportError, DynProvider, Provider};
 use alloy_rpc_types_eth::{BlockNumberOrTag, Filter};
 use alloy_sol_types::{SolCall, SolEvent};
 use bisect::{
-    contract::{read, submit, write, ContractError, Sent},
     game::{honest_move, GameView, Move, Replay, Role},
-    status::{ClaimStatus, GameStatus},
-    step::{candidate_proofs, candidate_step, end_step, table_proof, Rollup},
+    step::{candidate_proofs, candidate_step, end_step, table_proof},
 };
-use rollup::{
-    blob::{elements, opening, Blob, BlobData, BlobError, PAYLOAD_BYTES},
-    derive::DerivedBlock,
-    l1::{versioned_hash, L1Batch, L1Error, L1Source},
+use l1_contracts::blob_data::BlobData;
+use l1_contracts::{
+    call::{read, submit, write, ContractError, Sent},
+    rollup::Rollup,
+    status::{ClaimStatus, GameStatus},
+};
+use l2_node::{
+    l1::{versioned_hash, L1Error, L1Source},
     node::{L2Node, NodeError},
-    rules::Position,
     store::StoreError,
 };
+use rollup::derive::L1Batch;
 #[cfg(feature = "lies")]
-use sequencer::proposer::BlockLie;
+use rollup::lie::BlockLie;
+use rollup::{
+    blob::{elements, opening, Blob, BlobError, PAYLOAD_BYTES},
+    derive::DerivedBlock,
+    rules::Position,
+};
 
 pub mod metrics;
 

@@ -15,8 +15,8 @@ use std::{
 use alloy_primitives::U256;
 use alloy_provider::Provider;
 use alloy_sol_types::SolCall;
-use bisect::{contract::read, status::GameStatus, step::Rollup};
-use sequencer::proposer::BlockLie;
+use l1_contracts::{call::read, rollup::Rollup, status::GameStatus};
+use rollup::lie::BlockLie;
 use testnet::NetworkConfig;
 use watchtower::Watchtower;
 

@@ -21,7 +21,7 @@ use execute::{
     store::{NodeStore, Nodes},
 };
 
-use crate::rules::Position;
+use rollup::rules::Position;
 
 const NODE: u8 = b'n';
 const CODE: u8 = b'c';

@@ -4,13 +4,16 @@
 
 use alloy_primitives::{Address, B256, U256};
 use execute::{witness::AccountState, Fork};
+use l2_node::{
+    node::{Genesis, L2Node, NodeError},
+    store::StoreError,
+};
+use rollup::derive::L1Batch;
 use rollup::{
     batch::{encode, BatchBlock},
-    derive::{DerivedBlock, L2Chain, Lie},
-    l1::L1Batch,
-    node::{Genesis, L2Node, NodeError},
+    derive::{DerivedBlock, L2Chain},
+    lie::Lie,
     rules::L2Config,
-    store::StoreError,
     wallet::L2Wallet,
 };
 

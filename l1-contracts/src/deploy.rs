@@ -1,17 +1,17 @@
 //! Deploying the rollup's L1 contracts (`Inbox`, `BlobData`, `Rollup`) from the committed
 //! artifacts, as the demo, the tests and a new network need them.
 
+use crate::{
+    blob_data::BlobData,
+    call::{send, ContractError},
+    inbox::Inbox,
+    rollup::Rollup,
+};
 use alloy_network::{ReceiptResponse, TransactionBuilder};
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, Bytes, B256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolConstructor, SolValue};
-use rollup::{blob::BlobData, l1::Inbox, rules::L2Config};
-
-use crate::{
-    contract::{send, ContractError},
-    step::Rollup,
-};
 
 /// Why a deployment failed.
 #[derive(Debug, thiserror::Error)]
@@ -52,14 +52,15 @@ pub async fn deploy_code(
 }
 
 /// Deploys the inbox (accepting batches from `sequencer`, or anyone if zero), the blob reader
-/// and the rollup for the L2 `l2` with genesis `genesis_hash`, under `game`'s parameters (its
-/// gas limit and fee recipient are taken from `l2`).
+/// and the rollup for the L2 whose chain configuration is `chain_config` (RLP, as EXECUTE reads
+/// it) and genesis `genesis_hash`, under `config` (the L2's rules give its gas limit and fee
+/// recipient).
 pub async fn deploy_rollup(
     provider: &impl Provider,
     sequencer: Address,
-    l2: &L2Config,
+    chain_config: Bytes,
     genesis_hash: B256,
-    game: Rollup::Config,
+    config: Rollup::Config,
 ) -> Result<Deployment, DeployError> {
     let (inbox, inbox_block) = deploy_code(
         provider,
@@ -71,12 +72,8 @@ pub async fn deploy_rollup(
     let constructor = Rollup::constructorCall {
         inbox_: inbox,
         blobData_: blob_data,
-        config_: Rollup::Config {
-            gasLimit: l2.gas_limit,
-            feeRecipient: l2.fee_recipient,
-            ..game
-        },
-        chainConfig_: l2.chain_rlp(),
+        config_: config,
+        chainConfig_: chain_config,
         genesisHash: genesis_hash,
     };
     let (rollup, _) = deploy_code(

@@ -18,11 +18,12 @@ use devnet::{
     Node, NodeConfig,
 };
 use execute::{witness::AccountState, Fork};
+use l1_contracts::{blob_data::BlobData, inbox::Inbox};
+use l2_node::l1::{batch_transaction, blob_transaction, versioned_hash, L1Source};
 use rollup::{
     batch::BatchBlock,
-    blob::{blob_from_payload, elements, opening, BlobData},
+    blob::{blob_from_payload, elements, opening},
     derive::L2Chain,
-    l1::{batch_transaction, blob_transaction, versioned_hash, Inbox, L1Source},
     rules::L2Config,
     wallet::L2Wallet,
 };

@@ -11,12 +11,16 @@ use execute::{
     ExecuteError,
 };
 
-use crate::{
+use rollup::{
     batch::{decode, BatchBlock, VERSION},
     blob::{payload, Blob},
-    derive::{DerivedBlock, L2Chain, Lie, BLOCKHASH_WINDOW},
-    l1::{L1Batch, L1Error, L1Source},
+    derive::{DerivedBlock, L1Batch, L2Chain, BLOCKHASH_WINDOW},
+    lie::Lie,
     rules::{L2Config, Position},
+};
+
+use crate::{
+    l1::{L1Error, L1Source},
     store::{
         BatchRecord, BlockRecord, L1Cursor, L1Origin, L2Store, PruneStats, SledNodes, StoreError,
     },
@@ -428,14 +432,12 @@ impl L2Node {
             CompleteState::at(parent_root, self.store.nodes()),
             ancestors,
         );
-        let derived = chain
-            .derive_block_as(
-                record.declared,
-                record.origin.timestamp,
-                record.candidates,
-                lie,
-            )
-            .map_err(|source| NodeError::Execute { number, source })?;
+        let (declared, l1_timestamp) = (record.declared, record.origin.timestamp);
+        #[cfg(feature = "lies")]
+        let derived = chain.derive_block_lying(declared, l1_timestamp, record.candidates, lie);
+        #[cfg(not(feature = "lies"))]
+        let derived = chain.derive_block(declared, l1_timestamp, record.candidates);
+        let derived = derived.map_err(|source| NodeError::Execute { number, source })?;
         let stored = record.header.hash_slow();
         if lie.is_none() && derived.hash != stored {
             return Err(NodeError::Mismatch {

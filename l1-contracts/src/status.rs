@@ -1,7 +1,7 @@
 //! The contracts' statuses, typed. A JSON ABI carries Solidity enums as `uint8`, without their
 //! names, so the `sol!` structs hold the raw byte; these give it its meaning.
 
-use crate::step::Rollup;
+use crate::rollup::Rollup;
 
 /// `Rollup.ClaimStatus`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

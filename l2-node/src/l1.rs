@@ -9,18 +9,13 @@ use alloy_network::{TransactionBuilder, TransactionBuilder4844};
 use alloy_primitives::{Address, B256};
 use alloy_provider::{transport::TransportError, Provider};
 use alloy_rpc_types_eth::{Filter, TransactionRequest};
-use alloy_sol_types::{sol, SolCall, SolEvent};
-
-use crate::{
+use alloy_sol_types::{SolCall, SolEvent};
+use l1_contracts::inbox::Inbox;
+use rollup::{
     batch::{encode, BatchBlock, BatchError},
     blob::{blob_from_payload, payload, Blob, BlobError},
+    derive::L1Batch,
 };
-
-sol!(
-    #[allow(missing_docs)]
-    Inbox,
-    "../contracts/artifacts/Inbox.json"
-);
 
 /// Why reading or posting batches failed.
 #[derive(Debug, thiserror::Error)]
@@ -66,30 +61,6 @@ pub enum L1Error {
     /// The blob could not be built.
     #[error(transparent)]
     Blob(#[from] BlobError),
-}
-
-/// A batch as derivation needs it: where it sits and what its blob holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct L1Batch {
-    /// Index in the inbox.
-    pub index: u64,
-    /// The blob's versioned hash.
-    pub blob_hash: B256,
-    /// First L2 block it holds.
-    pub first_block: u64,
-    /// L2 blocks it declares.
-    pub block_count: u16,
-    /// L1 block that carried it.
-    pub l1_block: u64,
-    /// That block's hash.
-    pub l1_hash: B256,
-    /// That block's timestamp.
-    pub l1_timestamp: u64,
-    /// The blob's payload.
-    pub payload: Vec<u8>,
-    /// The blob exactly as posted, all 4096 elements. Derivation ignores byte 0 of each element,
-    /// so the payload does not determine the blob: opening it on L1 needs this copy.
-    pub blob: Box<Blob>,
 }
 
 /// Attempts after the first at fetching a blob.
