@@ -12,7 +12,7 @@ use std::{
 };
 
 use devnet::{server::Server, Node, NodeConfig};
-use execute::{workload::sample_step, ChainConfig, Fork};
+use execute::{reference::sample_step, ChainConfig, Fork};
 
 const KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const BOB: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";

@@ -6,7 +6,7 @@ use devnet::{
     genesis::{from_genesis, GenesisError},
     CallRequest, Node,
 };
-use execute::{precompile::abi_bool, workload::sample_step, ChainConfig, Fork, EXECUTE_ADDRESS};
+use execute::{precompile::abi_bool, reference::sample_step, ChainConfig, Fork, EXECUTE_ADDRESS};
 use serde_json::{json, Value};
 
 const RICH: Address = address!("0x00000000000000000000000000000000000e1c11");

@@ -11,7 +11,7 @@ use devnet::{
     Node, NodeConfig, TxError,
 };
 use execute::{
-    precompile::ExecuteInput, witness::AccountState, workload::sample_step, ChainConfig, Fork,
+    precompile::ExecuteInput, reference::sample_step, witness::AccountState, ChainConfig, Fork,
 };
 
 const CHAIN_ID: u64 = 31337;

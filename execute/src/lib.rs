@@ -10,6 +10,9 @@
 //! - [`store`]: where a complete state keeps its nodes (in memory, or a caller's database).
 //! - [`witness`]: records the minimal trace of a segment from a complete state.
 //! - [`precompile`] and [`pricing`]: the revm precompile, its ABI and its gas market.
+//! - [`workload`]: seeded blocks of mixed transactions, for load and benchmarks.
+//! - `reference` (the `test-utils` feature): plain revm to check EXECUTE against, and a ready
+//!   true EXECUTE input.
 
 pub mod chain;
 pub mod executor;
@@ -17,6 +20,8 @@ pub mod header;
 pub mod mpt;
 pub mod precompile;
 pub mod pricing;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod reference;
 pub mod state;
 pub mod store;
 pub mod trace;

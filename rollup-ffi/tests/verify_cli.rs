@@ -5,7 +5,7 @@ use std::{
     process::{Command, Stdio},
 };
 
-use execute::{workload::sample_step, ChainConfig, Fork};
+use execute::{reference::sample_step, ChainConfig, Fork};
 
 const TRUE: &str = "0x0000000000000000000000000000000000000000000000000000000000000001";
 const FALSE: &str = "0x0000000000000000000000000000000000000000000000000000000000000000";

@@ -4,9 +4,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
 use execute::{
+    reference::ReferenceState,
     trace::Segment,
     witness::{CompleteState, TraceRequest},
-    workload::{ReferenceState, Workload},
+    workload::Workload,
     ChainConfig, Fork,
 };
 

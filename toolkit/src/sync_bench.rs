@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use alloy_primitives::{keccak256, Address, Bytes, U256};
 use anyhow::{anyhow, Context, Result};
 use execute::{
+    reference::ReferenceState,
     witness::{system_contracts, AccountState},
-    workload::{ReferenceState, Workload},
+    workload::Workload,
     Fork,
 };
 use l2_node::{

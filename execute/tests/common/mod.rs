@@ -3,9 +3,10 @@
 
 use alloy_consensus::Header;
 use execute::{
+    reference::ReferenceState,
     trace::Segment,
     witness::{CompleteState, TraceRequest, TracedSegment},
-    workload::{ReferenceState, Workload},
+    workload::Workload,
     ChainConfig, Fork,
 };
 
