@@ -10,7 +10,7 @@ use std::path::Path;
 use alloy_consensus::Transaction as _;
 use alloy_network::TransactionBuilder;
 use alloy_network::{ReceiptResponse, TransactionResponse};
-use alloy_primitives::{Address, Selector, U256};
+use alloy_primitives::{Address, Selector, B256, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_rpc_types_eth::{BlockNumberOrTag, Filter};
@@ -62,8 +62,20 @@ pub enum ReplayError {
     #[error(transparent)]
     Proposer(#[from] ProposerError),
     /// An L1 request failed.
-    #[error("L1: {0}")]
-    Rpc(String),
+    #[error("L1 RPC: {0}")]
+    Rpc(#[source] alloy_transport::TransportError),
+    /// A sent transaction's receipt did not come.
+    #[error("waiting for a receipt: {0}")]
+    Receipt(#[source] alloy_provider::PendingTransactionError),
+    /// The L1 node lacks a block, transaction or receipt it reported.
+    #[error("the L1 node has no {0}")]
+    Missing(String),
+    /// Moving the devnet's time failed.
+    #[error("moving L1 time: {0:#}")]
+    Warp(anyhow::Error),
+    /// A forged step was mined without reverting: the contract took a forgery.
+    #[error("the forged step {0} did not revert")]
+    ForgeryAccepted(B256),
     /// Nothing moved any more with games or claims still open.
     #[error("stuck after {0} rounds: games or claims still open")]
     Stuck(usize),
@@ -94,8 +106,8 @@ fn revert_name(error: &alloy_transport::TransportError) -> String {
     }
 }
 
-fn rpc(e: impl std::fmt::Display) -> ReplayError {
-    ReplayError::Rpc(e.to_string())
+const fn rpc(e: alloy_transport::TransportError) -> ReplayError {
+    ReplayError::Rpc(e)
 }
 
 /// What a replay saw, with its cost.
@@ -407,12 +419,9 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
             .map_err(rpc)?
             .get_receipt()
             .await
-            .map_err(rpc)?;
+            .map_err(ReplayError::Receipt)?;
         if receipt.status() {
-            return Err(rpc(format!(
-                "the forged step {} did not revert",
-                receipt.transaction_hash
-            )));
+            return Err(ReplayError::ForgeryAccepted(receipt.transaction_hash));
         }
         self.forgeries.push(ForgeryOutcome {
             game: id,
@@ -425,7 +434,9 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
 
     /// Moves L1 time past `seconds` from its head.
     async fn warp(&self, seconds: u64) -> Result<(), ReplayError> {
-        advance_time(&self.bystander, seconds).await.map_err(rpc)
+        advance_time(&self.bystander, seconds)
+            .await
+            .map_err(ReplayError::Warp)
     }
 
     /// Finalizes claim `id` after its window, or rejects it if its parent was rejected.
@@ -516,7 +527,7 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
                         .get_transaction_by_hash(hash)
                         .await
                         .map_err(rpc)?
-                        .ok_or_else(|| rpc(format!("transaction {hash} not found")))?;
+                        .ok_or_else(|| ReplayError::Missing(format!("transaction {hash}")))?;
                     if tx.input().starts_with(&Rollup::proveEndCall::SELECTOR) {
                         Step::ProveEnd
                     } else {
@@ -579,7 +590,7 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
                 .full()
                 .await
                 .map_err(rpc)?
-                .ok_or_else(|| rpc(format!("block {number} not found")))?;
+                .ok_or_else(|| ReplayError::Missing(format!("block {number}")))?;
             for tx in block.transactions.into_transactions() {
                 let to = tx.to().unwrap_or_default();
                 let selector = tx.input().get(..4).map(Selector::from_slice);
@@ -593,7 +604,7 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
                     .get_transaction_receipt(tx.tx_hash())
                     .await
                     .map_err(rpc)?
-                    .ok_or_else(|| rpc(format!("no receipt for {}", tx.tx_hash())))?;
+                    .ok_or_else(|| ReplayError::Missing(format!("receipt of {}", tx.tx_hash())))?;
                 if receipt.status() {
                     moves += 1;
                     gas += receipt.gas_used();

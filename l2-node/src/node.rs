@@ -26,6 +26,19 @@ use crate::{
     },
 };
 
+/// Runs `f`, which executes EVMs or reads the store at length, off the async runtime's workers.
+/// revm's context is `!Send`, so the work cannot move to another thread; on a multi-thread runtime
+/// `block_in_place` instead hands this worker's other tasks to the rest of the pool while `f`
+/// runs. A current-thread runtime (some tests) has no pool to hand them to, and runs `f` in place.
+pub fn off_runtime<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
 /// L1 blocks read per log query.
 const LOG_RANGE: u64 = 1000;
 
@@ -372,11 +385,13 @@ impl L2Node {
                     break;
                 }
             }
-            report.rolled_back = self.rewind(|number| {
-                Ok(hashes
-                    .iter()
-                    .find(|(n, _)| *n == number)
-                    .and_then(|(_, h)| *h))
+            report.rolled_back = off_runtime(|| {
+                self.rewind(|number| {
+                    Ok(hashes
+                        .iter()
+                        .find(|(n, _)| *n == number)
+                        .and_then(|(_, h)| *h))
+                })
             })?;
             cursor = self.cursor()?;
         }
@@ -388,7 +403,7 @@ impl L2Node {
                 if batch.index < self.cursor()?.next_batch {
                     continue;
                 }
-                report.blocks += self.apply(&batch)?.len() as u64;
+                report.blocks += off_runtime(|| self.apply(&batch))?.len() as u64;
                 report.batches += 1;
             }
             if let Some(hash) = l1.block_hash(to).await? {

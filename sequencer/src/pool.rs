@@ -15,11 +15,11 @@ use rollup::{
 pub const POOL_CAPACITY: usize = 100_000;
 
 /// Why a transaction was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PoolError {
     /// Not an EIP-2718 transaction.
     #[error("transaction does not decode: {0}")]
-    Decode(String),
+    Decode(#[source] alloy_eips::eip2718::Eip2718Error),
     /// Signed for another chain (or without a chain id).
     #[error("transaction is for chain {got:?}, this L2 is {expected}")]
     ChainId {
@@ -125,8 +125,7 @@ impl Pool {
         if framed > PAYLOAD_BYTES {
             return Err(PoolError::TooLarge(raw.len()));
         }
-        let tx = TxEnvelope::decode_2718_exact(raw.as_ref())
-            .map_err(|e| PoolError::Decode(e.to_string()))?;
+        let tx = TxEnvelope::decode_2718_exact(raw.as_ref()).map_err(PoolError::Decode)?;
         if tx.is_eip4844() {
             return Err(PoolError::Blob);
         }

@@ -10,7 +10,7 @@ use execute::workload::Workload;
 use l1_contracts::call::{send, ContractError};
 use l2_node::{
     l1::{batch_transaction, L1Error, L1Source},
-    node::{NodeError, SyncReport},
+    node::{off_runtime, NodeError, SyncReport},
 };
 use rollup::batch::MAX_BLOCKS;
 
@@ -24,7 +24,7 @@ use crate::{
 pub enum ServiceError {
     /// Reading the L1 head failed.
     #[error("reading the L1 head: {0}")]
-    Head(String),
+    Head(#[source] alloy_transport::TransportError),
     /// Posting a batch failed.
     #[error("posting a batch: {0}")]
     Post(#[from] ContractError),
@@ -127,7 +127,7 @@ impl<P: Provider + Clone> Sequencer<P> {
             .poster
             .get_block_by_number(Default::default())
             .await
-            .map_err(|e| ServiceError::Head(e.to_string()))?
+            .map_err(ServiceError::Head)?
             .map_or(0, |b| b.header.timestamp);
         // The inbox takes at most one L2 block per second of L1 time since its last batch.
         let allowed = usize::try_from(self.l1.blocks_allowed(l1_time).await?).unwrap_or(usize::MAX);
@@ -145,7 +145,7 @@ impl<P: Provider + Clone> Sequencer<P> {
         self.shared.pool().settle_nonces();
         let head = node.head().number;
         if tick.sync.blocks > 0 && head % PRUNE_EVERY < tick.sync.blocks {
-            node.prune(self.config.window)?;
+            off_runtime(|| node.prune(self.config.window))?;
         }
         if tick.sync.rolled_back > 0 {
             if let Some(load) = &mut self.load {
