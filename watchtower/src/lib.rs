@@ -11,7 +11,7 @@
 //! disagrees about a block stops the tick.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{BTreeSet, HashMap, HashSet},
     sync::Arc,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -19,10 +19,10 @@ use std::{
 use alloy_network::ReceiptResponse;
 use alloy_primitives::{Address, B256, U256};
 use alloy_provider::{transport::TransportError, DynProvider, Provider};
-use alloy_rpc_types_eth::{BlockNumberOrTag, Filter};
-use alloy_sol_types::{SolCall, SolEvent};
+use alloy_rpc_types_eth::BlockNumberOrTag;
+use alloy_sol_types::SolCall;
 use bisect::{
-    game::{honest_move, GameView, Move, Replay, Role},
+    game::{GameView, Move, Replay, Role},
     step::{candidate_proofs, candidate_step, end_step, table_proof},
 };
 use l1_contracts::blob_data::BlobData;
@@ -33,7 +33,7 @@ use l1_contracts::{
 };
 use l2_node::{
     l1::{versioned_hash, L1Error, L1Source},
-    node::{L2Node, NodeError},
+    node::{off_runtime, L2Node, NodeError},
     store::StoreError,
 };
 use rollup::derive::L1Batch;
@@ -46,8 +46,14 @@ use rollup::{
 };
 
 pub mod metrics;
+pub mod plan;
+pub mod splits;
 
-use crate::metrics::Metrics;
+use crate::{
+    metrics::Metrics,
+    plan::{judge, plan_moves, Played, Verdict},
+    splits::SplitLog,
+};
 
 /// Why a tick stopped.
 #[derive(Debug, thiserror::Error)]
@@ -204,13 +210,6 @@ struct L1Head {
     timestamp: u64,
 }
 
-/// A game the watchtower plays in.
-struct Played {
-    id: u64,
-    view: GameView,
-    role: Role,
-}
-
 /// The local replay as the player reads it: the L2 node's chain, with the lie in test mode.
 struct NodeReplay<'a> {
     node: &'a L2Node,
@@ -224,7 +223,7 @@ impl<'a> NodeReplay<'a> {
     fn new(node: &'a L2Node, config: &WatchConfig) -> Self {
         #[cfg(feature = "lies")]
         let lie = config.lie.and_then(|l| {
-            let derived = node.replay_with(l.block, Some(l.lie)).ok()?;
+            let derived = off_runtime(|| node.replay_with(l.block, Some(l.lie))).ok()?;
             Some((l.block, derived))
         });
         #[cfg(not(feature = "lies"))]
@@ -303,12 +302,18 @@ pub struct Watchtower<P> {
     blob_data: Address,
     rules: Rollup::Config,
     metrics: Arc<Metrics>,
-    /// Games known to be over: they never change again.
-    closed: HashSet<u64>,
+    /// The first game not yet looked at: games before it are known to be over, or another
+    /// pair's (a game's sides never change), unless in `ours`.
+    next_game: u64,
+    /// Open games this watchtower plays in.
+    ours: BTreeSet<u64>,
+    /// Split values of the games in `ours`, read from the logs.
+    splits: SplitLog,
+    /// The first claim that may still be challenged (`None`: not found yet). Claims are made in
+    /// order of time, so every earlier one's window has closed, or it is over.
+    next_claim: Option<u64>,
     /// Claims this watchtower has challenged, in any game, open or over: never twice.
     challenged: HashSet<u64>,
-    /// Each claim's proposer, once read.
-    proposers: HashMap<u64, Address>,
     /// Claims whose challenge was sent without a receipt, and since when.
     in_doubt: HashMap<u64, Instant>,
 }
@@ -343,9 +348,11 @@ impl<P: Provider + Clone> Watchtower<P> {
             blob_data,
             rules,
             metrics: Arc::default(),
-            closed: HashSet::new(),
+            next_game: 0,
+            ours: BTreeSet::new(),
+            splits: SplitLog::default(),
+            next_claim: None,
             challenged: HashSet::new(),
-            proposers: HashMap::new(),
             in_doubt: HashMap::new(),
         })
     }
@@ -393,25 +400,17 @@ impl<P: Provider + Clone> Watchtower<P> {
             );
         }
 
-        let mut games = self.games(now).await?;
-        games.sort_by_key(|g| g.view.clock_left(g.role));
+        let games = self.games(l1.number, now).await?;
         self.metrics.games_tracked.set(games.len() as i64);
-        let ours: Vec<&Played> = games
-            .iter()
-            .filter(|g| g.view.to_move() == g.role)
-            .collect();
-        self.metrics.games_in_flight.set(ours.len() as i64);
-        let least = ours.iter().map(|g| g.view.clock_left(g.role)).min();
+        let turns: Vec<&Played> = games.iter().filter(|g| g.our_turn()).collect();
+        self.metrics.games_in_flight.set(turns.len() as i64);
+        let least = turns.iter().map(|g| g.clock_left()).min();
         self.metrics
             .clock_left
             .set(least.unwrap_or(self.rules.clock) as i64);
         let margin = self.config.clock_margin.unwrap_or(self.rules.clock / 10);
-        // Above the gas cap only a move that would otherwise lose on time is sent.
-        let urgent: Vec<&Played> = games
-            .iter()
-            .filter(|g| affordable || g.view.clock_left(g.role) < margin)
-            .collect();
-        self.play_all(&urgent, now, margin, &mut report).await;
+        self.play_all(&games, affordable, now, margin, &mut report)
+            .await;
 
         self.node.sync(&self.l1).await?;
         report.head = self.node.head().number;
@@ -507,72 +506,101 @@ impl<P: Provider + Clone> Watchtower<P> {
         Ok(head)
     }
 
-    /// The open games this watchtower plays in.
-    async fn games(&mut self, now: u64) -> Result<Vec<Played>, WatchError> {
+    /// The open games this watchtower plays in. Only games not seen before and the open ones
+    /// it plays in are read, so a tick's reads do not grow with the rollup's history.
+    async fn games(&mut self, head: u64, now: u64) -> Result<Vec<Played>, WatchError> {
         let count: u64 = self.call(Rollup::gameCountCall {}).await?.saturating_to();
         let mut games = Vec::new();
-        for id in 0..count {
-            if self.closed.contains(&id) {
-                continue;
-            }
+        for id in self.next_game..count {
             let game = self.call(Rollup::gameCall { id: U256::from(id) }).await?;
             if game.challenger == self.config.address {
                 self.challenged.insert(game.claim);
             }
             if game.game_status() != GameStatus::Open {
-                self.closed.insert(id);
                 continue;
             }
+            let proposer = self
+                .call(Rollup::claimCall {
+                    id: U256::from(game.claim),
+                })
+                .await?
+                .proposer;
+            if game.challenger == self.config.address || proposer == self.config.address {
+                self.ours.insert(id);
+                games.push((id, game));
+            }
+        }
+        let known = std::mem::take(&mut self.ours);
+        for &id in known.range(..self.next_game) {
+            let game = self.call(Rollup::gameCall { id: U256::from(id) }).await?;
+            if game.game_status() == GameStatus::Open {
+                games.push((id, game));
+            } else {
+                self.splits.forget(id);
+            }
+        }
+        self.ours = games.iter().map(|(id, _)| *id).collect();
+        self.next_game = count;
+        // Games not looked at yet may be ours: their splits are kept until they are.
+        let (ours, next) = (&self.ours, self.next_game);
+        self.splits
+            .follow(
+                &self.provider,
+                self.config.rollup,
+                self.config.from_block,
+                head,
+                |game| ours.contains(&game) || game >= next,
+            )
+            .await?;
+        let mut played = Vec::with_capacity(games.len());
+        for (id, game) in games {
             let role = if game.challenger == self.config.address {
                 Role::Challenger
-            } else if self.proposer(game.claim).await? == self.config.address {
-                Role::Defender
             } else {
-                continue;
+                Role::Defender
             };
             let view = self.view(id, game, now).await?;
-            games.push(Played { id, view, role });
+            played.push(Played { id, view, role });
         }
-        Ok(games)
+        Ok(played)
     }
 
-    async fn proposer(&mut self, claim: u64) -> Result<Address, WatchError> {
-        if let Some(proposer) = self.proposers.get(&claim) {
-            return Ok(*proposer);
-        }
-        let proposer = self
-            .call(Rollup::claimCall {
-                id: U256::from(claim),
-            })
-            .await?
-            .proposer;
-        self.proposers.insert(claim, proposer);
-        Ok(proposer)
-    }
-
-    /// Sends every game's honest move, most urgent first, then waits for all of them to be
-    /// mined. A failed move is reported and tried again next tick; it stops no other game.
-    async fn play_all(&self, games: &[&Played], now: u64, margin: u64, report: &mut TickReport) {
+    /// Sends every game's honest move, most urgent first (see [`plan_moves`]), then waits for
+    /// all of them to be mined. A failed move is reported and tried again next tick; it stops
+    /// no other game.
+    async fn play_all(
+        &self,
+        games: &[Played],
+        affordable: bool,
+        now: u64,
+        margin: u64,
+        report: &mut TickReport,
+    ) {
         let replay = NodeReplay::new(&self.node, &self.config);
+        let plan = plan_moves(games, &replay, affordable, margin);
         let mut sent = Vec::new();
-        for g in games {
-            let next = honest_move(&g.view, g.role, &replay);
-            if next == Move::Wait {
+        for planned in plan {
+            let Some(g) = games.iter().find(|g| g.id == planned.game) else {
                 continue;
-            }
-            let turn = g.view.to_move() == g.role;
-            let left = g.view.clock_left(g.role);
-            if turn && left < margin {
-                tracing::warn!(game = g.id, left, "moving with little clock left");
+            };
+            if planned.turn && planned.clock_left < margin {
+                tracing::warn!(
+                    game = g.id,
+                    left = planned.clock_left,
+                    "moving with little clock left"
+                );
             }
             // Counted when sent, whatever the answer: a resend after a lost answer is refused
             // ("nonce too low") although the step landed.
-            if matches!(next, Move::ProveCandidate { .. } | Move::ProveEnd { .. }) {
+            if matches!(
+                planned.next,
+                Move::ProveCandidate { .. } | Move::ProveEnd { .. }
+            ) {
                 self.metrics.steps.inc();
             }
-            match self.play(g.id, &g.view, next).await {
+            match self.play(g.id, &g.view, planned.next).await {
                 Ok((name, tx)) => {
-                    if turn {
+                    if planned.turn {
                         let waited = now.saturating_sub(g.view.game.turnStart);
                         self.metrics.time_to_act.observe(waited as f64);
                     }
@@ -618,54 +646,80 @@ impl<P: Provider + Clone> Watchtower<P> {
     async fn judge(&mut self, now: u64, report: &mut TickReport) -> Result<(), WatchError> {
         let claims: u64 = self.call(Rollup::claimCountCall {}).await?.saturating_to();
         self.in_doubt.retain(|_, since| since.elapsed() < IN_DOUBT);
-        for id in 1..claims {
-            if self.challenged.contains(&id) || self.in_doubt.contains_key(&id) {
+        let window = self.rules.challengeWindow;
+        let start = match self.next_claim {
+            Some(first) => first,
+            None => self.first_open_claim(claims, now).await?,
+        };
+        // Moves up past every claim at its head that is over.
+        let mut first = start;
+        for id in start..claims {
+            if id != first && (self.challenged.contains(&id) || self.in_doubt.contains_key(&id)) {
                 continue;
             }
             let claim = self.call(Rollup::claimCall { id: U256::from(id) }).await?;
-            let closes = claim.createdAt.saturating_add(self.rules.challengeWindow);
-            if claim.claim_status() != ClaimStatus::Pending
-                || claim.createdAt > now
-                || now >= closes
-            {
+            if id == first && plan::is_closed(&claim, now, window) {
+                first += 1;
                 continue;
             }
-            // Judge only what the replay has reached.
-            let replay = NodeReplay::new(&self.node, &self.config);
-            let Some(hash) = replay.block_hash(claim.l2Block) else {
+            if self.challenged.contains(&id) || self.in_doubt.contains_key(&id) {
                 continue;
-            };
+            }
             let parent = self
                 .call(Rollup::claimCall {
                     id: U256::from(claim.parent),
                 })
                 .await?;
-            if replay.block_hash(parent.l2Block) != Some(parent.blockHash) {
-                tracing::info!(
+            let replay = NodeReplay::new(&self.node, &self.config);
+            match judge(&claim, &parent, &replay, now, window) {
+                Verdict::WrongParent => tracing::info!(
                     claim = id,
                     parent = claim.parent,
                     "claim on a wrong parent: the parent is the one to dispute"
-                );
-                continue;
-            }
-            if hash != claim.blockHash {
-                tracing::info!(claim = id, block = claim.l2Block, claimed = %claim.blockHash, ours = %hash, "wrong claim: challenging");
-                let challenge = Rollup::challengeCall { id: U256::from(id) };
-                if let Err(err) = self.send(challenge, self.rules.challengeBond).await {
-                    tracing::warn!(claim = id, %err, "challenge failed");
-                    self.in_doubt.insert(id, Instant::now());
-                    report.failed.push((id, err.to_string()));
-                    continue;
+                ),
+                Verdict::Wrong { ours } => {
+                    tracing::info!(claim = id, block = claim.l2Block, claimed = %claim.blockHash, %ours, "wrong claim: challenging");
+                    let challenge = Rollup::challengeCall { id: U256::from(id) };
+                    if let Err(err) = self.send(challenge, self.rules.challengeBond).await {
+                        tracing::warn!(claim = id, %err, "challenge failed");
+                        self.in_doubt.insert(id, Instant::now());
+                        report.failed.push((id, err.to_string()));
+                        continue;
+                    }
+                    self.metrics.moved("challenge");
+                    self.metrics
+                        .time_to_act
+                        .observe(now.saturating_sub(claim.createdAt) as f64);
+                    self.challenged.insert(id);
+                    report.challenged.push(id);
                 }
-                self.metrics.moved("challenge");
-                self.metrics
-                    .time_to_act
-                    .observe(now.saturating_sub(claim.createdAt) as f64);
-                self.challenged.insert(id);
-                report.challenged.push(id);
+                Verdict::Closed | Verdict::Young | Verdict::NotReached | Verdict::Right => {}
             }
         }
+        self.next_claim = Some(first);
         Ok(())
+    }
+
+    /// The first claim whose challenge window is still open at `now`, by bisection over the
+    /// claims' times (claim 0 is genesis, never challenged): what a restarted watchtower starts
+    /// from without reading the whole history.
+    async fn first_open_claim(&self, claims: u64, now: u64) -> Result<u64, WatchError> {
+        let window = self.rules.challengeWindow;
+        let (mut lo, mut hi) = (1, claims.max(1));
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let claim = self
+                .call(Rollup::claimCall {
+                    id: U256::from(mid),
+                })
+                .await?;
+            if now >= claim.createdAt.saturating_add(window) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(lo)
     }
 
     async fn call<C: SolCall>(&self, c: C) -> Result<C::Return, WatchError> {
@@ -709,21 +763,7 @@ impl<P: Provider + Clone> Watchtower<P> {
         let split_values = if game.split == B256::ZERO {
             None
         } else {
-            let filter = Filter::new()
-                .address(self.config.rollup)
-                .event_signature(Rollup::Split::SIGNATURE_HASH)
-                .topic1(U256::from(id))
-                .from_block(self.config.from_block);
-            let logs = self
-                .provider
-                .get_logs(&filter)
-                .await
-                .map_err(rpc("the game's splits"))?;
-            logs.iter()
-                .filter_map(|log| Rollup::Split::decode_log(&log.inner).ok())
-                .map(|event| event.data)
-                .rfind(|s| s.level == game.level && s.lo == game.lo && s.hi == game.hi)
-                .map(|s| s.values)
+            self.splits.values(id, game.level, game.lo, game.hi)
         };
         Ok(GameView {
             game,
@@ -873,10 +913,10 @@ impl<P: Provider + Clone> Watchtower<P> {
         #[cfg(feature = "lies")]
         let derived = {
             let lie = self.config.lie.filter(|l| l.block == block).map(|l| l.lie);
-            self.node.replay_with(block, lie)?
+            off_runtime(|| self.node.replay_with(block, lie))?
         };
         #[cfg(not(feature = "lies"))]
-        let derived = self.node.replay(block)?;
+        let derived = off_runtime(|| self.node.replay(block))?;
         Ok(derived)
     }
 

@@ -1,0 +1,117 @@
+//! The defender's split values, which the contract keeps only as a hash: read from the rollup's
+//! `Split` events in bounded block ranges (public RPC providers refuse unbounded `eth_getLogs`)
+//! and kept between ticks, so each tick reads only the L1 blocks since the last one.
+
+use std::collections::BTreeMap;
+
+use alloy_primitives::{Address, B256};
+use alloy_provider::Provider;
+use alloy_rpc_types_eth::Filter;
+use alloy_sol_types::SolEvent;
+use l1_contracts::rollup::Rollup;
+
+use crate::WatchError;
+
+/// L1 blocks per log query: within what public providers serve (commonly 1,000 to 10,000).
+pub const LOG_RANGE: u64 = 1_000;
+/// L1 blocks read again each tick: events from a block a reorg replaced are dropped and the
+/// canonical ones read back.
+pub const REORG_DEPTH: u64 = 64;
+
+/// One `Split` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SplitEvent {
+    /// L1 block that holds it.
+    l1_block: u64,
+    level: u8,
+    lo: u64,
+    hi: u64,
+    values: Vec<B256>,
+}
+
+/// The `Split` events of the games the watchtower plays in.
+#[derive(Debug, Default)]
+pub struct SplitLog {
+    /// Last L1 block read (`None`: nothing read yet).
+    read_to: Option<u64>,
+    /// Events by game, in chain order.
+    games: BTreeMap<u64, Vec<SplitEvent>>,
+}
+
+impl SplitLog {
+    /// Reads the events up to L1 block `head`: from `from_block` the first time, then from
+    /// [`REORG_DEPTH`] blocks before the last block read, `LOG_RANGE` blocks per query.
+    /// `keep` says which games' events are worth keeping.
+    pub async fn follow(
+        &mut self,
+        provider: &impl Provider,
+        rollup: Address,
+        from_block: u64,
+        head: u64,
+        keep: impl Fn(u64) -> bool,
+    ) -> Result<(), WatchError> {
+        let start = match self.read_to {
+            Some(read_to) => read_to.saturating_sub(REORG_DEPTH).max(from_block),
+            None => from_block,
+        };
+        if start > head {
+            return Ok(());
+        }
+        for events in self.games.values_mut() {
+            events.retain(|e| e.l1_block < start);
+        }
+        let mut from = start;
+        while from <= head {
+            let to = from.saturating_add(LOG_RANGE - 1).min(head);
+            let filter = Filter::new()
+                .address(rollup)
+                .event_signature(Rollup::Split::SIGNATURE_HASH)
+                .from_block(from)
+                .to_block(to);
+            let logs = provider
+                .get_logs(&filter)
+                .await
+                .map_err(|source| WatchError::Rpc {
+                    what: "the games' splits",
+                    source,
+                })?;
+            for log in logs {
+                let (Some(l1_block), Ok(event)) =
+                    (log.block_number, Rollup::Split::decode_log(&log.inner))
+                else {
+                    continue;
+                };
+                let Ok(game) = u64::try_from(event.game) else {
+                    continue;
+                };
+                if !keep(game) {
+                    continue;
+                }
+                self.games.entry(game).or_default().push(SplitEvent {
+                    l1_block,
+                    level: event.level,
+                    lo: event.lo,
+                    hi: event.hi,
+                    values: event.data.values,
+                });
+            }
+            from = to + 1;
+        }
+        self.read_to = Some(head);
+        Ok(())
+    }
+
+    /// The values of game `game`'s latest split of the round `(lo, hi]` at `level`.
+    pub fn values(&self, game: u64, level: u8, lo: u64, hi: u64) -> Option<Vec<B256>> {
+        self.games
+            .get(&game)?
+            .iter()
+            .rfind(|e| e.level == level && e.lo == lo && e.hi == hi)
+            .map(|e| e.values.clone())
+    }
+
+    /// Drops a game that is over.
+    pub fn forget(&mut self, game: u64) {
+        self.games.remove(&game);
+    }
+}

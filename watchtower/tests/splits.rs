@@ -1,0 +1,48 @@
+//! The split log reads a chain longer than an RPC provider serves in one `eth_getLogs`.
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use alloy_primitives::Address;
+use alloy_provider::{Provider, ProviderBuilder};
+use alloy_rpc_types_eth::Filter;
+use devnet::{server::Server, Node, NodeConfig};
+use execute::Fork;
+use watchtower::splits::SplitLog;
+
+/// One block more than the devnet's (and many providers') widest log query.
+const BLOCKS: u64 = 10_001;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn splits_are_read_in_ranges_a_provider_serves() {
+    let mut node = Node::new(NodeConfig::dev(31337, Fork::Osaka).unwrap());
+    for _ in 0..BLOCKS {
+        node.mine_pending().unwrap();
+    }
+    let server = Server::start(
+        Arc::new(Mutex::new(node)),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .unwrap();
+    let provider = ProviderBuilder::new().connect_http(server.url().parse().unwrap());
+    let head = provider.get_block_number().await.unwrap();
+    assert_eq!(head, BLOCKS);
+    let rollup = Address::repeat_byte(0x42);
+
+    // One query over the whole history is refused, as public providers refuse it.
+    let whole = Filter::new().address(rollup).from_block(0).to_block(head);
+    assert!(provider.get_logs(&whole).await.is_err());
+
+    let mut log = SplitLog::default();
+    log.follow(&provider, rollup, 0, head, |_| true)
+        .await
+        .unwrap();
+    assert_eq!(log.values(0, 1, 0, 1), None);
+    // The next tick reads only the blocks since, and a reorg's depth before them.
+    log.follow(&provider, rollup, 0, head, |_| true)
+        .await
+        .unwrap();
+}
