@@ -21,10 +21,11 @@ use rollup::{
 use serde::Deserialize;
 
 use crate::forge::inject_ancestors;
-use crate::format::{
-    to_batch_blocks, AccountSpec, BatchSpec, BlockSpec, ChallengerSpec, ClaimOutcome, ClaimStatus,
-    Deceit, Fixture, Forgery, ForgeryOutcome, GameOutcome, GenesisSpec, Outcome, Payouts,
-    ProposerSpec, Rules, Side, Step,
+use crate::inputs::{batches, l2_genesis, to_batch_blocks};
+use fixture_format::{
+    AccountSpec, BatchSpec, BlockSpec, ChallengerSpec, ClaimOutcome, ClaimStatus, Deceit, Fixture,
+    Forgery, ForgeryOutcome, GameOutcome, GenesisSpec, Outcome, Payouts, ProposerSpec, Rules, Side,
+    Step,
 };
 
 /// The L2's chain id in every fixture.
@@ -227,7 +228,10 @@ impl Scenario {
 
     fn deceit(&self, lie: &Option<String>) -> Result<Option<Deceit>, ScenarioError> {
         lie.as_deref()
-            .map(|l| l.parse().map_err(|e: String| self.error(e)))
+            .map(|l| {
+                l.parse()
+                    .map_err(|e: lies::LieError| self.error(e.to_string()))
+            })
             .transpose()
     }
 
@@ -371,9 +375,7 @@ impl Scenario {
             },
         };
         if expect {
-            fixture
-                .check()
-                .map_err(|(field, message)| self.error(format!("{field}: {message}")))?;
+            fixture.check().map_err(|e| self.error(e.to_string()))?;
             fixture.expect = expected(&fixture).map_err(|e| self.error(e))?;
         }
         Ok(fixture)
@@ -390,7 +392,7 @@ impl Scenario {
         };
         let included = |size: usize| -> Result<bool, ScenarioError> {
             let fixture = self.build(size, false)?;
-            if fixture.batches().is_err() {
+            if batches(&fixture).is_err() {
                 return Ok(false);
             }
             let chain = Chain::derive(&fixture, false).map_err(|e| self.error(e))?;
@@ -435,11 +437,11 @@ fn derive_blocks(
     any_version: bool,
     lie: Option<BlockLie>,
 ) -> Result<(B256, Vec<DerivedBlock>), String> {
-    let genesis = fixture.l2_genesis();
+    let genesis = l2_genesis(fixture);
     let mut chain = L2Chain::new(genesis.config, genesis.accounts, genesis.timestamp);
     let genesis_hash = chain.head().hash_slow();
     let mut blocks = Vec::new();
-    for batch in fixture.batches().map_err(|e| e.to_string())? {
+    for batch in batches(fixture).map_err(|e| e.to_string())? {
         let mut payload = rollup::blob::payload(&batch.blob);
         if let (true, Some(version)) = (any_version, payload.first_mut()) {
             *version = VERSION;

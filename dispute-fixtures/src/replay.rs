@@ -28,12 +28,14 @@ use sequencer::proposer::ProposerError;
 use testnet::{advance_time, Network, NetworkConfig};
 use watchtower::{WatchError, Watchtower};
 
+use fixture_format::{
+    ClaimOutcome, ClaimStatus, Deceit, Fixture, Forgery, ForgeryOutcome, GameOutcome, Outcome,
+    Payouts, Side, Step, MAX_CHALLENGERS,
+};
+
 use crate::{
     forge::inject_ancestors,
-    format::{
-        ClaimOutcome, ClaimStatus, Deceit, Fixture, Forgery, ForgeryOutcome, GameOutcome, Outcome,
-        Payouts, Side, Step, MAX_CHALLENGERS,
-    },
+    inputs::{batches, l2_genesis, rollup_config},
 };
 
 /// Rounds of ticks before a replay is declared stuck.
@@ -183,8 +185,8 @@ pub async fn replay(
     execute_price: u64,
 ) -> Result<Replayed, ReplayError> {
     let network = Network::start(NetworkConfig {
-        genesis: fixture.l2_genesis(),
-        game: fixture.rollup_config(),
+        genesis: l2_genesis(fixture),
+        game: rollup_config(fixture),
         execute_price,
         ..NetworkConfig::dev(0)
     })
@@ -257,10 +259,7 @@ struct Chain {
 impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
     async fn play(mut self) -> Result<Replayed, ReplayError> {
         let network = self.network;
-        let batches = self
-            .fixture
-            .batches()
-            .map_err(|e| ReplayError::Setup(e.into()))?;
+        let batches = batches(self.fixture).map_err(|e| ReplayError::Setup(e.into()))?;
         for batch in &batches {
             // The inbox takes at most one block per second since its last batch.
             self.warp(u64::from(batch.block_count)).await?;

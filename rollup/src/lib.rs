@@ -14,6 +14,6 @@
 pub mod batch;
 pub mod blob;
 pub mod derive;
-pub mod lie;
+pub use lies as lie;
 pub mod rules;
 pub mod wallet;

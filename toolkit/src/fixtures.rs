@@ -9,8 +9,8 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 use dispute_fixtures::{
-    format::Fixture,
     generate::{generate, Scenarios},
+    inputs,
     replay::replay,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -94,7 +94,7 @@ pub(crate) async fn replay_all(paths: &[PathBuf], execute_price: u64) -> Result<
 
 /// Replays one fixture; its summary line, or what differed.
 async fn run_one(file: &Path, execute_price: u64) -> Result<String> {
-    let fixture = Fixture::load(file)?;
+    let fixture = inputs::load(file)?;
     let dir = tempfile::tempdir()?;
     let replayed = replay(&fixture, dir.path(), execute_price).await?;
     let mismatches = replayed.mismatches(&fixture.expect);

@@ -1,6 +1,7 @@
-//! Test mode: how a dishonest proposer's block breaks the rules, so that every fraud the
-//! protocol covers can be staged. Only a build with the `lies` feature can derive or replay a
-//! block with one.
+//! Test mode: how a dishonest proposer's block breaks the L2's rules, so that every fraud the
+//! protocol covers can be staged, and the text form (`drop:4:1`) the command lines and the
+//! dispute fixtures write a lie in. Only a build of `rollup` with its `lies` feature can derive
+//! or replay a block with one; this crate is the description alone.
 
 use std::str::FromStr;
 
@@ -14,9 +15,9 @@ pub enum Lie {
     /// Candidates `a` and `b` are executed in each other's place.
     Reorder(usize, usize),
     /// The state root after candidate `k`, and every later one and the header's, are wrong.
-    /// [`L2Chain`] goes on deriving from the true header (nothing executes on a wrong root);
+    /// `rollup::derive::L2Chain` goes on deriving from the true header (nothing executes on a wrong root);
     /// what a liar believes of later blocks is their hashes re-linked to the lying block
-    /// (`L2Node::lying_hash`).
+    /// (`l2_node::node::L2Node::lying_hash`).
     StateRoot(usize),
     /// The header claims one more gas than the block used.
     Gas,

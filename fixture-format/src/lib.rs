@@ -1,21 +1,16 @@
 //! The dispute fixture format (`docs/fixtures.md`): one self-contained JSON file per dispute,
 //! with the L2 genesis, the batches posted to L1, how the proposer and the challenger behave,
-//! and the outcome the protocol prescribes. Loading checks every field and names the one that
-//! is wrong.
+//! and the outcome the protocol prescribes. Loading checks every field the format alone can
+//! judge and names the one that is wrong; whether a batch's blocks fit the batch codec is the
+//! rollup's to say (`dispute_fixtures::inputs`).
+//!
+//! This crate is the format alone, with no EVM and no async runtime, so that another
+//! implementation can read and check fixtures with it.
 
 use std::{collections::BTreeMap, fmt, path::Path, str::FromStr};
 
 use alloy_primitives::{Address, Bytes, U256};
-use execute::{witness::AccountState, Fork};
-use l1_contracts::rollup::Rollup;
-use l2_node::node::Genesis;
-use rollup::lie::BlockLie;
-use rollup::lie::Lie;
-use rollup::{
-    batch::{encode, BatchBlock},
-    blob::{blob_from_payload, Blob, ELEMENTS},
-    rules::L2Config,
-};
+pub use lies::{BlockLie, Lie};
 use serde::{Deserialize, Serialize};
 
 /// A fixture that cannot be used, with the field at fault.
@@ -32,12 +27,16 @@ pub enum FixtureError {
         /// What is wrong with it.
         message: String,
     },
-    /// A batch's blocks do not fit the batch format.
-    #[error("encoding a batch: {0}")]
-    Batch(#[from] rollup::batch::BatchError),
-    /// A batch's payload does not fit a blob.
-    #[error("building a batch's blob: {0}")]
-    Blob(#[from] rollup::blob::BlobError),
+}
+
+impl FixtureError {
+    /// The error for `field`, with what is wrong with it.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Field {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
 }
 
 /// How a dishonest party departs from the rules.
@@ -58,17 +57,20 @@ const MAX_TIME: u64 = 1 << 40;
 const FIRST_BYTE_BOUND: u8 = 0x73;
 /// Longest clock or challenge window a fixture may have: ten years.
 const MAX_SECONDS: u64 = 10 * 365 * 24 * 3600;
+/// Field elements in a blob (EIP-4844).
+pub const BLOB_ELEMENTS: usize = 4096;
+/// Payload bytes a blob carries: bytes 1..31 of each element.
+pub const BLOB_PAYLOAD_BYTES: usize = BLOB_ELEMENTS * 31;
 
 impl FromStr for Deceit {
-    type Err = String;
+    type Err = lies::LieError;
 
+    /// A [`BlockLie`]'s form, or `any-batch-version`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s == ANY_BATCH_VERSION {
             return Ok(Self::AnyBatchVersion);
         }
-        s.parse()
-            .map(Self::Block)
-            .map_err(|e| format!("{e}, or {ANY_BATCH_VERSION}"))
+        s.parse().map(Self::Block)
     }
 }
 
@@ -91,7 +93,7 @@ impl<'de> Deserialize<'de> for Deceit {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         String::deserialize(d)?
             .parse()
-            .map_err(serde::de::Error::custom)
+            .map_err(|e| serde::de::Error::custom(format!("{e}, or {ANY_BATCH_VERSION}")))
     }
 }
 
@@ -368,27 +370,6 @@ pub struct Payouts {
     pub challengers: Vec<U256>,
 }
 
-/// The blocks of a batch as the codec takes them.
-pub fn to_batch_blocks(blocks: &[BlockSpec]) -> Vec<BatchBlock> {
-    blocks
-        .iter()
-        .map(|b| BatchBlock {
-            timestamp: b.timestamp,
-            transactions: b.transactions.clone(),
-        })
-        .collect()
-}
-
-/// A batch ready to post: its blob and declared block count.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Batch {
-    /// The blob as posted: the payload in bytes 1..31 of each element, byte 0 as the fixture
-    /// sets it.
-    pub blob: Box<Blob>,
-    /// Blocks declared to the inbox.
-    pub block_count: u16,
-}
-
 impl Fixture {
     /// Reads and checks a fixture file; its `name` must be the file's stem.
     pub fn load(path: &Path) -> Result<Self, FixtureError> {
@@ -427,15 +408,13 @@ impl Fixture {
             };
             FixtureError::Field { field, message }
         })?;
-        fixture
-            .check()
-            .map_err(|(field, message)| FixtureError::Field { field, message })?;
+        fixture.check()?;
         Ok(fixture)
     }
 
     /// Checks what the types cannot: ranges, one batch form each, lies the replay can stage.
-    pub(crate) fn check(&self) -> Result<(), (String, String)> {
-        let bad = |field: &str, message: &str| Err((field.to_string(), message.to_string()));
+    pub fn check(&self) -> Result<(), FixtureError> {
+        let bad = |field: &str, message: &str| Err(FixtureError::field(field, message));
         if self.genesis.fork != "osaka" {
             return bad("genesis.fork", "the L1 devnet runs osaka; the L2 must too");
         }
@@ -462,14 +441,10 @@ impl Fixture {
         for (i, batch) in self.batches.iter().enumerate() {
             let field = format!("batches[{i}]");
             match (&batch.blocks, &batch.payload, batch.block_count) {
-                (Some(blocks), None, None) if !blocks.is_empty() => {
-                    if let Err(e) = encode(&to_batch_blocks(blocks)) {
-                        return bad(&format!("{field}.blocks"), &e.to_string());
-                    }
-                }
+                (Some(blocks), None, None) if !blocks.is_empty() => {}
                 (Some(_), None, None) => return bad(&format!("{field}.blocks"), "empty"),
                 (None, Some(payload), Some(n)) if n > 0 => {
-                    if payload.is_empty() || blob_from_payload(payload).is_err() {
+                    if payload.is_empty() || payload.len() > BLOB_PAYLOAD_BYTES {
                         return bad(
                             &format!("{field}.payload"),
                             "empty, or larger than a blob's payload",
@@ -486,7 +461,7 @@ impl Fixture {
             }
             if let Some(first) = &batch.first_bytes {
                 // Below the BLS modulus (0x73ed…) whatever the other 31 bytes are.
-                if first.len() != ELEMENTS || first.iter().any(|&b| b >= FIRST_BYTE_BOUND) {
+                if first.len() != BLOB_ELEMENTS || first.iter().any(|&b| b >= FIRST_BYTE_BOUND) {
                     return bad(
                         &format!("{field}.firstBytes"),
                         "4096 bytes, each below 0x73 (an element must stay below the modulus)",
@@ -558,70 +533,6 @@ impl Fixture {
                 None => u64::from(b.block_count.unwrap_or(0)),
             })
             .sum()
-    }
-
-    /// The L2's genesis.
-    pub fn l2_genesis(&self) -> Genesis {
-        let g = &self.genesis;
-        let mut config = L2Config::new(g.chain_id, Fork::Osaka, g.fee_recipient);
-        config.gas_limit = g.gas_limit;
-        let accounts = g
-            .alloc
-            .iter()
-            .map(|(address, a)| {
-                let account = AccountState {
-                    nonce: a.nonce,
-                    balance: a.balance,
-                    code: a.code.clone(),
-                    storage: a.storage.iter().map(|(k, v)| (*k, *v)).collect(),
-                };
-                (*address, account)
-            })
-            .collect();
-        Genesis {
-            config,
-            accounts,
-            timestamp: g.timestamp,
-        }
-    }
-
-    /// The rollup's configuration (gas limit and fee recipient are filled in at deployment).
-    pub fn rollup_config(&self) -> Rollup::Config {
-        Rollup::Config {
-            challengeWindow: self.rules.challenge_window,
-            clock: self.rules.clock,
-            proposalBond: self.rules.proposal_bond,
-            challengeBond: self.rules.challenge_bond,
-            degree: self.rules.degree,
-            gasLimit: 0,
-            feeRecipient: Address::ZERO,
-        }
-    }
-
-    /// The batches as posted.
-    pub fn batches(&self) -> Result<Vec<Batch>, FixtureError> {
-        self.batches
-            .iter()
-            .map(|b| {
-                let (payload, block_count) = match (&b.blocks, &b.payload) {
-                    (Some(blocks), _) => {
-                        let blocks = to_batch_blocks(blocks);
-                        (encode(&blocks)?, blocks.len() as u16)
-                    }
-                    (None, payload) => (
-                        payload.clone().unwrap_or_default().to_vec(),
-                        b.block_count.unwrap_or(0),
-                    ),
-                };
-                let mut blob = blob_from_payload(&payload)?;
-                if let Some(first) = &b.first_bytes {
-                    for (element, &byte) in blob.chunks_mut(32).zip(first.iter()) {
-                        element[0] = byte;
-                    }
-                }
-                Ok(Batch { blob, block_count })
-            })
-            .collect()
     }
 
     /// The fixture as its file holds it: pretty JSON with a final newline.
