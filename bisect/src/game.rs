@@ -52,8 +52,8 @@ pub enum Move {
     Cancel,
 }
 
-/// What the local replay says about the chain, as the player needs it.
-pub trait Replay {
+/// The chain as the local node derived it (its replay of L1), as the player needs it.
+pub trait LocalChain {
     /// The hash of L2 block `number` (`None` if the replay has not reached it).
     fn block_hash(&self, number: u64) -> Option<B256>;
     /// The game value at position `pos` of block `block`: the position commitment for
@@ -137,7 +137,7 @@ impl GameView {
 
 /// The honest move for `role` in `view`, by the local `replay`; `Wait` when the replay lacks
 /// what the move needs (the caller waits for it to catch up rather than act blind).
-pub fn honest_move(view: &GameView, role: Role, replay: &impl Replay) -> Move {
+pub fn honest_move(view: &GameView, role: Role, chain: &impl LocalChain) -> Move {
     let g = &view.game;
     if g.game_status() != GameStatus::Open {
         return Move::Wait;
@@ -158,9 +158,9 @@ pub fn honest_move(view: &GameView, role: Role, replay: &impl Replay) -> Move {
     }
     let value = |pos: u64| -> Option<B256> {
         if g.level == 1 {
-            replay.block_hash(pos)
+            chain.block_hash(pos)
         } else {
-            replay.position_value(view.block(), pos)
+            chain.position_value(view.block(), pos)
         }
     };
     if !leaf {
@@ -195,7 +195,7 @@ pub fn honest_move(view: &GameView, role: Role, replay: &impl Replay) -> Move {
     }
     let block = view.block();
     if g.lo < g.ctx.candidates {
-        match replay.includes(block, g.lo) {
+        match chain.includes(block, g.lo) {
             // Our outcome is an execution: prove it.
             Some(true) => Move::ProveCandidate {
                 block,

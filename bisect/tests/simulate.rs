@@ -4,7 +4,7 @@
 //! wins, within the move bound.
 
 use alloy_primitives::{keccak256, B256};
-use bisect::game::{honest_move, GameView, Move, Replay, Role};
+use bisect::game::{honest_move, GameView, LocalChain, Move, Role};
 use l1_contracts::rollup::Rollup;
 use proptest::prelude::*;
 
@@ -42,7 +42,7 @@ impl Truth {
     }
 }
 
-impl Replay for Truth {
+impl LocalChain for Truth {
     fn block_hash(&self, number: u64) -> Option<B256> {
         Some(self.hash_of(number))
     }

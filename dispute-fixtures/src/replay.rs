@@ -49,8 +49,14 @@ const BYSTANDER: usize = 3;
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
     /// Setting up the devnet or the rollup failed.
-    #[error("setting up: {0:#}")]
-    Setup(anyhow::Error),
+    #[error("setting up: {0}")]
+    Setup(#[source] testnet::NetworkError),
+    /// The fixture's batches could not be built.
+    #[error(transparent)]
+    Fixture(#[from] fixture_format::FixtureError),
+    /// A batch's blob transaction could not be built.
+    #[error("building a batch's transaction: {0}")]
+    Batch(#[source] l2_node::l1::L1Error),
     /// A contract call or transaction failed.
     #[error(transparent)]
     Contract(#[from] ContractError),
@@ -73,8 +79,8 @@ pub enum ReplayError {
     #[error("the L1 node has no {0}")]
     Missing(String),
     /// Moving the devnet's time failed.
-    #[error("moving L1 time: {0:#}")]
-    Warp(anyhow::Error),
+    #[error("moving L1 time: {0}")]
+    Warp(#[source] testnet::NetworkError),
     /// A forged step was mined without reverting: the contract took a forgery.
     #[error("the forged step {0} did not revert")]
     ForgeryAccepted(B256),
@@ -259,13 +265,13 @@ struct Chain {
 impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
     async fn play(mut self) -> Result<Replayed, ReplayError> {
         let network = self.network;
-        let batches = batches(self.fixture).map_err(|e| ReplayError::Setup(e.into()))?;
+        let batches = batches(self.fixture)?;
         for batch in &batches {
             // The inbox takes at most one block per second since its last batch.
             self.warp(u64::from(batch.block_count)).await?;
             let request =
                 blob_transaction(network.deployment.inbox, &batch.blob, batch.block_count)
-                    .map_err(|e| ReplayError::Setup(e.into()))?;
+                    .map_err(ReplayError::Batch)?;
             send(&network.provider(0), request, "batch").await?;
         }
         let blocks = self.fixture.block_count();

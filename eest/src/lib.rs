@@ -17,24 +17,119 @@ use alloy_consensus::Header;
 use alloy_eips::eip4895::Withdrawal;
 use alloy_primitives::{Address, Bytes, B256, U256, U64};
 use alloy_rlp::Decodable;
-use anyhow::{bail, Context, Result};
 use execute::{
     chain::{BlobSchedule, ChainConfig, Fork},
     trace::Segment,
     witness::{AccountState, CompleteState, TraceRequest},
+    ExecuteError,
 };
 use rayon::prelude::*;
 use serde::Deserialize;
 
-/// Outcome of one test.
+/// How one test went.
 #[derive(Debug)]
-pub enum Outcome {
-    /// Every block behaved as the fixture says.
+pub enum TestResult {
+    /// Every block behaved as the test says.
     Passed,
     /// Something differed.
-    Failed(String),
-    /// The fixture's network is not supported.
+    Failed(EestError),
+    /// The test's network is not supported (the reason).
     Skipped(String),
+}
+
+/// Why a test file could not be read, or a test failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EestError {
+    /// A file or directory could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file is not a BlockchainTest file.
+    #[error("{path} is not a BlockchainTest fixture file: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The decoder's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The genesis block does not decode.
+    #[error("genesis RLP: {0}")]
+    Genesis(#[source] alloy_rlp::Error),
+    /// The pre-state does not hash to the genesis header's state root.
+    #[error("pre-state root {ours} differs from genesis {genesis}")]
+    PreState {
+        /// The pre-state's root.
+        ours: B256,
+        /// The genesis header's.
+        genesis: B256,
+    },
+    /// A block the test holds valid does not decode.
+    #[error("block {index}: RLP does not decode: {source}")]
+    BlockRlp {
+        /// The block's index in the test.
+        index: usize,
+        /// The decoder's error.
+        #[source]
+        source: alloy_rlp::Error,
+    },
+    /// A valid block has ommers, which traces do not carry.
+    #[error("block {index}: blocks with ommers are not supported")]
+    Ommers {
+        /// The block's index in the test.
+        index: usize,
+    },
+    /// The stateful run rejected a valid block.
+    #[error("block {index}: rejected a valid block: {source}")]
+    RejectedValid {
+        /// The block's index in the test.
+        index: usize,
+        /// Why.
+        #[source]
+        source: ExecuteError,
+    },
+    /// A block rejected once was accepted when rerun to record its witness.
+    #[error("block {index}: rejected once, accepted after")]
+    Unstable {
+        /// The block's index in the test.
+        index: usize,
+    },
+    /// EXECUTE accepted a block the test says is invalid.
+    #[error("block {index}: EXECUTE accepted an invalid block")]
+    AcceptedInvalid {
+        /// The block's index in the test.
+        index: usize,
+    },
+    /// The stateful run accepted a block the test says is invalid.
+    #[error("block {index}: accepted a block expected to fail with {exception}")]
+    AcceptedExpectedFailure {
+        /// The block's index in the test.
+        index: usize,
+        /// The exception the test expects.
+        exception: String,
+    },
+    /// EXECUTE rejected a valid block's trace.
+    #[error("block {index}: EXECUTE rejected the block's trace: {source}")]
+    ExecuteRejected {
+        /// The block's index in the test.
+        index: usize,
+        /// Why.
+        #[source]
+        source: ExecuteError,
+    },
+    /// The chain ends at another block than the test's.
+    #[error("last block hash {ours} differs from the fixture's {expected}")]
+    LastBlock {
+        /// The last accepted block's hash.
+        ours: B256,
+        /// The test's `lastblockhash`.
+        expected: B256,
+    },
 }
 
 /// Totals of a run.
@@ -51,7 +146,7 @@ pub struct Summary {
 /// One BlockchainTest.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Fixture {
+pub struct BlockchainTest {
     network: String,
     #[serde(rename = "genesisRLP")]
     genesis_rlp: Bytes,
@@ -92,13 +187,13 @@ struct FixtureBlock {
     expect_exception: Option<String>,
 }
 
-/// The fork schedule of a fixture network: one fork, or `XToYAtTime15k`.
-struct Network {
+/// The fork schedule of a test's network: one fork, or `XToYAtTime15k`.
+struct ForkSchedule {
     /// `(activation timestamp, fork name, fork)`, by activation.
     forks: Vec<(u64, String, Fork)>,
 }
 
-impl Network {
+impl ForkSchedule {
     fn parse(name: &str) -> Option<Self> {
         let fork = |n: &str| Fork::from_name(n).map(|f| (n.to_string(), f));
         let forks = match name.split_once("To") {
@@ -175,14 +270,18 @@ fn decode_block(rlp: &[u8]) -> alloy_rlp::Result<RawBlock> {
 }
 
 /// Every `.json` file under `dirs`, sorted.
-pub fn fixture_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+pub fn fixture_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, EestError> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), EestError> {
         if dir.is_file() {
             out.push(dir.to_path_buf());
             return Ok(());
         }
-        for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-            let path = entry?.path();
+        let read = |source| EestError::Read {
+            path: dir.to_path_buf(),
+            source,
+        };
+        for entry in std::fs::read_dir(dir).map_err(read)? {
+            let path = entry.map_err(read)?.path();
             if path.is_dir() {
                 walk(&path, out)?;
             } else if path.extension().is_some_and(|e| e == "json") {
@@ -201,59 +300,64 @@ pub fn fixture_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// Runs every test in every file; `report` is called with each failure as it happens.
 pub fn run(files: &[PathBuf], report: impl Fn(&str, &str) + Sync) -> Summary {
-    let results: Vec<Vec<(String, Outcome)>> = files
+    let results: Vec<Vec<(String, TestResult)>> = files
         .par_iter()
         .map(|file| match load(file) {
             Ok(tests) => tests
                 .into_iter()
                 .map(|(name, fixture)| {
-                    let outcome = run_test(&fixture);
-                    if let Outcome::Failed(reason) = &outcome {
-                        report(&name, reason);
+                    let result = run_test(&fixture);
+                    if let TestResult::Failed(err) = &result {
+                        report(&name, &err.to_string());
                     }
-                    (name, outcome)
+                    (name, result)
                 })
                 .collect(),
             Err(err) => {
                 let name = file.display().to_string();
-                let reason = format!("{err:#}");
-                report(&name, &reason);
-                vec![(name, Outcome::Failed(reason))]
+                report(&name, &err.to_string());
+                vec![(name, TestResult::Failed(err))]
             }
         })
         .collect();
     let mut summary = Summary::default();
-    for (name, outcome) in results.into_iter().flatten() {
-        match outcome {
-            Outcome::Passed => summary.passed += 1,
-            Outcome::Failed(reason) => summary.failed.push((name, reason)),
-            Outcome::Skipped(reason) => *summary.skipped.entry(reason).or_default() += 1,
+    for (name, result) in results.into_iter().flatten() {
+        match result {
+            TestResult::Passed => summary.passed += 1,
+            TestResult::Failed(err) => summary.failed.push((name, err.to_string())),
+            TestResult::Skipped(reason) => *summary.skipped.entry(reason).or_default() += 1,
         }
     }
     summary
 }
 
-fn load(file: &Path) -> Result<Vec<(String, Fixture)>> {
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let tests: BTreeMap<String, Fixture> = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a BlockchainTest fixture file", file.display()))?;
+fn load(file: &Path) -> Result<Vec<(String, BlockchainTest)>, EestError> {
+    let bytes = std::fs::read(file).map_err(|source| EestError::Read {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let tests: BTreeMap<String, BlockchainTest> =
+        serde_json::from_slice(&bytes).map_err(|source| EestError::Parse {
+            path: file.to_path_buf(),
+            source,
+        })?;
     Ok(tests.into_iter().collect())
 }
 
 /// Runs one test.
-pub fn run_test(fixture: &Fixture) -> Outcome {
-    let Some(network) = Network::parse(&fixture.network) else {
-        return Outcome::Skipped(format!("unsupported network {}", fixture.network));
+pub fn run_test(fixture: &BlockchainTest) -> TestResult {
+    let Some(network) = ForkSchedule::parse(&fixture.network) else {
+        return TestResult::Skipped(format!("unsupported network {}", fixture.network));
     };
     match run_blocks(fixture, &network) {
-        Ok(()) => Outcome::Passed,
-        Err(err) => Outcome::Failed(format!("{err:#}")),
+        Ok(()) => TestResult::Passed,
+        Err(err) => TestResult::Failed(err),
     }
 }
 
-fn run_blocks(fixture: &Fixture, network: &Network) -> Result<()> {
+fn run_blocks(fixture: &BlockchainTest, network: &ForkSchedule) -> Result<(), EestError> {
     let genesis = decode_block(&fixture.genesis_rlp)
-        .context("genesis RLP")?
+        .map_err(EestError::Genesis)?
         .header;
     let accounts: Vec<(Address, AccountState)> = fixture
         .pre
@@ -270,11 +374,10 @@ fn run_blocks(fixture: &Fixture, network: &Network) -> Result<()> {
         .collect();
     let mut state = CompleteState::new(accounts);
     if state.root() != genesis.state_root {
-        bail!(
-            "pre-state root {} differs from genesis {}",
-            state.root(),
-            genesis.state_root
-        );
+        return Err(EestError::PreState {
+            ours: state.root(),
+            genesis: genesis.state_root,
+        });
     }
     let config = fixture.config.as_ref();
     let chain_id = config
@@ -287,7 +390,7 @@ fn run_blocks(fixture: &Fixture, network: &Network) -> Result<()> {
         let raw = match decode_block(&block.rlp) {
             Ok(raw) => raw,
             Err(_) if expect_invalid => continue,
-            Err(err) => bail!("block {index}: RLP does not decode: {err}"),
+            Err(source) => return Err(EestError::BlockRlp { index, source }),
         };
         let (fork_name, fork) = network.at(raw.header.timestamp);
         let blobs = config
@@ -317,18 +420,20 @@ fn run_blocks(fixture: &Fixture, network: &Network) -> Result<()> {
             if expect_invalid {
                 continue;
             }
-            bail!("block {index}: blocks with ommers are not supported");
+            return Err(EestError::Ommers { index });
         }
 
         // The stateful run: over the complete state, recording the witness.
         let traced = match state.trace(request.clone()) {
             Ok(traced) => traced,
-            Err(err) if !expect_invalid => bail!("block {index}: rejected a valid block: {err}"),
+            Err(source) if !expect_invalid => {
+                return Err(EestError::RejectedValid { index, source })
+            }
             Err(_) => {
                 // EXECUTE itself must answer false, given what the failed run read.
                 let (_, trace) = state
                     .rejected(request)
-                    .context("rejected once, accepted after")?;
+                    .ok_or(EestError::Unstable { index })?;
                 let encoded = trace.encode_to_vec();
                 let header = &trace.header;
                 if execute::verify(
@@ -340,16 +445,16 @@ fn run_blocks(fixture: &Fixture, network: &Network) -> Result<()> {
                 )
                 .is_ok()
                 {
-                    bail!("block {index}: EXECUTE accepted an invalid block");
+                    return Err(EestError::AcceptedInvalid { index });
                 }
                 continue;
             }
         };
         if expect_invalid {
-            bail!(
-                "block {index}: accepted a block expected to fail with {}",
-                block.expect_exception.as_deref().unwrap_or_default()
-            );
+            return Err(EestError::AcceptedExpectedFailure {
+                index,
+                exception: block.expect_exception.clone().unwrap_or_default(),
+            });
         }
         // The stateless run: EXECUTE sees only the parent root, the block and the witness.
         let encoded = traced.trace.encode_to_vec();
@@ -360,15 +465,15 @@ fn run_blocks(fixture: &Fixture, network: &Network) -> Result<()> {
             raw.header.gas_used,
             Some(fork),
         )
-        .with_context(|| format!("block {index}: EXECUTE rejected the block's trace"))?;
+        .map_err(|source| EestError::ExecuteRejected { index, source })?;
         ancestors.push(raw.header);
     }
     let last = ancestors.last().expect("genesis").hash_slow();
     if last != fixture.lastblockhash {
-        bail!(
-            "last block hash {last} differs from the fixture's {}",
-            fixture.lastblockhash
-        );
+        return Err(EestError::LastBlock {
+            ours: last,
+            expected: fixture.lastblockhash,
+        });
     }
     Ok(())
 }

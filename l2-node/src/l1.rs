@@ -43,7 +43,7 @@ pub enum L1Error {
     },
     /// The beacon endpoint failed or answered something else than blobs.
     #[error("beacon API: {0}")]
-    Beacon(String),
+    Beacon(#[source] BeaconError),
     /// A blob does not match the versioned hash the inbox recorded.
     #[error("blob of batch {index} does not match its versioned hash {expected}")]
     BlobMismatch {
@@ -61,6 +61,55 @@ pub enum L1Error {
     /// The blob could not be built.
     #[error(transparent)]
     Blob(#[from] BlobError),
+}
+
+/// Why one request of the beacon API's blobs endpoint did not give the blob.
+#[derive(Debug, thiserror::Error)]
+pub enum BeaconError {
+    /// The request or its answer's body failed on the way.
+    #[error("{url}: {source}")]
+    Http {
+        /// The request.
+        url: String,
+        /// The HTTP client's error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The endpoint answered with an error status.
+    #[error("{url}: {status} {body}")]
+    Status {
+        /// The request.
+        url: String,
+        /// The status.
+        status: reqwest::StatusCode,
+        /// The answer's body.
+        body: String,
+    },
+    /// The answer holds no blob.
+    #[error("{url}: no blob {hash}")]
+    NoBlob {
+        /// The request.
+        url: String,
+        /// The blob asked for.
+        hash: B256,
+    },
+    /// The blob is not hex.
+    #[error("{url}: the blob is not hex: {source}")]
+    Hex {
+        /// The request.
+        url: String,
+        /// The decoder's error.
+        #[source]
+        source: alloy_primitives::hex::FromHexError,
+    },
+    /// The blob has the wrong size.
+    #[error("{url}: a blob of {len} bytes")]
+    Size {
+        /// The request.
+        url: String,
+        /// Its size.
+        len: usize,
+    },
 }
 
 /// Attempts after the first at fetching a blob.
@@ -214,7 +263,7 @@ impl<P: Provider> L1Source<P> {
     /// error is tried again after a pause.
     async fn blob(&self, number: u64, hash: B256) -> Result<Box<Blob>, L1Error> {
         let sources: Vec<&String> = std::iter::once(&self.beacon).chain(&self.archive).collect();
-        let mut last = String::new();
+        let mut last = None;
         for (i, base) in sources.iter().enumerate() {
             let url = format!("{base}/eth/v1/beacon/blobs/{number}?versioned_hashes={hash}");
             // A blob the beacon node lacks is asked of the archive at once; the last source
@@ -225,7 +274,7 @@ impl<P: Provider> L1Source<P> {
                 match self.beacon_blob(&url, hash).await {
                     Ok(blob) => return Ok(blob),
                     Err(Fetch::Missing(err)) if next_source => {
-                        last = err;
+                        last = Some(err);
                         break;
                     }
                     Err(Fetch::Failed(err) | Fetch::Missing(err)) if attempt < BEACON_RETRIES => {
@@ -234,38 +283,59 @@ impl<P: Provider> L1Source<P> {
                         tokio::time::sleep(BEACON_BACKOFF * attempt).await;
                     }
                     Err(Fetch::Failed(err) | Fetch::Missing(err)) => {
-                        last = err;
+                        last = Some(err);
                         break;
                     }
                 }
             }
         }
-        Err(L1Error::Beacon(last))
+        Err(L1Error::Beacon(
+            last.expect("the beacon node is always asked"),
+        ))
     }
 
     /// One GET of the beacon API for the blob with `hash`, or why it did not come.
     async fn beacon_blob(&self, url: &str, hash: B256) -> Result<Box<Blob>, Fetch> {
-        let failed = |e: String| Fetch::Failed(format!("{url}: {e}"));
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| failed(e.to_string()))?;
+        let url_owned = || url.to_string();
+        let http = |source| {
+            Fetch::Failed(BeaconError::Http {
+                url: url_owned(),
+                source,
+            })
+        };
+        let response = self.http.get(url).send().await.map_err(http)?;
         let status = response.status();
-        let body: serde_json::Value = response.json().await.map_err(|e| failed(e.to_string()))?;
-        if status == reqwest::StatusCode::NOT_FOUND {
-            return Err(Fetch::Missing(format!("{url}: {status} {body}")));
-        }
+        let body: serde_json::Value = response.json().await.map_err(http)?;
         if !status.is_success() {
-            return Err(failed(format!("{status} {body}")));
+            let error = BeaconError::Status {
+                url: url_owned(),
+                status,
+                body: body.to_string(),
+            };
+            return Err(if status == reqwest::StatusCode::NOT_FOUND {
+                Fetch::Missing(error)
+            } else {
+                Fetch::Failed(error)
+            });
         }
-        let hex = body["data"][0]
-            .as_str()
-            .ok_or_else(|| Fetch::Missing(format!("{url}: no blob {hash}")))?;
-        let bytes = alloy_primitives::hex::decode(hex).map_err(|e| failed(e.to_string()))?;
-        let blob = Blob::try_from(bytes.as_slice())
-            .map_err(|_| failed(format!("a blob of {} bytes", bytes.len())))?;
+        let hex = body["data"][0].as_str().ok_or_else(|| {
+            Fetch::Missing(BeaconError::NoBlob {
+                url: url_owned(),
+                hash,
+            })
+        })?;
+        let bytes = alloy_primitives::hex::decode(hex).map_err(|source| {
+            Fetch::Failed(BeaconError::Hex {
+                url: url_owned(),
+                source,
+            })
+        })?;
+        let blob = Blob::try_from(bytes.as_slice()).map_err(|_| {
+            Fetch::Failed(BeaconError::Size {
+                url: url_owned(),
+                len: bytes.len(),
+            })
+        })?;
         Ok(Box::new(blob))
     }
 }
@@ -273,9 +343,9 @@ impl<P: Provider> L1Source<P> {
 /// Why one blob request did not give the blob.
 enum Fetch {
     /// The endpoint does not have it (pruned, or never seen): ask the next one.
-    Missing(String),
+    Missing(BeaconError),
     /// The request failed: worth trying again.
-    Failed(String),
+    Failed(BeaconError),
 }
 
 /// The versioned hash of a blob's KZG commitment.

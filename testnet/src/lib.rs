@@ -14,21 +14,19 @@ use alloy_primitives::{hex, Address, U256, U64};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::BlockNumberOrTag;
 use alloy_signer_local::PrivateKeySigner;
-use anyhow::{Context, Result};
 use devnet::{
-    accounts::{dev_accounts, DEV_MNEMONIC},
+    accounts::{dev_accounts, DeriveError, DEV_MNEMONIC},
     server::Server,
     Node, NodeConfig,
 };
 use execute::Fork;
-use l1_contracts::provider::l1_provider;
 use l1_contracts::{
-    deploy::{deploy_rollup, Deployment},
+    deploy::{deploy_rollup, DeployError, Deployment},
+    provider::l1_provider,
     rollup::Rollup,
 };
 use l2_node::node::{Genesis, L2Node, NodeError};
-use rollup::derive::L2Chain;
-use rollup::lie::BlockLie;
+use rollup::{derive::L2Chain, lie::BlockLie};
 use sequencer::{
     genesis::{dev_genesis, load_generator},
     pool::Pool,
@@ -38,6 +36,47 @@ use sequencer::{
 };
 
 use watchtower::{WatchConfig, WatchError, Watchtower};
+
+/// Why the network, or a part of it, could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    /// The dev keys could not be derived.
+    #[error("deriving the dev keys: {0}")]
+    Keys(#[from] DeriveError),
+    /// The devnet could not listen.
+    #[error("starting the devnet on {addr}: {source}")]
+    Listen {
+        /// Where it was to listen.
+        addr: SocketAddr,
+        /// Why it could not.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Deploying the rollup failed.
+    #[error("deploying the rollup: {0}")]
+    Deploy(#[from] DeployError),
+    /// An L2 node could not be opened.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// The devnet's JSON-RPC failed.
+    #[error("L1 RPC: {0}")]
+    Rpc(#[from] alloy_transport::TransportError),
+    /// The devnet has no head block.
+    #[error("the devnet has no head block")]
+    NoHead,
+    /// The operator's binary is not where cargo leaves it.
+    #[error("no challenger binary at {0} (build it: cargo build -p challenger)")]
+    NoChallenger(std::path::PathBuf),
+    /// Running the operator's binary failed.
+    #[error("running {0}: {1}")]
+    Run(std::path::PathBuf, #[source] std::io::Error),
+    /// The operator's binary exited with an error.
+    #[error("challenger games: {0}")]
+    Games(String),
+}
+
+/// What the harness's functions return.
+pub type Result<T, E = NetworkError> = std::result::Result<T, E>;
 
 /// Load generator senders funded at the L2's genesis.
 pub const SENDERS: usize = 8;
@@ -118,14 +157,20 @@ impl Network {
         let devnet = Arc::new(Mutex::new(Node::new(node)));
         let server = Server::start(devnet.clone(), config.addr)
             .await
-            .with_context(|| format!("starting the devnet on {}", config.addr))?;
+            .map_err(|source| NetworkError::Listen {
+                addr: config.addr,
+                source,
+            })?;
         let keys = dev_accounts(DEV_MNEMONIC, KEYS)?;
         let genesis = config.genesis;
         let genesis_hash =
             L2Chain::new(genesis.config, genesis.accounts.clone(), genesis.timestamp)
                 .head()
                 .hash_slow();
-        let poster = l1_provider(server.url().parse()?, keys[0].clone());
+        let poster = l1_provider(
+            server.url().parse().expect("the devnet's own URL parses"),
+            keys[0].clone(),
+        );
         let deployment = deploy_rollup(
             &poster,
             keys[0].address(),
@@ -133,8 +178,7 @@ impl Network {
             genesis_hash,
             genesis.config.rollup_config(config.game),
         )
-        .await
-        .context("deploying the rollup")?;
+        .await?;
         Ok(Self {
             server,
             devnet,
@@ -253,24 +297,26 @@ impl Network {
 /// directory.
 pub fn challenger_beside(exe: &Path) -> Result<std::path::PathBuf> {
     let path = exe.with_file_name(format!("challenger{}", std::env::consts::EXE_SUFFIX));
-    anyhow::ensure!(
-        path.is_file(),
-        "no challenger binary at {} (build it: cargo build -p challenger)",
-        path.display()
-    );
+    if !path.is_file() {
+        return Err(NetworkError::NoChallenger(path));
+    }
     Ok(path)
 }
 
 /// `challenger games`' table from the `challenger` binary, with `args` (the L1 endpoint and the
 /// rollup).
 pub fn games_table(challenger: &Path, args: &[&str]) -> Result<String> {
-    let out = Command::new(challenger).arg("games").args(args).output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "challenger games: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?)
+    let out = Command::new(challenger)
+        .arg("games")
+        .args(args)
+        .output()
+        .map_err(|e| NetworkError::Run(challenger.to_path_buf(), e))?;
+    if !out.status.success() {
+        return Err(NetworkError::Games(
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Moves a devnet's L1 time `seconds` past its head's and mines a block there
@@ -279,7 +325,7 @@ pub async fn advance_time(provider: &impl Provider, seconds: u64) -> Result<()> 
     let head = provider
         .get_block_by_number(BlockNumberOrTag::Latest)
         .await?
-        .context("no head block")?;
+        .ok_or(NetworkError::NoHead)?;
     // Blocks mined in a burst run ahead of the wall clock (a second each at least).
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -22,7 +22,7 @@ use alloy_provider::{transport::TransportError, DynProvider, Provider};
 use alloy_rpc_types_eth::BlockNumberOrTag;
 use alloy_sol_types::SolCall;
 use bisect::{
-    game::{GameView, Move, Replay, Role},
+    game::{GameView, LocalChain, Move, Role},
     step::{candidate_proofs, candidate_step, end_step, table_proof},
 };
 use l1_contracts::blob_data::BlobData;
@@ -211,14 +211,14 @@ struct L1Head {
 }
 
 /// The local replay as the player reads it: the L2 node's chain, with the lie in test mode.
-struct NodeReplay<'a> {
+struct NodeChain<'a> {
     node: &'a L2Node,
     /// The lying block and what the liar derives for it.
     #[cfg(feature = "lies")]
     lie: Option<(u64, DerivedBlock)>,
 }
 
-impl<'a> NodeReplay<'a> {
+impl<'a> NodeChain<'a> {
     /// The replay as `config` has the player believe it.
     fn new(node: &'a L2Node, config: &WatchConfig) -> Self {
         #[cfg(feature = "lies")]
@@ -263,7 +263,7 @@ impl<'a> NodeReplay<'a> {
     }
 }
 
-impl Replay for NodeReplay<'_> {
+impl LocalChain for NodeChain<'_> {
     fn block_hash(&self, number: u64) -> Option<B256> {
         if number > self.node.head().number {
             return None;
@@ -576,7 +576,7 @@ impl<P: Provider + Clone> Watchtower<P> {
         margin: u64,
         report: &mut TickReport,
     ) {
-        let replay = NodeReplay::new(&self.node, &self.config);
+        let replay = NodeChain::new(&self.node, &self.config);
         let plan = plan_moves(games, &replay, affordable, margin);
         let mut sent = Vec::new();
         for planned in plan {
@@ -670,7 +670,7 @@ impl<P: Provider + Clone> Watchtower<P> {
                     id: U256::from(claim.parent),
                 })
                 .await?;
-            let replay = NodeReplay::new(&self.node, &self.config);
+            let replay = NodeChain::new(&self.node, &self.config);
             match judge(&claim, &parent, &replay, now, window) {
                 Verdict::WrongParent => tracing::info!(
                     claim = id,

@@ -2,7 +2,7 @@
 //! to do about a claim. The watchtower reads the chain, calls these, and sends what they say.
 
 use alloy_primitives::B256;
-use bisect::game::{honest_move, GameView, Move, Replay, Role};
+use bisect::game::{honest_move, GameView, LocalChain, Move, Role};
 use l1_contracts::{rollup::Rollup, status::ClaimStatus};
 
 /// A game the watchtower plays in, as read this tick.
@@ -46,7 +46,7 @@ pub struct Planned {
 /// would lose those on time, and a lost game costs more than any gas.
 pub fn plan_moves(
     games: &[Played],
-    replay: &impl Replay,
+    chain: &impl LocalChain,
     affordable: bool,
     margin: u64,
 ) -> Vec<Planned> {
@@ -58,7 +58,7 @@ pub fn plan_moves(
     order
         .into_iter()
         .filter_map(|g| {
-            let next = honest_move(&g.view, g.role, replay);
+            let next = honest_move(&g.view, g.role, chain);
             (next != Move::Wait).then(|| Planned {
                 game: g.id,
                 next,
@@ -95,7 +95,7 @@ pub enum Verdict {
 pub fn judge(
     claim: &Rollup::Claim,
     parent: &Rollup::Claim,
-    replay: &impl Replay,
+    chain: &impl LocalChain,
     now: u64,
     window: u64,
 ) -> Verdict {
@@ -105,10 +105,10 @@ pub fn judge(
     if claim.createdAt > now {
         return Verdict::Young;
     }
-    let Some(ours) = replay.block_hash(claim.l2Block) else {
+    let Some(ours) = chain.block_hash(claim.l2Block) else {
         return Verdict::NotReached;
     };
-    if replay.block_hash(parent.l2Block) != Some(parent.blockHash) {
+    if chain.block_hash(parent.l2Block) != Some(parent.blockHash) {
         return Verdict::WrongParent;
     }
     if ours == claim.blockHash {
@@ -137,7 +137,7 @@ mod tests {
     /// A replay that knows block hashes only (level-1 games).
     struct Hashes(HashMap<u64, B256>);
 
-    impl Replay for Hashes {
+    impl LocalChain for Hashes {
         fn block_hash(&self, number: u64) -> Option<B256> {
             self.0.get(&number).copied()
         }
