@@ -623,7 +623,6 @@ fn expected(fixture: &Fixture) -> Result<Outcome, String> {
     // Games as (claim, outcome) per challenger, in the order the challengers send them.
     let mut games: Vec<Vec<GameOutcome>> = vec![Vec::new(); count];
     for i in 1..=fixture.block_count() / every {
-        let id = i;
         let block = i * every;
         let parent = block - every;
         let parent_right = proposer.hash(parent) == challenger.hash(parent);
@@ -638,7 +637,7 @@ fn expected(fixture: &Fixture) -> Result<Outcome, String> {
             for (c, list) in games.iter_mut().enumerate() {
                 let first = c == 0;
                 let decided = GameOutcome {
-                    claim: id,
+                    claim: i,
                     block: at,
                     position,
                     step,

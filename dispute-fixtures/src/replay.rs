@@ -21,7 +21,10 @@ use l1_contracts::{
     rollup::Rollup,
     status::{ClaimStatus as ChainClaimStatus, GameStatus},
 };
-use l2_node::{l1::blob_transaction, node::NodeError};
+use l2_node::{
+    l1::blob_transaction,
+    node::{off_runtime, NodeError},
+};
 use rollup::lie::BlockLie;
 use sequencer::proposer::ProposerError;
 
@@ -334,12 +337,8 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
     /// anything. A proposer that abandons its claims does not tick while a game is open.
     async fn tick(&mut self, slot: usize) -> Result<bool, ReplayError> {
         if slot == 0 && self.fixture.proposer.abandons {
-            let chain = self.chain().await?;
-            if chain
-                .games
-                .iter()
-                .any(|g| g.game_status() == GameStatus::Open)
-            {
+            let games = self.games().await?;
+            if games.iter().any(|g| g.game_status() == GameStatus::Open) {
                 return Ok(false);
             }
         }
@@ -370,10 +369,13 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
     /// honest step (as the defender's node derives it) forged, its pasted trace asked of the
     /// devnet's EXECUTE, and the step sent to the contract, whose revert is recorded.
     async fn forge(&mut self) -> Result<(), ReplayError> {
+        let Some(forgery) = self.fixture.challenger.forge else {
+            return Ok(());
+        };
         let forger = self.network.keys[CHALLENGERS[0]].address();
         let rollup = self.network.deployment.rollup;
-        let chain = self.chain().await?;
-        let leaf = chain.games.iter().enumerate().find(|(_, g)| {
+        let games = self.games().await?;
+        let leaf = games.iter().enumerate().find(|(_, g)| {
             g.challenger == forger
                 && g.game_status() == GameStatus::Open
                 && g.level == 2
@@ -384,14 +386,12 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
             return Ok(());
         };
         let (id, block, k) = (id as u64, game.ctx.parent.number + 1, game.lo);
-        let derived = self.defender.node().replay_with(block, None)?;
+        let node = self.defender.node();
+        let derived = off_runtime(|| node.replay(block))?;
         let Some(Some(traced)) = derived.steps.get(k as usize) else {
             return Ok(());
         };
         let honest = self.defender.prove_candidate(id, block, k).await?;
-        let Some(forgery) = self.fixture.challenger.forge else {
-            return Ok(());
-        };
         let Forgery::InjectAncestors = forgery;
         let forged = inject_ancestors(&honest.step, traced);
         let answer = self
@@ -462,6 +462,22 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
         Ok(())
     }
 
+    /// Every game, in order.
+    async fn games(&self) -> Result<Vec<Rollup::Game>, ReplayError> {
+        let provider = &self.bystander;
+        let rollup = self.network.deployment.rollup;
+        let count: u64 = read(provider, rollup, Rollup::gameCountCall {})
+            .await?
+            .saturating_to();
+        let mut games = Vec::new();
+        for id in 0..count {
+            let id = U256::from(id);
+            games.push(read(provider, rollup, Rollup::gameCall { id }).await?);
+        }
+        Ok(games)
+    }
+
+    /// The claims, games and players' credits.
     async fn chain(&self) -> Result<Chain, ReplayError> {
         let provider = &self.bystander;
         let rollup = self.network.deployment.rollup;
@@ -479,15 +495,7 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
                 .claims
                 .push(read(provider, rollup, Rollup::claimCall { id }).await?);
         }
-        let games: u64 = read(provider, rollup, Rollup::gameCountCall {})
-            .await?
-            .saturating_to();
-        for id in 0..games {
-            let id = U256::from(id);
-            chain
-                .games
-                .push(read(provider, rollup, Rollup::gameCall { id }).await?);
-        }
+        chain.games = self.games().await?;
         for account in self.players() {
             chain
                 .credit
