@@ -11,7 +11,7 @@
 //! disagrees about a block stops the tick.
 
 use std::{
-    collections::{BTreeSet, HashMap, HashSet},
+    collections::{HashMap, HashSet},
     sync::Arc,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -29,7 +29,7 @@ use l1_contracts::blob_data::BlobData;
 use l1_contracts::{
     call::{read, submit, write, ContractError, Sent},
     rollup::Rollup,
-    status::{ClaimStatus, GameStatus},
+    status::ClaimStatus,
 };
 use l2_node::{
     l1::{versioned_hash, L1Error, L1Source},
@@ -48,11 +48,13 @@ use rollup::{
 pub mod metrics;
 pub mod plan;
 pub mod splits;
+pub mod window;
 
 use crate::{
     metrics::Metrics,
     plan::{judge, plan_moves, Played, Verdict},
     splits::SplitLog,
+    window::{ClaimWindow, GameWindow, RollupContract, RollupState},
 };
 
 /// Why a tick stopped.
@@ -302,16 +304,12 @@ pub struct Watchtower<P> {
     blob_data: Address,
     rules: Rollup::Config,
     metrics: Arc<Metrics>,
-    /// The first game not yet looked at: games before it are known to be over, or another
-    /// pair's (a game's sides never change), unless in `ours`.
-    next_game: u64,
-    /// Open games this watchtower plays in.
-    ours: BTreeSet<u64>,
-    /// Split values of the games in `ours`, read from the logs.
+    /// The games it reads: the new ones and the open ones it plays in.
+    games: GameWindow,
+    /// Split values of those games, read from the logs.
     splits: SplitLog,
-    /// The first claim that may still be challenged (`None`: not found yet). Claims are made in
-    /// order of time, so every earlier one's window has closed, or it is over.
-    next_claim: Option<u64>,
+    /// The claims it reads: from the first still in its window.
+    claims: ClaimWindow,
     /// Claims this watchtower has challenged, in any game, open or over: never twice.
     challenged: HashSet<u64>,
     /// Claims whose challenge was sent without a receipt, and since when.
@@ -348,10 +346,9 @@ impl<P: Provider + Clone> Watchtower<P> {
             blob_data,
             rules,
             metrics: Arc::default(),
-            next_game: 0,
-            ours: BTreeSet::new(),
+            games: GameWindow::default(),
             splits: SplitLog::default(),
-            next_claim: None,
+            claims: ClaimWindow::default(),
             challenged: HashSet::new(),
             in_doubt: HashMap::new(),
         })
@@ -509,47 +506,28 @@ impl<P: Provider + Clone> Watchtower<P> {
     /// The open games this watchtower plays in. Only games not seen before and the open ones
     /// it plays in are read, so a tick's reads do not grow with the rollup's history.
     async fn games(&mut self, head: u64, now: u64) -> Result<Vec<Played>, WatchError> {
-        let count: u64 = self.call(Rollup::gameCountCall {}).await?.saturating_to();
-        let mut games = Vec::new();
-        for id in self.next_game..count {
-            let game = self.call(Rollup::gameCall { id: U256::from(id) }).await?;
-            if game.challenger == self.config.address {
-                self.challenged.insert(game.claim);
-            }
-            if game.game_status() != GameStatus::Open {
-                continue;
-            }
-            let proposer = self
-                .call(Rollup::claimCall {
-                    id: U256::from(game.claim),
-                })
-                .await?
-                .proposer;
-            if game.challenger == self.config.address || proposer == self.config.address {
-                self.ours.insert(id);
-                games.push((id, game));
-            }
+        // Field by field, so that the windows can move while it is held.
+        let contract = RollupContract {
+            provider: &self.provider,
+            rollup: self.config.rollup,
+        };
+        let found = self
+            .games
+            .open_games(&contract, self.config.address)
+            .await?;
+        self.challenged.extend(found.challenged);
+        for id in found.closed {
+            self.splits.forget(id);
         }
-        let known = std::mem::take(&mut self.ours);
-        for &id in known.range(..self.next_game) {
-            let game = self.call(Rollup::gameCall { id: U256::from(id) }).await?;
-            if game.game_status() == GameStatus::Open {
-                games.push((id, game));
-            } else {
-                self.splits.forget(id);
-            }
-        }
-        self.ours = games.iter().map(|(id, _)| *id).collect();
-        self.next_game = count;
-        // Games not looked at yet may be ours: their splits are kept until they are.
-        let (ours, next) = (&self.ours, self.next_game);
+        let games = found.open;
+        let window = &self.games;
         self.splits
             .follow(
                 &self.provider,
                 self.config.rollup,
                 self.config.from_block,
                 head,
-                |game| ours.contains(&game) || game >= next,
+                |game| window.may_be_ours(game),
             )
             .await?;
         let mut played = Vec::with_capacity(games.len());
@@ -644,32 +622,26 @@ impl<P: Provider + Clone> Watchtower<P> {
     /// orphans. (A liar can build any number of children on its own wrong claim; challenging
     /// them would hand it every challenger's bond.)
     async fn judge(&mut self, now: u64, report: &mut TickReport) -> Result<(), WatchError> {
-        let claims: u64 = self.call(Rollup::claimCountCall {}).await?.saturating_to();
+        // Field by field, so that the windows can move while it is held.
+        let contract = RollupContract {
+            provider: &self.provider,
+            rollup: self.config.rollup,
+        };
+        let claims = contract.claim_count().await?;
         self.in_doubt.retain(|_, since| since.elapsed() < IN_DOUBT);
         let window = self.rules.challengeWindow;
-        let start = match self.next_claim {
-            Some(first) => first,
-            None => self.first_open_claim(claims, now).await?,
-        };
-        // Moves up past every claim at its head that is over.
-        let mut first = start;
+        let start = self.claims.first(&contract, claims, now, window).await?;
         for id in start..claims {
-            if id != first && (self.challenged.contains(&id) || self.in_doubt.contains_key(&id)) {
+            let settled = self.challenged.contains(&id) || self.in_doubt.contains_key(&id);
+            // The first claim is read even so: the window moves on once it is over.
+            if settled && !self.claims.is_first(id) {
                 continue;
             }
-            let claim = self.call(Rollup::claimCall { id: U256::from(id) }).await?;
-            if id == first && plan::is_closed(&claim, now, window) {
-                first += 1;
+            let claim = contract.claim(id).await?;
+            if self.claims.pass(id, &claim, now, window) || settled {
                 continue;
             }
-            if self.challenged.contains(&id) || self.in_doubt.contains_key(&id) {
-                continue;
-            }
-            let parent = self
-                .call(Rollup::claimCall {
-                    id: U256::from(claim.parent),
-                })
-                .await?;
+            let parent = contract.claim(claim.parent).await?;
             let replay = NodeChain::new(&self.node, &self.config);
             match judge(&claim, &parent, &replay, now, window) {
                 Verdict::WrongParent => tracing::info!(
@@ -696,30 +668,7 @@ impl<P: Provider + Clone> Watchtower<P> {
                 Verdict::Closed | Verdict::Young | Verdict::NotReached | Verdict::Right => {}
             }
         }
-        self.next_claim = Some(first);
         Ok(())
-    }
-
-    /// The first claim whose challenge window is still open at `now`, by bisection over the
-    /// claims' times (claim 0 is genesis, never challenged): what a restarted watchtower starts
-    /// from without reading the whole history.
-    async fn first_open_claim(&self, claims: u64, now: u64) -> Result<u64, WatchError> {
-        let window = self.rules.challengeWindow;
-        let (mut lo, mut hi) = (1, claims.max(1));
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let claim = self
-                .call(Rollup::claimCall {
-                    id: U256::from(mid),
-                })
-                .await?;
-            if now >= claim.createdAt.saturating_add(window) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        Ok(lo)
     }
 
     async fn call<C: SolCall>(&self, c: C) -> Result<C::Return, WatchError> {
