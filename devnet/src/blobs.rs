@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use alloy_consensus::TxEip4844;
 use alloy_eips::{
-    eip4844::{c_kzg, env_settings::EnvKzgSettings, kzg_to_versioned_hash, Blob, Bytes48},
+    eip4844::{
+        c_kzg, env_settings::EnvKzgSettings, kzg_to_versioned_hash, Blob,
+        BlobTransactionValidationError, Bytes48,
+    },
     eip7594::{BlobTransactionSidecarVariant, MAX_BLOBS_PER_TX_FUSAKA},
 };
 use alloy_primitives::B256;
@@ -32,7 +35,7 @@ pub struct BlobSidecar {
 }
 
 /// Why a blob transaction's sidecar was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum SidecarError {
     /// Sent without blobs (only the network form with its sidecar is accepted).
     #[error("blob transaction without sidecar: send the network form with blobs, commitments and proofs")]
@@ -56,7 +59,7 @@ pub enum SidecarError {
     CellProofsTooEarly,
     /// Blobs, commitments, proofs or versioned hashes do not match.
     #[error("invalid blob sidecar: {0}")]
-    Invalid(String),
+    Invalid(#[source] BlobTransactionValidationError),
 }
 
 /// Checks `sidecar` against `tx`'s versioned hashes and the fork's rules, and returns the blobs
@@ -89,7 +92,7 @@ pub fn check_sidecar(
     let settings = EnvKzgSettings::Default.get();
     sidecar
         .validate(&tx.blob_versioned_hashes, settings)
-        .map_err(|e| SidecarError::Invalid(e.to_string()))?;
+        .map_err(SidecarError::Invalid)?;
     let proofs: Vec<Bytes48> = match sidecar {
         BlobTransactionSidecarVariant::Eip4844(s) => s.proofs.clone(),
         BlobTransactionSidecarVariant::Eip7594(s) => s
@@ -98,7 +101,7 @@ pub fn check_sidecar(
             .zip(&s.commitments)
             .map(|(blob, commitment)| blob_proof(settings, blob, commitment))
             .collect::<Result<_, _>>()
-            .map_err(|e| SidecarError::Invalid(e.to_string()))?,
+            .map_err(|e| SidecarError::Invalid(BlobTransactionValidationError::KZGError(e)))?,
     };
     Ok(sidecar
         .blobs()

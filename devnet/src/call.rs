@@ -7,7 +7,7 @@ use alloy_primitives::{map::HashMap, Address, Bytes, TxKind, B256, U256};
 use execute::{precompile::install, state::WitnessDb};
 use revm::{
     context::TxEnv,
-    context_interface::result::ExecutionResult,
+    context_interface::result::{ExecutionResult, HaltReason},
     database::State,
     precompile::{PrecompileSpecId, Precompiles},
 };
@@ -38,8 +38,8 @@ pub enum CallError {
     #[error("execution reverted")]
     Revert(Bytes),
     /// The call halted (out of gas, invalid opcode...).
-    #[error("execution halted: {0}")]
-    Halt(String),
+    #[error("execution halted: {0:?}")]
+    Halt(HaltReason),
     /// The call could not run (bad fields, missing state).
     #[error("{0}")]
     Invalid(String),
@@ -108,7 +108,7 @@ impl Node {
         match result {
             ExecutionResult::Success { output, .. } => Ok((output.into_data(), gas)),
             ExecutionResult::Revert { output, .. } => Err(CallError::Revert(output)),
-            ExecutionResult::Halt { reason, .. } => Err(CallError::Halt(format!("{reason:?}"))),
+            ExecutionResult::Halt { reason, .. } => Err(CallError::Halt(reason)),
         }
     }
 

@@ -93,11 +93,11 @@ impl NodeConfig {
 }
 
 /// Why a transaction was not accepted. The chain is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum TxError {
     /// The bytes are not an EIP-2718 transaction.
     #[error("transaction could not be decoded: {0}")]
-    Decode(String),
+    Decode(#[source] alloy_eips::eip2718::Eip2718Error),
     /// The signature does not recover a sender.
     #[error("invalid transaction signature")]
     Signature,
@@ -167,10 +167,20 @@ pub enum TxError {
     },
     /// The block with this transaction failed to execute.
     #[error("transaction rejected by execution: {0}")]
-    Execution(String),
-    /// The on-disk store failed; the chain in memory went on, the disk did not follow.
-    #[error("{0}")]
-    Storage(String),
+    Execution(#[source] execute::ExecuteError),
+    /// The on-disk store did not take the pool; the pool in memory went on.
+    #[error("pool not stored: {0}")]
+    PoolNotStored(#[source] StoreError),
+    /// The on-disk store did not take a block; the chain in memory went on, the disk did not
+    /// follow.
+    #[error("block {number} mined but not stored: {source}")]
+    BlockNotStored {
+        /// The block.
+        number: u64,
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
 }
 
 /// A mined block and what it produced.
@@ -540,7 +550,7 @@ impl Node {
     /// Blob transactions come in their network form; their sidecars are checked and kept, and
     /// the block gets the transaction without them.
     pub fn send_raw_transaction(&mut self, raw: &[u8]) -> Result<B256, TxError> {
-        let tx = TxEnvelope::decode_2718_exact(raw).map_err(|e| TxError::Decode(e.to_string()))?;
+        let tx = TxEnvelope::decode_2718_exact(raw).map_err(TxError::Decode)?;
         let (tx, sidecars) = self.take_sidecar(tx)?;
         let sender = tx.recover_signer().map_err(|_| TxError::Signature)?;
         let expected = self.config.chain.chain_id;
@@ -664,7 +674,7 @@ impl Node {
             .collect();
         store
             .set_pending(&records)
-            .map_err(|e| TxError::Storage(format!("pool not stored: {e}")))
+            .map_err(TxError::PoolNotStored)
     }
 
     /// Whether `txs` run as the start of the next block, without mining them.
@@ -738,7 +748,7 @@ impl Node {
             Ok(sealed) => sealed,
             Err(err) => {
                 *lock(&self.market) = before;
-                return Err(TxError::Execution(err.to_string()));
+                return Err(TxError::Execution(err));
             }
         };
         let (execute_price, execute_gas) = {
@@ -792,9 +802,10 @@ impl Node {
             blob_base_fee,
         });
         if let Some(Err(err)) = stored {
-            return Err(TxError::Storage(format!(
-                "block {number} mined but not stored: {err}"
-            )));
+            return Err(TxError::BlockNotStored {
+                number,
+                source: err,
+            });
         }
         Ok(self.latest())
     }
