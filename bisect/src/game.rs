@@ -135,6 +135,20 @@ impl GameView {
     }
 }
 
+/// Whether the defender is to move in `game`, as `Rollup.defenderToMove` decides it from the
+/// same fields: computed from the game as read, so that the turn and the state it is about come
+/// from one read of the chain (two calls could straddle a move).
+pub fn defender_to_move(game: &Rollup::Game) -> bool {
+    if game.hi - game.lo > 1 {
+        return game.split == B256::ZERO;
+    }
+    if game.level == 1 {
+        return true;
+    }
+    // A leaf: a skip value stands unless the challenger proves an execution.
+    !(game.lo < game.ctx.candidates && game.hiValue == game.loValue)
+}
+
 /// The honest move for `role` in `view`, by the local `replay`; `Wait` when the replay lacks
 /// what the move needs (the caller waits for it to catch up rather than act blind).
 pub fn honest_move(view: &GameView, role: Role, chain: &impl LocalChain) -> Move {

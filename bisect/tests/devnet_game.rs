@@ -13,7 +13,10 @@ use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::SolCall;
-use bisect::step::{candidate_proofs, candidate_step, end_step, table_proof};
+use bisect::{
+    game::defender_to_move,
+    step::{candidate_proofs, candidate_step, end_step, table_proof},
+};
 use devnet::{
     accounts::{dev_accounts, DEV_MNEMONIC},
     server::Server,
@@ -72,6 +75,25 @@ async fn game_status(provider: &impl Provider, rollup: Address, id: u64) -> u8 {
         .await
         .unwrap();
     Rollup::gameCall::abi_decode_returns(&out).unwrap().status as u8
+}
+
+/// The side to move by the contract is the one the off-chain rule says, from the game alone.
+async fn turn_agrees(provider: &impl Provider, rollup: Address, id: u64) {
+    let read = |input: Vec<u8>| {
+        provider.call(
+            TransactionRequest::default()
+                .with_to(rollup)
+                .with_input(input),
+        )
+    };
+    let game = Rollup::gameCall { id: U256::from(id) };
+    let game =
+        Rollup::gameCall::abi_decode_returns(&read(game.abi_encode()).await.unwrap()).unwrap();
+    let turn = Rollup::defenderToMoveCall { id: U256::from(id) };
+    let turn =
+        Rollup::defenderToMoveCall::abi_decode_returns(&read(turn.abi_encode()).await.unwrap())
+            .unwrap();
+    assert_eq!(defender_to_move(&game), turn, "game {id}: {game:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -185,7 +207,9 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
     send(&proposer, rollup, propose.abi_encode(), ETHER).await;
     let challenge = Rollup::challengeCall { id: U256::from(1) };
     send(&challenger, rollup, challenge.abi_encode(), ETHER / 2).await;
+    turn_agrees(&proposer, rollup, 0).await;
     send(&proposer, rollup, open_block(0).abi_encode(), 0).await;
+    turn_agrees(&proposer, rollup, 0).await;
     send(
         &proposer,
         rollup,
@@ -193,6 +217,7 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
         0,
     )
     .await;
+    turn_agrees(&proposer, rollup, 0).await;
     send(
         &challenger,
         rollup,
@@ -200,6 +225,7 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
         0,
     )
     .await;
+    turn_agrees(&proposer, rollup, 0).await;
     send(
         &proposer,
         rollup,
@@ -207,6 +233,7 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
         0,
     )
     .await;
+    turn_agrees(&proposer, rollup, 0).await;
     send(
         &challenger,
         rollup,
@@ -214,6 +241,7 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
         0,
     )
     .await;
+    turn_agrees(&proposer, rollup, 0).await;
     let prove_end = Rollup::proveEndCall {
         id: U256::from(0),
         step: end_step(&block),
@@ -230,7 +258,9 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
     send(&proposer, rollup, propose.abi_encode(), ETHER).await;
     let challenge = Rollup::challengeCall { id: U256::from(2) };
     send(&challenger, rollup, challenge.abi_encode(), ETHER / 2).await;
+    turn_agrees(&proposer, rollup, 1).await;
     send(&proposer, rollup, open_block(1).abi_encode(), 0).await;
+    turn_agrees(&proposer, rollup, 1).await;
     send(
         &proposer,
         rollup,
@@ -238,6 +268,7 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
         0,
     )
     .await;
+    turn_agrees(&proposer, rollup, 1).await;
     send(
         &challenger,
         rollup,
@@ -245,6 +276,7 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
         0,
     )
     .await;
+    turn_agrees(&proposer, rollup, 1).await;
     let (offsets, transaction) = candidate_proofs(&blob, 1, 0).unwrap();
     let prove = Rollup::proveCandidateCall {
         id: U256::from(1),

@@ -4,7 +4,7 @@
 //! wins, within the move bound.
 
 use alloy_primitives::{keccak256, B256};
-use bisect::game::{honest_move, GameView, LocalChain, Move, Role};
+use bisect::game::{defender_to_move, honest_move, GameView, LocalChain, Move, Role};
 use l1_contracts::rollup::Rollup;
 use proptest::prelude::*;
 
@@ -94,14 +94,7 @@ struct Sim {
 
 impl Sim {
     fn defender_to_move(&self) -> bool {
-        let g = &self.game;
-        if g.hi - g.lo > 1 {
-            return g.split == B256::ZERO;
-        }
-        if g.level == 1 {
-            return true;
-        }
-        !(g.lo < g.ctx.candidates && g.hiValue == g.loValue)
+        defender_to_move(&self.game)
     }
 
     fn view(&self) -> GameView {

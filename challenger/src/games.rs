@@ -6,7 +6,7 @@ use alloy_primitives::{Address, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::BlockNumberOrTag;
 use anyhow::{Context, Result};
-use bisect::game::{GameView, Role};
+use bisect::game::{defender_to_move, GameView, Role};
 use clap::Args;
 use l1_contracts::provider::l1_reader;
 use l1_contracts::{call::read, rollup::Rollup, status::GameStatus};
@@ -66,15 +66,9 @@ pub(crate) async fn run(args: GamesArgs) -> Result<()> {
             },
         )
         .await?;
-        let defender_to_move = read(
-            &provider,
-            rollup,
-            Rollup::defenderToMoveCall { id: U256::from(id) },
-        )
-        .await?;
         let view = GameView {
+            defender_to_move: defender_to_move(&game),
             game,
-            defender_to_move,
             split_values: None,
             degree: rules.degree,
             clock: rules.clock,

@@ -672,9 +672,7 @@ impl Node {
                 sidecars: p.sidecars.iter().map(SidecarRecord::from).collect(),
             })
             .collect();
-        store
-            .set_pending(&records)
-            .map_err(TxError::PoolNotStored)
+        store.set_pending(&records).map_err(TxError::PoolNotStored)
     }
 
     /// Whether `txs` run as the start of the next block, without mining them.

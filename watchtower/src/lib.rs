@@ -17,12 +17,12 @@ use std::{
 };
 
 use alloy_network::ReceiptResponse;
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{keccak256, Address, B256, U256};
 use alloy_provider::{transport::TransportError, DynProvider, Provider};
 use alloy_rpc_types_eth::BlockNumberOrTag;
-use alloy_sol_types::SolCall;
+use alloy_sol_types::{SolCall, SolValue};
 use bisect::{
-    game::{GameView, LocalChain, Move, Role},
+    game::{defender_to_move, GameView, LocalChain, Move, Role},
     step::{candidate_proofs, candidate_step, end_step, table_proof},
 };
 use l1_contracts::blob_data::BlobData;
@@ -316,6 +316,10 @@ pub struct Watchtower<P> {
     in_doubt: HashMap<u64, Instant>,
 }
 
+/// Game ids past the last one looked at whose split events are read too: games made between the
+/// tick's count and its log query.
+const UNSEEN_GAMES: u64 = 64;
+
 /// How long a challenge sent without a receipt holds off another one for the same claim.
 pub const IN_DOUBT: Duration = Duration::from_secs(120);
 
@@ -513,23 +517,46 @@ impl<P: Provider + Clone> Watchtower<P> {
         };
         let found = self
             .games
-            .open_games(&contract, self.config.address)
+            .open_games(&contract, self.config.address, head)
             .await?;
         self.challenged.extend(found.challenged);
-        for id in found.closed {
+        for id in found.done {
             self.splits.forget(id);
         }
         let games = found.open;
-        let window = &self.games;
         self.splits
             .follow(
                 &self.provider,
                 self.config.rollup,
                 self.config.from_block,
                 head,
-                |game| window.may_be_ours(game),
+                &self.games.watched(UNSEEN_GAMES),
             )
             .await?;
+        // The log's values must be the ones the contract holds the hash of; if not (a reorg
+        // deeper than the log allows for), the game's events are read again from the start.
+        for (id, game) in &games {
+            if game.split == B256::ZERO {
+                continue;
+            }
+            let values = self.splits.values(*id, game.level, game.lo, game.hi);
+            if values.is_some_and(|v| keccak256(v.abi_encode()) == game.split) {
+                continue;
+            }
+            tracing::warn!(
+                game = id,
+                "split values not in the log: reading the game's events again"
+            );
+            self.splits
+                .reread(
+                    &self.provider,
+                    self.config.rollup,
+                    self.config.from_block,
+                    head,
+                    *id,
+                )
+                .await?;
+        }
         let mut played = Vec::with_capacity(games.len());
         for (id, game) in games {
             let role = if game.challenger == self.config.address {
@@ -699,9 +726,6 @@ impl<P: Provider + Clone> Watchtower<P> {
     }
 
     async fn view(&self, id: u64, game: Rollup::Game, now: u64) -> Result<GameView, WatchError> {
-        let defender_to_move = self
-            .call(Rollup::defenderToMoveCall { id: U256::from(id) })
-            .await?;
         let claim_rejected = self
             .call(Rollup::claimCall {
                 id: U256::from(game.claim),
@@ -712,11 +736,13 @@ impl<P: Provider + Clone> Watchtower<P> {
         let split_values = if game.split == B256::ZERO {
             None
         } else {
-            self.splits.values(id, game.level, game.lo, game.hi)
+            self.splits
+                .values(id, game.level, game.lo, game.hi)
+                .filter(|values| keccak256(values.abi_encode()) == game.split)
         };
         Ok(GameView {
+            defender_to_move: defender_to_move(&game),
             game,
-            defender_to_move,
             split_values,
             degree: self.rules.degree,
             clock: self.rules.clock,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::Filter;
 use alloy_sol_types::SolEvent;
@@ -39,16 +39,16 @@ pub struct SplitLog {
 }
 
 impl SplitLog {
-    /// Reads the events up to L1 block `head`: from `from_block` the first time, then from
-    /// [`REORG_DEPTH`] blocks before the last block read, `LOG_RANGE` blocks per query.
-    /// `keep` says which games' events are worth keeping.
+    /// Reads the events of `games` up to L1 block `head`: from `from_block` the first time, then
+    /// from [`REORG_DEPTH`] blocks before the last block read, `LOG_RANGE` blocks per query.
+    /// Only these games' events are asked for, so another pair's games cannot swell the answers.
     pub async fn follow(
         &mut self,
         provider: &impl Provider,
         rollup: Address,
         from_block: u64,
         head: u64,
-        keep: impl Fn(u64) -> bool,
+        games: &[u64],
     ) -> Result<(), WatchError> {
         let start = match self.read_to {
             Some(read_to) => read_to.saturating_sub(REORG_DEPTH).max(from_block),
@@ -60,12 +60,44 @@ impl SplitLog {
         for events in self.games.values_mut() {
             events.retain(|e| e.l1_block < start);
         }
+        if !games.is_empty() {
+            self.read(provider, rollup, start, head, games).await?;
+        }
+        self.read_to = Some(head);
+        Ok(())
+    }
+
+    /// Reads game `game`'s events again from `from_block` up to `head`: what the log held for
+    /// it does not match the split the contract records (a reorg deeper than [`REORG_DEPTH`]).
+    pub async fn reread(
+        &mut self,
+        provider: &impl Provider,
+        rollup: Address,
+        from_block: u64,
+        head: u64,
+        game: u64,
+    ) -> Result<(), WatchError> {
+        self.games.remove(&game);
+        self.read(provider, rollup, from_block, head, &[game]).await
+    }
+
+    /// Adds the events of `games` in blocks `start..=head`.
+    async fn read(
+        &mut self,
+        provider: &impl Provider,
+        rollup: Address,
+        start: u64,
+        head: u64,
+        games: &[u64],
+    ) -> Result<(), WatchError> {
+        let topics: Vec<B256> = games.iter().map(|&g| U256::from(g).into()).collect();
         let mut from = start;
         while from <= head {
             let to = from.saturating_add(LOG_RANGE - 1).min(head);
             let filter = Filter::new()
                 .address(rollup)
                 .event_signature(Rollup::Split::SIGNATURE_HASH)
+                .topic1(topics.clone())
                 .from_block(from)
                 .to_block(to);
             let logs = provider
@@ -84,9 +116,6 @@ impl SplitLog {
                 let Ok(game) = u64::try_from(event.game) else {
                     continue;
                 };
-                if !keep(game) {
-                    continue;
-                }
                 self.games.entry(game).or_default().push(SplitEvent {
                     l1_block,
                     level: event.level,
@@ -97,7 +126,6 @@ impl SplitLog {
             }
             from = to + 1;
         }
-        self.read_to = Some(head);
         Ok(())
     }
 

@@ -2,13 +2,17 @@
 //! bounded by the open games and the claims in their window, not by the rollup's history.
 //! The chain is reached through [`RollupState`], so the windows are tested without a node.
 
-use std::{collections::BTreeSet, future::Future};
+use std::{collections::BTreeMap, future::Future};
 
 use alloy_primitives::{Address, U256};
 use alloy_provider::Provider;
 use l1_contracts::{call::read, rollup::Rollup, status::GameStatus};
 
-use crate::{plan::is_closed, WatchError};
+use crate::{splits::REORG_DEPTH, WatchError};
+
+/// Seconds past a claim's window after which no reorg the watchtower allows for (64 blocks of 12
+/// seconds) can bring the claim back into it.
+pub const REORG_SECONDS: u64 = REORG_DEPTH * 12;
 
 /// What the watchtower reads of the rollup's claims and games.
 pub trait RollupState {
@@ -53,14 +57,36 @@ impl<P: Provider> RollupState for RollupContract<'_, P> {
     }
 }
 
+/// Who a game is between: fixed when it is created, so a different pair under a known id means
+/// an L1 reorg renumbered the games.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sides {
+    claim: u64,
+    challenger: Address,
+}
+
+impl From<&Rollup::Game> for Sides {
+    fn from(game: &Rollup::Game) -> Self {
+        Self {
+            claim: game.claim,
+            challenger: game.challenger,
+        }
+    }
+}
+
 /// The open games one address plays in. A game's sides never change, so a game is looked at once
-/// when it appears; after that only the open ones of this address are read again.
+/// when it appears; after that only the open ones of this address are read again, and those of
+/// its games that ended less than [`REORG_DEPTH`] blocks ago (a reorg could reopen them). A
+/// known id that turns out to hold another pair, or a game count that went down, means a reorg
+/// renumbered the games: the window is read again from the first game.
 #[derive(Debug, Default)]
 pub struct GameWindow {
     /// The first game not yet looked at.
     next: u64,
     /// Open games this address plays in (as challenger, or as the claim's proposer).
-    ours: BTreeSet<u64>,
+    ours: BTreeMap<u64, Sides>,
+    /// Its games seen over, with the L1 head they were first seen over at.
+    ended: BTreeMap<u64, (Sides, u64)>,
 }
 
 /// What [`GameWindow::open_games`] found.
@@ -70,50 +96,97 @@ pub struct Games {
     pub open: Vec<(u64, Rollup::Game)>,
     /// Claims the address was seen challenging, in games new to the window (open or over).
     pub challenged: Vec<u64>,
-    /// Games it played in that are now over.
-    pub closed: Vec<u64>,
+    /// Games that are not, or no longer, the address's to play: their events can go.
+    pub done: Vec<u64>,
 }
 
 impl GameWindow {
-    /// Reads the games new since the last call and the open ones `me` plays in.
+    /// Reads the games new since the last call and the ones `me` plays in, at L1 head `head`.
+    /// Progress is kept game by game, so a failed read costs only what is left.
     pub async fn open_games(
         &mut self,
         chain: &impl RollupState,
         me: Address,
+        head: u64,
     ) -> Result<Games, WatchError> {
         let count = chain.game_count().await?;
+        if count < self.next {
+            tracing::warn!(
+                count,
+                seen = self.next,
+                "fewer games than seen: reading them again"
+            );
+            *self = Self::default();
+        }
         let mut found = Games::default();
-        let mut ours = BTreeSet::new();
-        for &id in self.ours.range(..self.next) {
+        let known: Vec<(u64, Sides)> = self
+            .ours
+            .iter()
+            .map(|(id, sides)| (*id, *sides))
+            .chain(self.ended.iter().map(|(id, (sides, _))| (*id, *sides)))
+            .collect();
+        for (id, sides) in known {
             let game = chain.game(id).await?;
+            if Sides::from(&game) != sides {
+                tracing::warn!(
+                    game = id,
+                    "another game under a known id: reading them again"
+                );
+                *self = Self::default();
+                found = Games::default();
+                break;
+            }
             if game.game_status() == GameStatus::Open {
-                ours.insert(id);
+                self.ended.remove(&id);
+                self.ours.insert(id, sides);
                 found.open.push((id, game));
-            } else {
-                found.closed.push(id);
+            } else if self.ours.remove(&id).is_some() {
+                self.ended.insert(id, (sides, head));
+            } else if self
+                .ended
+                .get(&id)
+                .is_some_and(|(_, at)| head > at + REORG_DEPTH)
+            {
+                self.ended.remove(&id);
+                found.done.push(id);
             }
         }
-        for id in self.next..count {
+        while self.next < count {
+            let id = self.next;
             let game = chain.game(id).await?;
+            let open = game.game_status() == GameStatus::Open;
+            let ours =
+                game.challenger == me || (open && chain.claim(game.claim).await?.proposer == me);
             if game.challenger == me {
                 found.challenged.push(game.claim);
             }
-            if game.game_status() != GameStatus::Open {
-                continue;
+            match (ours, open) {
+                (true, true) => {
+                    self.ours.insert(id, Sides::from(&game));
+                    found.open.push((id, game));
+                }
+                (true, false) => {
+                    self.ended.insert(id, (Sides::from(&game), head));
+                }
+                (false, _) => found.done.push(id),
             }
-            if game.challenger == me || chain.claim(game.claim).await?.proposer == me {
-                ours.insert(id);
-                found.open.push((id, game));
-            }
+            self.next = id + 1;
         }
-        self.ours = ours;
-        self.next = self.next.max(count);
         Ok(found)
     }
 
     /// Whether game `id`'s events are worth keeping: one `me` plays in, or one not looked at yet.
     pub fn may_be_ours(&self, id: u64) -> bool {
-        id >= self.next || self.ours.contains(&id)
+        id >= self.next || self.ours.contains_key(&id)
+    }
+
+    /// The games whose events are read: those `me` plays in, and the next `unseen` ids.
+    pub fn watched(&self, unseen: u64) -> Vec<u64> {
+        self.ours
+            .keys()
+            .copied()
+            .chain(self.next..self.next.saturating_add(unseen))
+            .collect()
     }
 }
 
@@ -144,7 +217,7 @@ impl ClaimWindow {
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             let claim = chain.claim(mid).await?;
-            if now >= claim.createdAt.saturating_add(window) {
+            if passed(&claim, now, window) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -159,15 +232,24 @@ impl ClaimWindow {
         self.first == Some(id)
     }
 
-    /// Moves past claim `id`, read at `now`, if it is the first and nothing can happen to it any
-    /// more; whether it did.
+    /// Moves past claim `id`, read at `now`, if it is the first and its window closed more than
+    /// [`REORG_SECONDS`] ago; whether it did. Its status does not count: a reorg can undo a
+    /// rejection, never the passing of time that far.
     pub fn pass(&mut self, id: u64, claim: &Rollup::Claim, now: u64, window: u64) -> bool {
-        if self.first == Some(id) && is_closed(claim, now, window) {
+        if self.first == Some(id) && passed(claim, now, window) {
             self.first = Some(id + 1);
             return true;
         }
         false
     }
+}
+
+/// Whether `claim`'s window closed more than [`REORG_SECONDS`] before `now`.
+fn passed(claim: &Rollup::Claim, now: u64, window: u64) -> bool {
+    now >= claim
+        .createdAt
+        .saturating_add(window)
+        .saturating_add(REORG_SECONDS)
 }
 
 #[cfg(test)]
@@ -252,44 +334,89 @@ mod tests {
         chain.games.push(game(8, OTHER));
         let mut window = GameWindow::default();
 
-        let found = window.open_games(&chain, ME).await.unwrap();
+        let found = window.open_games(&chain, ME, 100).await.unwrap();
         let ids: Vec<u64> = found.open.iter().map(|(id, _)| *id).collect();
         assert_eq!(ids, [1_000, 1_001], "ours as challenger, and as defender");
         assert_eq!(found.challenged, [7]);
         assert!(chain.reads() > 1_000);
 
-        let found = window.open_games(&chain, ME).await.unwrap();
+        let found = window.open_games(&chain, ME, 101).await.unwrap();
         assert_eq!(found.open.len(), 2);
         assert_eq!(chain.reads(), 2, "the two open games of ours, nothing else");
         assert!(window.may_be_ours(1_001) && !window.may_be_ours(2));
 
+        // Game 1000 ends; a new one of ours begins.
         chain.games[1_000].status = 2;
         chain.games.push(game(9, ME));
-        let found = window.open_games(&chain, ME).await.unwrap();
+        let found = window.open_games(&chain, ME, 102).await.unwrap();
         let ids: Vec<u64> = found.open.iter().map(|(id, _)| *id).collect();
         assert_eq!(ids, [1_001, 1_003]);
-        assert_eq!(found.closed, [1_000]);
         assert_eq!(chain.reads(), 3);
         assert!(!window.may_be_ours(1_000));
+        // An ended game is read until a reorg can no longer reopen it.
+        window
+            .open_games(&chain, ME, 102 + REORG_DEPTH)
+            .await
+            .unwrap();
+        assert_eq!(chain.reads(), 3);
+        let found = window
+            .open_games(&chain, ME, 103 + REORG_DEPTH)
+            .await
+            .unwrap();
+        assert_eq!(found.done, [1_000]);
+        assert_eq!(chain.reads(), 3);
+        window
+            .open_games(&chain, ME, 104 + REORG_DEPTH)
+            .await
+            .unwrap();
+        assert_eq!(chain.reads(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_reorg_that_renumbers_the_games_is_read_again() {
+        let mut chain = history(10);
+        chain.games.push(game(3, OTHER));
+        chain.games.push(game(4, ME));
+        let mut window = GameWindow::default();
+        let found = window.open_games(&chain, ME, 100).await.unwrap();
+        assert_eq!(found.open[0].0, 11);
+
+        // The attacker's game 10 is reorged out and another takes id 11; ours is now 10.
+        chain.games[10] = game(4, ME);
+        chain.games[11] = game(6, OTHER);
+        let found = window.open_games(&chain, ME, 101).await.unwrap();
+        let ids: Vec<u64> = found.open.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [10]);
+
+        // Fewer games than seen: read again.
+        chain.games.truncate(10);
+        chain.games.push(game(4, ME));
+        window.open_games(&chain, ME, 102).await.unwrap();
+        chain.games.truncate(9);
+        let found = window.open_games(&chain, ME, 103).await.unwrap();
+        assert!(found.open.is_empty());
+        assert!(window.may_be_ours(9));
     }
 
     #[tokio::test]
     async fn a_restart_finds_the_first_open_claim_by_bisection() {
-        let chain = history(100_000);
+        let mut chain = history(100_000);
         let now = 12 * 99_999;
         let mut window = ClaimWindow::default();
         let first = window
             .first(&chain, chain.claims.len() as u64, now, WINDOW)
             .await
             .unwrap();
-        // Claim i closes at 12 i + 3600: the first still open is the 301st from the end.
-        assert_eq!(first, 99_999 - WINDOW / 12 + 1);
+        // Claim i is passed once 12 i + window + the reorg margin is behind.
+        assert_eq!(first, 99_999 - (WINDOW + REORG_SECONDS) / 12 + 1);
         assert!(chain.reads() <= 17, "log2 of the history");
-        assert!(!is_closed(&chain.claims[first as usize], now, WINDOW));
-        assert!(is_closed(&chain.claims[first as usize - 1], now, WINDOW));
+        assert!(!passed(&chain.claims[first as usize], now, WINDOW));
+        assert!(passed(&chain.claims[first as usize - 1], now, WINDOW));
 
-        // Time passes: the window moves past what closed, one claim at a time.
+        // Time passes: the window moves past what closed, one claim at a time; a rejected claim
+        // still in its window is not passed (a reorg could undo the rejection).
         let later = now + 24;
+        chain.claims[first as usize + 2].status = 2;
         assert!(window.pass(first, &chain.claims[first as usize], later, WINDOW));
         assert!(window.pass(first + 1, &chain.claims[first as usize + 1], later, WINDOW));
         assert!(!window.pass(first + 2, &chain.claims[first as usize + 2], later, WINDOW));

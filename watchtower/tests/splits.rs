@@ -37,12 +37,14 @@ async fn splits_are_read_in_ranges_a_provider_serves() {
     assert!(provider.get_logs(&whole).await.is_err());
 
     let mut log = SplitLog::default();
-    log.follow(&provider, rollup, 0, head, |_| true)
+    log.follow(&provider, rollup, 0, head, &[0, 1])
         .await
         .unwrap();
     assert_eq!(log.values(0, 1, 0, 1), None);
     // The next tick reads only the blocks since, and a reorg's depth before them.
-    log.follow(&provider, rollup, 0, head, |_| true)
+    log.follow(&provider, rollup, 0, head, &[0, 1])
         .await
         .unwrap();
+    // A game whose values the log lost is read again from the start, in ranges too.
+    log.reread(&provider, rollup, 0, head, 1).await.unwrap();
 }
