@@ -48,6 +48,10 @@ pub(crate) struct RunArgs {
     /// The Rollup contract.
     #[arg(long, env = "ROLLUP")]
     rollup: Address,
+    /// Most L1 blocks one eth_getLogs may span: the provider's limit, or below (public
+    /// providers allow 1,000 to 10,000).
+    #[arg(long, env = "L1_LOG_RANGE", default_value_t = l2_node::l1::DEFAULT_LOG_RANGE)]
+    log_range: u64,
     /// L1 block to start deriving after (the inbox's deployment or earlier).
     #[arg(long, default_value_t = 0)]
     start_block: u64,
@@ -106,6 +110,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
         clock_margin: args.clock_margin,
         max_lag: args.max_lag,
         max_age: args.max_l1_age,
+        log_range: args.log_range,
         #[cfg(feature = "lies")]
         lie: args.lie,
         ..WatchConfig::new(args.rollup, address)

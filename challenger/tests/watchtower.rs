@@ -15,20 +15,26 @@ use l1_contracts::{
     rollup::Rollup,
     status::{ClaimStatus, GameStatus},
 };
-use rollup::lie::BlockLie;
-use rollup::lie::Lie;
+use rollup::lie::{BlockLie, Lie};
+use testnet::NetworkConfig;
 
 /// The daemon (dev key 2) against a proposer (dev key 1) lying about block 2 as `lie`; with
 /// `kill`, the daemon is killed once the game reaches the block's candidates and restarted.
 async fn defeat(chain_id: u64, lie: Lie, kill: bool) {
     let network = Network::start(chain_id).await;
+    let daemon = network.daemon(2);
+    defeat_on(&network, daemon, lie, kill).await;
+}
+
+/// [`defeat`] on `network`, by `daemon` (dev key 2).
+async fn defeat_on(network: &Network, daemon: Daemon, lie: Lie, kill: bool) {
     let lie = BlockLie { block: 2, lie };
     network.three_blocks_and_a_claim(Some(lie)).await;
     let mut liar = network.player(1, Some(lie)).await;
-    let mut daemon = network.daemon(2);
+    let mut daemon = daemon;
 
     if kill {
-        daemon = kill_at_level_two(&network, &mut liar, daemon).await;
+        daemon = kill_at_level_two(network, &mut liar, daemon).await;
     }
     assert_eq!(
         network.play_out(&mut liar).await,
@@ -128,6 +134,24 @@ async fn a_wrong_timestamp_is_caught() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_daemon_killed_mid_game_resumes_and_wins() {
     defeat(910, Lie::Drop(0), true).await;
+}
+
+/// An L1 that answers `eth_getLogs` over at most 8 blocks, as a strict provider would: the
+/// daemon, told so with `--log-range`, follows the inbox and the games in ranges and wins.
+/// (Without the flag it never derives the chain, and no game starts.)
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_wins_on_an_l1_that_serves_few_blocks_per_log_query() {
+    let network = Network::start_with(NetworkConfig {
+        max_log_range: Some(8),
+        ..NetworkConfig::dev(911)
+    })
+    .await;
+    let url = network.server.url();
+    let daemon = network.daemon_with(
+        2,
+        &["--l1-rpc", &url, "--interval-ms", "250", "--log-range", "8"],
+    );
+    defeat_on(&network, daemon, Lie::Drop(0), false).await;
 }
 
 /// A liar builds a claim on its own wrong claim, its blocks re-linked to the lie. A game takes

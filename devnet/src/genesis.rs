@@ -104,6 +104,7 @@ pub fn from_genesis(genesis: &Genesis) -> Result<NodeConfig, GenesisError> {
         alloc,
         blob_retention: MAINNET_RETENTION_BLOCKS,
         block_time: None,
+        max_log_range: crate::node::MAX_LOG_RANGE,
     })
 }
 

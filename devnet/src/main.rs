@@ -48,6 +48,9 @@ struct Args {
     /// Blocks whose blob sidecars the beacon endpoint keeps.
     #[arg(long, env = "DEVNET_BLOB_RETENTION", default_value_t = devnet::blobs::MAINNET_RETENTION_BLOCKS)]
     blob_retention: u64,
+    /// Most blocks one `eth_getLogs` may span (public providers allow 1,000 to 10,000).
+    #[arg(long, env = "DEVNET_MAX_LOG_RANGE", default_value_t = devnet::node::MAX_LOG_RANGE)]
+    max_log_range: u64,
 }
 
 #[tokio::main]
@@ -81,6 +84,7 @@ async fn main() -> anyhow::Result<()> {
     };
     config.block_time = args.block_time;
     config.blob_retention = args.blob_retention;
+    config.max_log_range = args.max_log_range.max(1);
     let chain = config.chain;
     let upgrades = config.upgrades.clone();
     let node = match &args.state_dir {

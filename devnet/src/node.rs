@@ -58,7 +58,12 @@ pub struct NodeConfig {
     pub blob_retention: u64,
     /// Seconds between blocks; `None` mines each transaction as it arrives.
     pub block_time: Option<u64>,
+    /// Most blocks one `eth_getLogs` may span, as RPC providers limit it.
+    pub max_log_range: u64,
 }
+
+/// The widest `eth_getLogs` a devnet serves unless told otherwise (what Infura and others allow).
+pub const MAX_LOG_RANGE: u64 = 10_000;
 
 impl NodeConfig {
     /// A dev chain: ten accounts of the well-known dev mnemonic with 10,000 ether each.
@@ -88,6 +93,7 @@ impl NodeConfig {
             alloc,
             blob_retention: MAINNET_RETENTION_BLOCKS,
             block_time: None,
+            max_log_range: MAX_LOG_RANGE,
         })
     }
 }
@@ -350,6 +356,11 @@ impl Node {
             alloy_rlp::Encodable::encode(&value, &mut out);
         }
         alloy_primitives::keccak256(out)
+    }
+
+    /// Most blocks one `eth_getLogs` may span.
+    pub const fn max_log_range(&self) -> u64 {
+        self.config.max_log_range
     }
 
     /// The rules the next block follows: chain id, fork and blob parameters.

@@ -335,9 +335,6 @@ fn block_rewards(block: &MinedBlock, percentiles: &[f64]) -> Vec<U256> {
         .collect()
 }
 
-/// Most blocks one `eth_getLogs` may scan.
-const MAX_LOG_RANGE: u64 = 10_000;
-
 /// An `eth_getLogs` filter.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -390,10 +387,11 @@ fn logs(node: &Node, filter: &LogFilter) -> Result<Vec<Log>, RpcError> {
     if from > to {
         return Err(RpcError::params("fromBlock is after toBlock"));
     }
-    if to - from >= MAX_LOG_RANGE {
+    let max = node.max_log_range();
+    if to - from >= max {
         return Err(RpcError::new(
             SERVER_ERROR,
-            format!("block range over {MAX_LOG_RANGE} blocks"),
+            format!("block range over {max} blocks"),
         ));
     }
     let mut out = Vec::new();

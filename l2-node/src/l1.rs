@@ -128,7 +128,13 @@ pub struct L1Source<P> {
     archive: Option<String>,
     inbox: Address,
     http: reqwest::Client,
+    /// Most L1 blocks one log query spans.
+    log_range: u64,
 }
+
+/// L1 blocks one log query spans unless told otherwise: within what public RPC providers serve
+/// (commonly 1,000 to 10,000).
+pub const DEFAULT_LOG_RANGE: u64 = 1_000;
 
 impl<P: Provider> L1Source<P> {
     /// A source reading `inbox` through `provider`, blobs from the beacon API at `beacon`
@@ -143,7 +149,21 @@ impl<P: Provider> L1Source<P> {
                 .timeout(BEACON_TIMEOUT)
                 .build()
                 .expect("a TLS-less HTTP client always builds"),
+            log_range: DEFAULT_LOG_RANGE,
         }
+    }
+
+    /// Spans at most `blocks` L1 blocks per log query (at least one), for a provider that
+    /// allows fewer than [`DEFAULT_LOG_RANGE`].
+    #[must_use]
+    pub fn with_log_range(mut self, blocks: u64) -> Self {
+        self.log_range = blocks.max(1);
+        self
+    }
+
+    /// Most L1 blocks one log query spans.
+    pub const fn log_range(&self) -> u64 {
+        self.log_range
     }
 
     /// How many L2 blocks a batch may declare if it lands in the L1 block after one of time

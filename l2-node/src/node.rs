@@ -39,9 +39,6 @@ pub fn off_runtime<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// L1 blocks read per log query.
-const LOG_RANGE: u64 = 1000;
-
 /// Why the node could not go on.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -398,7 +395,7 @@ impl L2Node {
         let head = l1.head_number().await?;
         let mut from = cursor.number + 1;
         while from <= head {
-            let to = (from + LOG_RANGE - 1).min(head);
+            let to = from.saturating_add(l1.log_range() - 1).min(head);
             for batch in l1.batches(from, to).await? {
                 if batch.index < self.cursor()?.next_batch {
                     continue;

@@ -71,6 +71,9 @@ struct Args {
     /// Blocks of state kept for disputes; older state is pruned.
     #[arg(long, default_value_t = 50_400)]
     window: u64,
+    /// Most L1 blocks one eth_getLogs may span: the provider's limit, or below.
+    #[arg(long, env = "L1_LOG_RANGE", default_value_t = l2_node::l1::DEFAULT_LOG_RANGE)]
+    log_range: u64,
 }
 
 #[tokio::main]
@@ -120,6 +123,7 @@ async fn main() -> Result<()> {
             blocks_per_batch: args.blocks_per_batch,
             load_gas: args.load_gas,
             window: args.window,
+            log_range: args.log_range,
         },
         load,
         proposer,

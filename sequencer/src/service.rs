@@ -63,6 +63,8 @@ pub struct SequencerConfig {
     pub load_gas: u64,
     /// Blocks of state kept for disputes; older state is pruned every [`PRUNE_EVERY`] blocks.
     pub window: u64,
+    /// Most L1 blocks one `eth_getLogs` spans (the provider's limit, or below).
+    pub log_range: u64,
 }
 
 /// Blocks between prunes.
@@ -90,7 +92,8 @@ impl<P: Provider + Clone> Sequencer<P> {
         load: Option<Workload>,
         proposer: Option<Proposer<P>>,
     ) -> Self {
-        let l1 = L1Source::new(poster.clone(), beacon, config.inbox);
+        let l1 =
+            L1Source::new(poster.clone(), beacon, config.inbox).with_log_range(config.log_range);
         Self {
             shared,
             poster,

@@ -125,6 +125,7 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
             blocks_per_batch: 2,
             load_gas: 1_500_000,
             window: 1_000,
+            log_range: l2_node::l1::DEFAULT_LOG_RANGE,
         },
         Some(load_generator(&config, 16)),
         Some(honest),

@@ -25,7 +25,10 @@ use l1_contracts::{
     provider::l1_provider,
     rollup::Rollup,
 };
-use l2_node::node::{Genesis, L2Node, NodeError};
+use l2_node::{
+    l1::DEFAULT_LOG_RANGE,
+    node::{Genesis, L2Node, NodeError},
+};
 use rollup::{derive::L2Chain, lie::BlockLie};
 use sequencer::{
     genesis::{dev_genesis, load_generator},
@@ -100,6 +103,9 @@ pub struct NetworkConfig {
     pub execute_price: u64,
     /// L1 blocks the devnet's beacon API keeps blobs for (`None`: mainnet's 4,096 epochs).
     pub blob_retention: Option<u64>,
+    /// Most blocks one `eth_getLogs` may span on the devnet (`None`: its default); the
+    /// network's own nodes and watchtowers keep to it.
+    pub max_log_range: Option<u64>,
 }
 
 impl NetworkConfig {
@@ -126,6 +132,7 @@ impl NetworkConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             execute_price: 1,
             blob_retention: None,
+            max_log_range: None,
         }
     }
 }
@@ -143,6 +150,8 @@ pub struct Network {
     pub deployment: Deployment,
     /// The L2's chain id.
     pub chain_id: u64,
+    /// Most L1 blocks the network's nodes and watchtowers span per log query.
+    pub log_range: u64,
     genesis: Genesis,
 }
 
@@ -151,6 +160,10 @@ impl Network {
     pub async fn start(config: NetworkConfig) -> Result<Self> {
         let mut node = NodeConfig::dev(L1_CHAIN_ID, Fork::Osaka)?;
         node.pricing.min_price = config.execute_price;
+        if let Some(blocks) = config.max_log_range {
+            node.max_log_range = blocks.max(1);
+        }
+        let log_range = node.max_log_range.min(DEFAULT_LOG_RANGE);
         if let Some(blocks) = config.blob_retention {
             node.blob_retention = blocks;
         }
@@ -185,6 +198,7 @@ impl Network {
             keys,
             deployment,
             chain_id: genesis.config.chain.chain_id,
+            log_range,
             genesis,
         })
     }
@@ -232,6 +246,7 @@ impl Network {
     ) -> Result<Watchtower<impl Provider + Clone>, WatchError> {
         let config = WatchConfig {
             from_block: self.deployment.inbox_block,
+            log_range: self.log_range,
             lie,
             ..WatchConfig::new(self.deployment.rollup, self.keys[i].address())
         };
@@ -286,6 +301,7 @@ impl Network {
                 blocks_per_batch,
                 load_gas,
                 window: 1_000,
+                log_range: self.log_range,
             },
             (load_gas > 0).then(|| load_generator(&config, SENDERS)),
             claims.map(|(every, lie)| self.proposer_with(self.provider(1), every, lie)),

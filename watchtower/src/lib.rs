@@ -32,7 +32,7 @@ use l1_contracts::{
     status::ClaimStatus,
 };
 use l2_node::{
-    l1::{versioned_hash, L1Error, L1Source},
+    l1::{versioned_hash, L1Error, L1Source, DEFAULT_LOG_RANGE},
     node::{off_runtime, L2Node, NodeError},
     store::StoreError,
 };
@@ -180,6 +180,8 @@ pub struct WatchConfig {
     pub max_lag: u64,
     /// Seconds the L1 head may be behind this machine's clock (`None`: not checked).
     pub max_age: Option<u64>,
+    /// Most L1 blocks one `eth_getLogs` spans (the provider's limit, or below).
+    pub log_range: u64,
     /// Test mode (the `lies` feature): believe the chain with this lie, to stage a dishonest
     /// player.
     #[cfg(feature = "lies")]
@@ -198,6 +200,7 @@ impl WatchConfig {
             clock_margin: None,
             max_lag: 2,
             max_age: None,
+            log_range: DEFAULT_LOG_RANGE,
             #[cfg(feature = "lies")]
             lie: None,
         }
@@ -342,7 +345,7 @@ impl<P: Provider + Clone> Watchtower<P> {
         let inbox = read(&provider, config.rollup, Rollup::inboxCall {}).await?;
         let blob_data = read(&provider, config.rollup, Rollup::blobDataCall {}).await?;
         Ok(Self {
-            l1: L1Source::new(provider.clone(), beacon, inbox),
+            l1: L1Source::new(provider.clone(), beacon, inbox).with_log_range(config.log_range),
             node,
             provider,
             witnesses: Vec::new(),
@@ -351,7 +354,7 @@ impl<P: Provider + Clone> Watchtower<P> {
             rules,
             metrics: Arc::default(),
             games: GameWindow::default(),
-            splits: SplitLog::default(),
+            splits: SplitLog::new(config.log_range),
             claims: ClaimWindow::default(),
             challenged: HashSet::new(),
             in_doubt: HashMap::new(),

@@ -9,11 +9,10 @@ use alloy_provider::Provider;
 use alloy_rpc_types_eth::Filter;
 use alloy_sol_types::SolEvent;
 use l1_contracts::rollup::Rollup;
+use l2_node::l1::DEFAULT_LOG_RANGE;
 
 use crate::WatchError;
 
-/// L1 blocks per log query: within what public providers serve (commonly 1,000 to 10,000).
-pub const LOG_RANGE: u64 = 1_000;
 /// L1 blocks read again each tick: events from a block a reorg replaced are dropped and the
 /// canonical ones read back.
 pub const REORG_DEPTH: u64 = 64;
@@ -30,17 +29,34 @@ struct SplitEvent {
 }
 
 /// The `Split` events of the games the watchtower plays in.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SplitLog {
+    /// Most L1 blocks one query spans.
+    range: u64,
     /// Last L1 block read (`None`: nothing read yet).
     read_to: Option<u64>,
     /// Events by game, in chain order.
     games: BTreeMap<u64, Vec<SplitEvent>>,
 }
 
+impl Default for SplitLog {
+    fn default() -> Self {
+        Self::new(DEFAULT_LOG_RANGE)
+    }
+}
+
 impl SplitLog {
+    /// An empty log that spans at most `range` L1 blocks per query (at least one).
+    pub fn new(range: u64) -> Self {
+        Self {
+            range: range.max(1),
+            read_to: None,
+            games: BTreeMap::new(),
+        }
+    }
+
     /// Reads the events of `games` up to L1 block `head`: from `from_block` the first time, then
-    /// from [`REORG_DEPTH`] blocks before the last block read, `LOG_RANGE` blocks per query.
+    /// from [`REORG_DEPTH`] blocks before the last block read, its range of blocks per query.
     /// Only these games' events are asked for, so another pair's games cannot swell the answers.
     pub async fn follow(
         &mut self,
@@ -93,7 +109,7 @@ impl SplitLog {
         let topics: Vec<B256> = games.iter().map(|&g| U256::from(g).into()).collect();
         let mut from = start;
         while from <= head {
-            let to = from.saturating_add(LOG_RANGE - 1).min(head);
+            let to = from.saturating_add(self.range - 1).min(head);
             let filter = Filter::new()
                 .address(rollup)
                 .event_signature(Rollup::Split::SIGNATURE_HASH)

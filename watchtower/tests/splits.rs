@@ -12,12 +12,17 @@ use devnet::{server::Server, Node, NodeConfig};
 use execute::Fork;
 use watchtower::splits::SplitLog;
 
-/// One block more than the devnet's (and many providers') widest log query.
-const BLOCKS: u64 = 10_001;
+/// The widest log query the devnet serves here, as a strict provider would.
+const MAX_RANGE: u64 = 100;
+/// Ten times as many blocks.
+const BLOCKS: u64 = 10 * MAX_RANGE + 1;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn splits_are_read_in_ranges_a_provider_serves() {
-    let mut node = Node::new(NodeConfig::dev(31337, Fork::Osaka).unwrap());
+    let mut node = Node::new(NodeConfig {
+        max_log_range: MAX_RANGE,
+        ..NodeConfig::dev(31337, Fork::Osaka).unwrap()
+    });
     for _ in 0..BLOCKS {
         node.mine_pending().unwrap();
     }
@@ -32,11 +37,11 @@ async fn splits_are_read_in_ranges_a_provider_serves() {
     assert_eq!(head, BLOCKS);
     let rollup = Address::repeat_byte(0x42);
 
-    // One query over the whole history is refused, as public providers refuse it.
+    // One query over the whole history is refused, as providers refuse it.
     let whole = Filter::new().address(rollup).from_block(0).to_block(head);
     assert!(provider.get_logs(&whole).await.is_err());
 
-    let mut log = SplitLog::default();
+    let mut log = SplitLog::new(MAX_RANGE);
     log.follow(&provider, rollup, 0, head, &[0, 1])
         .await
         .unwrap();
