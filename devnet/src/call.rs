@@ -2,14 +2,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use alloy_evm::{eth::EthEvmBuilder, precompiles::PrecompilesMap, Evm, EvmEnv};
+use alloy_evm::{Evm, EvmEnv};
 use alloy_primitives::{map::HashMap, Address, Bytes, TxKind, B256, U256};
-use execute::{precompile::install, state::WitnessDb};
+use execute::state::WitnessDb;
 use revm::{
     context::TxEnv,
     context_interface::result::{ExecutionResult, HaltReason},
     database::State,
-    precompile::{PrecompileSpecId, Precompiles},
 };
 
 use crate::Node;
@@ -70,17 +69,12 @@ impl Node {
             .tx_gas_limit_cap
             .unwrap_or(u64::MAX)
             .min(header.gas_limit);
-        let mut precompiles = PrecompilesMap::from_static(Precompiles::new(
-            PrecompileSpecId::from_spec_id(chain.fork.spec_id()),
-        ));
-        install(
-            &mut precompiles,
-            Arc::new(Mutex::new(self.execute_market())),
-            chain.fork,
+        let mut evm = execute::evm::l1_evm(
+            &mut state,
+            env,
+            &chain,
+            Some(Arc::new(Mutex::new(self.execute_market()))),
         );
-        let mut evm = EthEvmBuilder::new(&mut state, env)
-            .precompiles(precompiles)
-            .build();
         let blob_tx = !request.blob_hashes.is_empty();
         let tx = TxEnv {
             tx_type: if blob_tx { 3 } else { 0 },

@@ -32,12 +32,9 @@ use revm::{
     Database,
 };
 
-use alloy_evm::{eth::EthEvmBuilder, precompiles::PrecompilesMap};
-use revm::precompile::{PrecompileSpecId, Precompiles};
-
 use crate::{
     chain::Fork,
-    precompile::install,
+    evm::l1_evm,
     pricing::ExecuteMarket,
     state::{Preimages, StateError, WitnessDb},
     trace::Trace,
@@ -241,15 +238,7 @@ pub fn execute_segment<'a, P: Preimages>(
         .build();
     let spec = chain.hardforks();
     let env = EvmEnv::for_eth_block(header, spec, chain.chain_id, chain.blob_params());
-    let mut precompiles = PrecompilesMap::from_static(Precompiles::new(
-        PrecompileSpecId::from_spec_id(chain.fork.spec_id()),
-    ));
-    if let Some(market) = &options.execute_market {
-        install(&mut precompiles, market.clone(), chain.fork);
-    }
-    let evm = EthEvmBuilder::new(&mut state, env)
-        .precompiles(precompiles)
-        .build();
+    let evm = l1_evm(&mut state, env, chain, options.execute_market.clone());
     let ctx = EthBlockExecutionCtx {
         parent_hash: header.parent_hash,
         parent_beacon_block_root: header.parent_beacon_block_root,

@@ -6,6 +6,7 @@
 //! - [`trace`]: the versioned trace format and `debug_executionWitness` import.
 //! - [`mpt`]: the sparse Merkle-Patricia trie the witness reveals.
 //! - [`state`]: a revm database over the witness.
+//! - [`evm`]: the L1's EVM as EXECUTE runs it, with EIP-7610's storage collision rule.
 //! - [`executor`]: runs a segment with alloy-evm's block executor and checks the block.
 //! - [`store`]: where a complete state keeps its nodes (in memory, or a caller's database).
 //! - [`witness`]: records the minimal trace of a segment from a complete state.
@@ -15,6 +16,7 @@
 //!   true EXECUTE input.
 
 pub mod chain;
+pub mod evm;
 pub mod executor;
 pub mod header;
 pub mod mpt;

@@ -193,6 +193,14 @@ impl<'a, P: Preimages> WitnessDb<'a, P> {
         Ok(self.entries.get_mut(&address).expect("inserted above"))
     }
 
+    /// Storage root of `address` in the state this database started from.
+    pub fn storage_root(&mut self, address: Address) -> Result<B256, StateError> {
+        Ok(self
+            .entry(address)?
+            .account
+            .map_or(alloy_trie::EMPTY_ROOT_HASH, |a| a.storage_root))
+    }
+
     /// Applies a block's changes and returns the new state root.
     ///
     /// Within each trie, writes go before deletions and both in key order. The order decides
