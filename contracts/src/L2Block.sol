@@ -13,7 +13,7 @@ library L2Block {
         0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421;
     bytes32 internal constant EMPTY_REQUESTS =
         0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855;
-    uint8 internal constant TRACE_VERSION = 1;
+    uint8 internal constant TRACE_VERSION = 2;
 
     /// @notice What a parent header gives its child.
     struct Parent {
@@ -173,7 +173,7 @@ library L2Block {
     }
 
     /// @notice EXECUTE's input `abi.encode(pre, post, trace, gasUsed)` with
-    /// `trace = 0x01 ‖ rlp([chain, ancestors, header, segment, transactions, withdrawals,
+    /// `trace = 0x02 ‖ rlp([chain, ancestors, header, segment, transactions, withdrawals,
     /// witness])`, built in one buffer so that each large part (ancestors and witness from
     /// calldata, the transaction from the blob) is copied once. `transactions` holds the
     /// transaction when there is one; withdrawals are empty. `ancestors` and `witness` must each

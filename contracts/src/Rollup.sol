@@ -132,8 +132,8 @@ contract Rollup {
     Inbox public immutable inbox;
     BlobData public immutable blobData;
     Config internal _config;
-    /// @notice RLP of the L2's chain configuration in traces (chain id, fork, blob parameters,
-    /// deposit contract); its fork must be the L1's.
+    /// @notice RLP of the L2's chain parameters in traces (`[chainId, depositContract]`). No fork:
+    /// EXECUTE applies the L1's schedule to each block's timestamp, so an L1 fork needs no change.
     bytes public chainConfig;
 
     Claim[] internal _claims;

@@ -36,7 +36,8 @@ contract RollupAttackTest is ScenarioTest {
         returns (bytes memory)
     {
         bytes memory body = bytes.concat(rollup.chainConfig(), step.ancestors, own, step.witness);
-        bytes memory trace = bytes.concat(hex"01", RLP.prefix(0xc0, body.length), body);
+        bytes memory trace =
+            bytes.concat(bytes1(L2Block.TRACE_VERSION), RLP.prefix(0xc0, body.length), body);
         return abi.encode(step.pre.stateRoot, step.postStateRoot, trace, gasUsed);
     }
 

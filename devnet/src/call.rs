@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use alloy_evm::{Evm, EvmEnv};
 use alloy_primitives::{map::HashMap, Address, Bytes, TxKind, B256, U256};
-use execute::state::WitnessDb;
+use execute::{precompile::ExecuteHost, state::WitnessDb};
 use revm::{
     context::TxEnv,
     context_interface::result::{ExecutionResult, HaltReason},
@@ -73,7 +73,10 @@ impl Node {
             &mut state,
             env,
             &chain,
-            Some(Arc::new(Mutex::new(self.execute_market()))),
+            Some(ExecuteHost {
+                market: Arc::new(Mutex::new(self.execute_market())),
+                schedule: Arc::new(self.schedule().clone()),
+            }),
         );
         let blob_tx = !request.blob_hashes.is_empty();
         let tx = TxEnv {

@@ -7,24 +7,16 @@
 
 use std::path::Path;
 
+use alloy_eips::eip6110::MAINNET_DEPOSIT_CONTRACT_ADDRESS;
 use alloy_eips::eip7840::BlobParams;
 use alloy_genesis::Genesis;
 use alloy_primitives::U256;
 use execute::{
     witness::{system_contracts, AccountState},
-    BlobSchedule, ChainConfig, Fork,
+    Activation, BlobSchedule, ChainConfig, ChainParams, Fork, ForkSchedule,
 };
 
 use crate::{blobs::MAINNET_RETENTION_BLOCKS, NodeConfig};
-
-/// A fork taking effect: from `timestamp` on, blocks follow `chain`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Upgrade {
-    /// First block timestamp the rules apply to.
-    pub timestamp: u64,
-    /// The rules: fork and blob parameters.
-    pub chain: ChainConfig,
-}
 
 /// Why a genesis file cannot start a devnet.
 #[derive(Debug, thiserror::Error)]
@@ -57,9 +49,7 @@ pub fn from_file(path: &Path) -> Result<NodeConfig, GenesisError> {
 /// Converts a parsed genesis into the devnet's configuration.
 pub fn from_genesis(genesis: &Genesis) -> Result<NodeConfig, GenesisError> {
     let schedule = fork_schedule(genesis)?;
-    let (first, upgrades) = schedule
-        .split_first()
-        .expect("fork_schedule starts with the genesis fork");
+    let first = schedule[0];
     if first.timestamp > genesis.timestamp {
         return Err(GenesisError::Unsupported(
             "Cancun must be active at genesis (cancunTime at or before the genesis timestamp)"
@@ -85,7 +75,7 @@ pub fn from_genesis(genesis: &Genesis) -> Result<NodeConfig, GenesisError> {
         })
         .collect();
     // The system contracts of the last fork scheduled, unless the file deploys its own.
-    let last_fork = schedule.last().map_or(first.chain.fork, |u| u.chain.fork);
+    let last_fork = schedule.last().map_or(first.fork, |a| a.fork);
     for (address, contract) in system_contracts(last_fork) {
         if !genesis.alloc.contains_key(&address) {
             alloc.push((address, contract));
@@ -94,9 +84,20 @@ pub fn from_genesis(genesis: &Genesis) -> Result<NodeConfig, GenesisError> {
     if genesis.gas_limit == 0 {
         return Err(GenesisError::Unsupported("gasLimit is zero".into()));
     }
+    // The devnet has no history before genesis: its first fork covers all earlier time.
+    let mut activations = schedule;
+    activations[0].timestamp = 0;
+    let schedule = ForkSchedule::new(activations)
+        .map_err(|e| GenesisError::Unsupported(format!("fork schedule: {e}")))?;
+    let config = &genesis.config;
     Ok(NodeConfig {
-        chain: first.chain,
-        upgrades: upgrades.to_vec(),
+        params: ChainParams {
+            chain_id: config.chain_id,
+            deposit_contract: config
+                .deposit_contract_address
+                .unwrap_or(MAINNET_DEPOSIT_CONTRACT_ADDRESS),
+        },
+        schedule,
         pricing: Default::default(),
         gas_limit: genesis.gas_limit,
         genesis_timestamp: genesis.timestamp,
@@ -110,7 +111,7 @@ pub fn from_genesis(genesis: &Genesis) -> Result<NodeConfig, GenesisError> {
 
 /// The forks of the file in activation order, each with its blob parameters, starting with the
 /// latest one active at genesis. Forks set to activate at the same time collapse to the last.
-fn fork_schedule(genesis: &Genesis) -> Result<Vec<Upgrade>, GenesisError> {
+fn fork_schedule(genesis: &Genesis) -> Result<Vec<Activation>, GenesisError> {
     let config = &genesis.config;
     let named = [
         ("cancun", Fork::Cancun, config.cancun_time),
@@ -127,7 +128,7 @@ fn fork_schedule(genesis: &Genesis) -> Result<Vec<Upgrade>, GenesisError> {
             "forks after Osaka are not supported".into(),
         ));
     }
-    let mut schedule: Vec<Upgrade> = Vec::new();
+    let mut schedule: Vec<Activation> = Vec::new();
     for (name, fork, time) in named {
         let Some(time) = time else { continue };
         let blobs = match config.blob_schedule.get(name) {
@@ -139,14 +140,6 @@ fn fork_schedule(genesis: &Genesis) -> Result<Vec<Upgrade>, GenesisError> {
             }
             None => ChainConfig::mainnet(fork).blobs,
         };
-        let chain = ChainConfig {
-            chain_id: config.chain_id,
-            fork,
-            blobs,
-            deposit_contract: config
-                .deposit_contract_address
-                .unwrap_or(ChainConfig::mainnet(fork).deposit_contract),
-        };
         if let Some(last) = schedule.last() {
             if time < last.timestamp {
                 return Err(GenesisError::Unsupported(format!(
@@ -155,9 +148,10 @@ fn fork_schedule(genesis: &Genesis) -> Result<Vec<Upgrade>, GenesisError> {
                 )));
             }
         }
-        schedule.push(Upgrade {
+        schedule.push(Activation {
             timestamp: time,
-            chain,
+            fork,
+            blobs,
         });
     }
     if schedule.is_empty() {

@@ -3,6 +3,7 @@
 //! - [`accounts`]: the dev mnemonic's accounts.
 //! - [`blobs`]: blob sidecars: admission checks and the retention window.
 //! - [`genesis`]: set-up from a genesis file, with its fork schedule.
+//! - [`fork_config`]: EIP-7910's `eth_config` over that schedule.
 //! - [`node`]: the chain: state, blocks, admission and mining.
 //! - [`call`]: calls and gas estimates against the latest state.
 //! - [`rpc`]: JSON-RPC methods over the node.
@@ -14,6 +15,7 @@ pub mod accounts;
 pub mod beacon;
 pub mod blobs;
 pub mod call;
+pub mod fork_config;
 pub mod genesis;
 pub mod node;
 pub mod rpc;

@@ -85,8 +85,8 @@ async fn main() -> anyhow::Result<()> {
     config.block_time = args.block_time;
     config.blob_retention = args.blob_retention;
     config.max_log_range = args.max_log_range.max(1);
-    let chain = config.chain;
-    let upgrades = config.upgrades.clone();
+    let params = config.params;
+    let schedule = config.schedule.clone();
     let node = match &args.state_dir {
         Some(dir) => Node::open(config, dir)
             .with_context(|| format!("opening the chain in {}", dir.display()))?,
@@ -95,19 +95,20 @@ async fn main() -> anyhow::Result<()> {
     let node = Arc::new(Mutex::new(node));
     let server = Server::start(node.clone(), SocketAddr::new(args.host, args.port)).await?;
 
+    let (first, later) = schedule
+        .activations()
+        .split_first()
+        .expect("a schedule has a fork");
     println!(
         "devnet: chain id {}, fork {:?}, EXECUTE at {}",
-        chain.chain_id,
-        chain.fork,
+        params.chain_id,
+        first.fork,
         execute::EXECUTE_ADDRESS
     );
-    for upgrade in &upgrades {
+    for activation in later {
         println!(
             "  then {:?} (blobs {}/{}) at timestamp {}",
-            upgrade.chain.fork,
-            upgrade.chain.blobs.target,
-            upgrade.chain.blobs.max,
-            upgrade.timestamp
+            activation.fork, activation.blobs.target, activation.blobs.max, activation.timestamp
         );
     }
     println!("accounts ({DEV_MNEMONIC}):");

@@ -17,9 +17,10 @@ use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, Bytes, B256, U256};
 use execute::{
     header::{child_header, genesis_header},
+    precompile::ExecuteHost,
     trace::Segment,
     witness::{system_contracts, AccountProof, AccountState, CompleteState, TraceRequest},
-    ChainConfig, ExecuteMarket, Fork, PricingConfig,
+    ChainConfig, ChainParams, ExecuteMarket, Fork, ForkSchedule, PricingConfig,
 };
 
 use crate::{
@@ -28,7 +29,6 @@ use crate::{
         check_sidecar, BlobLookupError, BlobSidecar, BlobStore, SidecarError,
         MAINNET_RETENTION_BLOCKS,
     },
-    genesis::Upgrade,
     store::{BlockRecord, ChainStore, PendingRecord, SidecarRecord, StoreError},
 };
 
@@ -40,10 +40,11 @@ const TX_BASE_GAS: u64 = 21_000;
 /// How the chain starts.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
-    /// Chain id, fork and blob parameters at genesis (EXECUTE follows the fork of its block).
-    pub chain: ChainConfig,
-    /// Later forks, in activation order.
-    pub upgrades: Vec<Upgrade>,
+    /// Chain id and deposit contract.
+    pub params: ChainParams,
+    /// Forks by timestamp; the first covers genesis and all time before it. Blocks and EXECUTE
+    /// both follow it.
+    pub schedule: ForkSchedule,
     /// EXECUTE's pricing constants.
     pub pricing: PricingConfig,
     /// Block gas limit.
@@ -66,6 +67,16 @@ pub struct NodeConfig {
 pub const MAX_LOG_RANGE: u64 = 10_000;
 
 impl NodeConfig {
+    /// The rules of a block with `timestamp`: the schedule's first fork covers all time before
+    /// it.
+    pub fn chain_at(&self, timestamp: u64) -> ChainConfig {
+        let activation = self
+            .schedule
+            .at(timestamp)
+            .unwrap_or(&self.schedule.activations()[0]);
+        ChainConfig::new(self.params, activation)
+    }
+
     /// A dev chain: ten accounts of the well-known dev mnemonic with 10,000 ether each.
     pub fn dev(chain_id: u64, fork: Fork) -> Result<Self, DeriveError> {
         let ether = U256::from(10u128.pow(18));
@@ -81,11 +92,11 @@ impl NodeConfig {
             .collect();
         alloc.extend(system_contracts(fork));
         Ok(Self {
-            chain: ChainConfig {
+            params: ChainParams {
                 chain_id,
-                ..ChainConfig::mainnet(fork)
+                ..ChainConfig::mainnet(fork).params()
             },
-            upgrades: Vec::new(),
+            schedule: ChainConfig::mainnet(fork).schedule(),
             pricing: PricingConfig::default(),
             gas_limit: 60_000_000,
             genesis_timestamp: unix_now(),
@@ -261,9 +272,13 @@ impl Node {
     /// Starts the chain at its genesis.
     pub fn new(config: NodeConfig) -> Self {
         let market = Arc::new(Mutex::new(ExecuteMarket::genesis(config.pricing)));
-        let state = CompleteState::new(config.alloc.clone()).with_execute(market.clone());
+        let state = CompleteState::new(config.alloc.clone()).with_execute(ExecuteHost {
+            market: market.clone(),
+            schedule: Arc::new(config.schedule.clone()),
+        });
+        let chain = config.chain_at(config.genesis_timestamp);
         let header = genesis_header(
-            &config.chain,
+            &chain,
             state.root(),
             config.gas_limit,
             config.genesis_timestamp,
@@ -277,7 +292,7 @@ impl Node {
             receipts: Vec::new(),
             execute_price: config.pricing.min_price,
             execute_gas: 0,
-            blob_base_fee: config.chain.blob_params().map_or(0, |p| p.calc_blob_fee(0)),
+            blob_base_fee: chain.blob_params().map_or(0, |p| p.calc_blob_fee(0)),
         };
         Self {
             blobs: BlobStore::new(config.blob_retention),
@@ -340,10 +355,9 @@ impl Node {
         let p = &self.config.pricing;
         let mut out = Vec::new();
         alloy_rlp::Encodable::encode(&self.blocks[0].hash, &mut out);
-        alloy_rlp::Encodable::encode(&self.config.chain, &mut out);
-        for upgrade in &self.config.upgrades {
-            alloy_rlp::Encodable::encode(&upgrade.timestamp, &mut out);
-            alloy_rlp::Encodable::encode(&upgrade.chain, &mut out);
+        alloy_rlp::Encodable::encode(&self.config.params, &mut out);
+        for activation in self.config.schedule.activations() {
+            alloy_rlp::Encodable::encode(activation, &mut out);
         }
         for value in [
             p.base_cost,
@@ -370,12 +384,12 @@ impl Node {
 
     /// The rules of a block with `timestamp`, by the fork schedule.
     pub fn chain_at(&self, timestamp: u64) -> ChainConfig {
-        self.config
-            .upgrades
-            .iter()
-            .rev()
-            .find(|u| u.timestamp <= timestamp)
-            .map_or(self.config.chain, |u| u.chain)
+        self.config.chain_at(timestamp)
+    }
+
+    /// The forks this chain and its EXECUTE follow.
+    pub const fn schedule(&self) -> &ForkSchedule {
+        &self.config.schedule
     }
 
     /// The newest block.
@@ -564,7 +578,7 @@ impl Node {
         let tx = TxEnvelope::decode_2718_exact(raw).map_err(TxError::Decode)?;
         let (tx, sidecars) = self.take_sidecar(tx)?;
         let sender = tx.recover_signer().map_err(|_| TxError::Signature)?;
-        let expected = self.config.chain.chain_id;
+        let expected = self.config.params.chain_id;
         if let Some(got) = tx.chain_id().filter(|id| *id != expected) {
             return Err(TxError::ChainId { expected, got });
         }

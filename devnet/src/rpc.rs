@@ -107,6 +107,15 @@ fn dispatch(node: &mut Node, method: &str, params: Params) -> Result<Value, RpcE
         "net_listening" => Ok(json!(true)),
         "eth_chainId" => Ok(json!(U64::from(node.chain().chain_id))),
         "eth_blockNumber" => Ok(json!(U64::from(node.latest().header.number))),
+        "eth_config" => {
+            let genesis = &node.block(0).expect("the chain has a genesis").header;
+            Ok(json!(crate::fork_config::eth_config(
+                node.chain().params(),
+                node.schedule(),
+                (genesis.hash_slow(), genesis.timestamp),
+                node.latest().header.timestamp,
+            )))
+        }
         "eth_syncing" | "eth_mining" => Ok(json!(false)),
         "eth_accounts" => Ok(json!(Vec::<Address>::new())),
         "eth_gasPrice" => Ok(json!(

@@ -6,7 +6,9 @@ use devnet::{
     genesis::{from_genesis, GenesisError},
     CallRequest, Node,
 };
-use execute::{precompile::abi_bool, reference::sample_step, ChainConfig, Fork, EXECUTE_ADDRESS};
+use execute::{
+    precompile::abi_bool, reference::sample_step_at, ChainConfig, Fork, EXECUTE_ADDRESS,
+};
 use serde_json::{json, Value};
 
 const RICH: Address = address!("0x00000000000000000000000000000000000e1c11");
@@ -43,13 +45,14 @@ fn node(config: Value) -> Result<Node, GenesisError> {
     from_genesis(&genesis).map(Node::new)
 }
 
-/// Whether EXECUTE, called in the next block, accepts a step of `fork`.
-fn execute_accepts(node: &Node, fork: Fork) -> bool {
+/// Whether EXECUTE, called in the next block, accepts a block built by `fork`'s rules at
+/// `block_time`.
+fn execute_accepts(node: &Node, fork: Fork, block_time: u64) -> bool {
     let chain = ChainConfig {
         chain_id: 7,
         ..ChainConfig::mainnet(fork)
     };
-    let step = sample_step(chain, 1, 300_000);
+    let step = sample_step_at(chain, 1, 300_000, block_time - 12);
     let request = CallRequest {
         to: Some(EXECUTE_ADDRESS),
         data: step.abi_encode().into(),
@@ -65,11 +68,20 @@ fn forks_activate_on_schedule_and_execute_follows_them() {
     assert_eq!(node.balance(RICH), U256::from(10u128.pow(18)));
     assert_eq!(node.nonce(RICH), 2);
     assert_eq!(node.latest().header.timestamp, GENESIS_TIME);
+    let (before, prague, osaka) = (
+        GENESIS_TIME + 10,
+        GENESIS_TIME + 1_000,
+        GENESIS_TIME + 2_500,
+    );
 
-    node.set_next_timestamp(GENESIS_TIME + 10);
+    node.set_next_timestamp(before);
     assert_eq!(node.chain().fork, Fork::Cancun);
-    assert!(execute_accepts(&node, Fork::Cancun));
-    assert!(!execute_accepts(&node, Fork::Prague));
+    assert!(execute_accepts(&node, Fork::Cancun, before));
+    assert!(!execute_accepts(&node, Fork::Prague, before));
+    assert!(
+        !execute_accepts(&node, Fork::Prague, prague),
+        "a fork the host has not reached"
+    );
     assert!(node
         .mine(Vec::new())
         .unwrap()
@@ -77,16 +89,22 @@ fn forks_activate_on_schedule_and_execute_follows_them() {
         .requests_hash
         .is_none());
 
-    node.set_next_timestamp(GENESIS_TIME + 1_000);
+    node.set_next_timestamp(prague);
     assert_eq!(node.chain().fork, Fork::Prague);
-    assert!(execute_accepts(&node, Fork::Prague));
-    assert!(!execute_accepts(&node, Fork::Cancun));
-    let prague = node.mine(Vec::new()).unwrap();
-    assert!(prague.header.requests_hash.is_some(), "Prague headers");
+    assert!(execute_accepts(&node, Fork::Prague, prague));
+    assert!(!execute_accepts(&node, Fork::Cancun, prague));
+    assert!(
+        execute_accepts(&node, Fork::Cancun, before),
+        "a block from before the fork is still proven by its own rules"
+    );
+    let mined = node.mine(Vec::new()).unwrap();
+    assert!(mined.header.requests_hash.is_some(), "Prague headers");
 
-    node.set_next_timestamp(GENESIS_TIME + 2_500);
+    node.set_next_timestamp(osaka);
     assert_eq!(node.chain().fork, Fork::Osaka);
-    assert!(execute_accepts(&node, Fork::Osaka));
+    assert!(execute_accepts(&node, Fork::Osaka, osaka));
+    assert!(execute_accepts(&node, Fork::Prague, prague));
+    assert!(execute_accepts(&node, Fork::Cancun, before));
     assert_eq!(node.chain().blobs.max, 9);
     node.mine(Vec::new()).unwrap();
 
@@ -94,6 +112,43 @@ fn forks_activate_on_schedule_and_execute_follows_them() {
     assert_eq!(node.chain().fork, Fork::Osaka, "BPO forks keep Osaka's EVM");
     assert_eq!(node.chain().blobs.max, 15);
     node.mine(Vec::new()).unwrap();
+}
+
+#[test]
+fn eth_config_reports_current_next_and_last_fork() {
+    let mut node = node(schedule()).unwrap();
+    let config = |node: &Node| {
+        let genesis = &node.block(0).unwrap().header;
+        devnet::fork_config::eth_config(
+            node.chain().params(),
+            node.schedule(),
+            (genesis.hash_slow(), genesis.timestamp),
+            node.latest().header.timestamp,
+        )
+    };
+    let at_genesis = config(&node);
+    assert_eq!(at_genesis.current.activation_time, 0);
+    assert_eq!(at_genesis.current.chain_id, 4242);
+    assert_eq!(at_genesis.current.blob_schedule.max_blob_count, 6);
+    assert_eq!(
+        at_genesis.current.precompiles.get("EXECUTE"),
+        Some(&EXECUTE_ADDRESS)
+    );
+    assert!(!at_genesis.current.precompiles.contains_key("BLS12_G1ADD"));
+    let next = at_genesis.next.as_ref().expect("Prague is scheduled");
+    assert_eq!(next.activation_time, GENESIS_TIME + 1_000);
+    assert!(next.precompiles.contains_key("BLS12_G1ADD"));
+    assert_ne!(next.fork_id, at_genesis.current.fork_id);
+    let last = at_genesis.last.expect("BPO1 is the last fork");
+    assert_eq!(last.activation_time, GENESIS_TIME + 3_000);
+    assert_eq!(last.blob_schedule.max_blob_count, 15);
+
+    node.set_next_timestamp(GENESIS_TIME + 3_000);
+    node.mine(Vec::new()).unwrap();
+    let at_end = config(&node);
+    assert_eq!(at_end.current.activation_time, GENESIS_TIME + 3_000);
+    assert_eq!(at_end.current.fork_id, last.fork_id);
+    assert!(at_end.next.is_none() && at_end.last.is_none());
 }
 
 #[test]

@@ -220,3 +220,19 @@ fn get_proof_verifies_against_the_state_root() {
         .unwrap_or_else(|e| panic!("{address}: {e}"));
     }
 }
+
+#[test]
+fn eth_config_serves_the_fork_schedule_as_eip_7910_shapes_it() {
+    let node = node();
+    let answer = call(&node, "eth_config", json!([]));
+    let config: alloy_eips::eip7910::EthConfig =
+        serde_json::from_value(answer["result"].clone()).unwrap();
+    assert_eq!(config.current.chain_id, 31337);
+    assert_eq!(config.current.activation_time, 0);
+    assert!(
+        config.current.precompiles.contains_key("P256VERIFY"),
+        "Osaka"
+    );
+    assert!(config.next.is_none() && config.last.is_none());
+    assert_eq!(answer["result"]["current"]["chainId"], json!("0x7a69"));
+}

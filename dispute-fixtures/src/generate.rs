@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use alloy_consensus::TxEip1559;
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use bisect::{game::split_points, step::candidate_step};
-use execute::Fork;
+use execute::{ChainConfig, Fork, Host};
 use rollup::lie::BlockLie;
 use rollup::{
     batch::{decode, VERSION},
@@ -704,7 +704,10 @@ fn expected(fixture: &Fixture) -> Result<Outcome, String> {
             outcome.forgeries.push(ForgeryOutcome {
                 game: id as u64,
                 forgery,
-                execute: forged.pasted.verify(Some(Fork::Osaka)).is_ok(),
+                execute: forged
+                    .pasted
+                    .verify(Host::latest(&ChainConfig::mainnet(Fork::Osaka).schedule()))
+                    .is_ok(),
                 // The contract takes the stepper's ancestors only as one RLP list.
                 error: "NotOneRlpList".into(),
             });

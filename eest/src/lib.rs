@@ -18,10 +18,10 @@ use alloy_eips::eip4895::Withdrawal;
 use alloy_primitives::{Address, Bytes, B256, U256, U64};
 use alloy_rlp::Decodable;
 use execute::{
-    chain::{BlobSchedule, ChainConfig, Fork},
+    chain::{Activation, BlobSchedule, ChainConfig, ChainParams, Fork, ForkSchedule},
     trace::Segment,
     witness::{AccountState, CompleteState, TraceRequest},
-    ExecuteError,
+    ExecuteError, Host,
 };
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -187,40 +187,42 @@ struct FixtureBlock {
     expect_exception: Option<String>,
 }
 
-/// The fork schedule of a test's network: one fork, or `XToYAtTime15k`.
-struct ForkSchedule {
-    /// `(activation timestamp, fork name, fork)`, by activation.
-    forks: Vec<(u64, String, Fork)>,
+/// The forks of a test's network (one fork, or `XToYAtTime15k`) as `(activation, name)`.
+fn network_forks(name: &str) -> Option<Vec<(u64, String)>> {
+    let known = |n: &str| Fork::from_name(n).map(|_| n.to_string());
+    Some(match name.split_once("To") {
+        Some((from, rest)) => {
+            let (to, time) = rest.split_once("AtTime")?;
+            let time = time.strip_suffix('k')?.parse::<u64>().ok()? * 1000;
+            vec![(0, known(from)?), (time, known(to)?)]
+        }
+        None => vec![(0, known(name)?)],
+    })
 }
 
-impl ForkSchedule {
-    fn parse(name: &str) -> Option<Self> {
-        let fork = |n: &str| Fork::from_name(n).map(|f| (n.to_string(), f));
-        let forks = match name.split_once("To") {
-            Some((from, rest)) => {
-                let (to, time) = rest.split_once("AtTime")?;
-                let time = time.strip_suffix('k')?.parse::<u64>().ok()? * 1000;
-                let (from_name, from_fork) = fork(from)?;
-                let (to_name, to_fork) = fork(to)?;
-                vec![(0, from_name, from_fork), (time, to_name, to_fork)]
+/// The host schedule of a test: its network's forks with the blob parameters of its config.
+fn host_schedule(fixture: &BlockchainTest) -> Option<ForkSchedule> {
+    let config = fixture.config.as_ref();
+    let activations = network_forks(&fixture.network)?
+        .into_iter()
+        .map(|(timestamp, name)| {
+            let fork = Fork::from_name(&name).expect("network_forks keeps known names");
+            let blobs = config
+                .and_then(|c| c.blob_schedule.get(&name))
+                .map(|b| BlobSchedule {
+                    target: b.target.to(),
+                    max: b.max.to(),
+                    update_fraction: b.base_fee_update_fraction.to(),
+                })
+                .unwrap_or(ChainConfig::mainnet(fork).blobs);
+            Activation {
+                timestamp,
+                fork,
+                blobs,
             }
-            None => {
-                let (n, f) = fork(name)?;
-                vec![(0, n, f)]
-            }
-        };
-        Some(Self { forks })
-    }
-
-    fn at(&self, timestamp: u64) -> (&str, Fork) {
-        let (_, name, fork) = self
-            .forks
-            .iter()
-            .rev()
-            .find(|(t, _, _)| timestamp >= *t)
-            .unwrap_or(&self.forks[0]);
-        (name, *fork)
-    }
+        })
+        .collect();
+    ForkSchedule::new(activations).ok()
 }
 
 /// A block split into the parts a trace takes; transactions keep their exact bytes.
@@ -346,7 +348,7 @@ fn load(file: &Path) -> Result<Vec<(String, BlockchainTest)>, EestError> {
 
 /// Runs one test.
 pub fn run_test(fixture: &BlockchainTest) -> TestResult {
-    let Some(network) = ForkSchedule::parse(&fixture.network) else {
+    let Some(network) = host_schedule(fixture) else {
         return TestResult::Skipped(format!("unsupported network {}", fixture.network));
     };
     match run_blocks(fixture, &network) {
@@ -379,10 +381,15 @@ fn run_blocks(fixture: &BlockchainTest, network: &ForkSchedule) -> Result<(), Ee
             genesis: genesis.state_root,
         });
     }
-    let config = fixture.config.as_ref();
-    let chain_id = config
-        .and_then(|c| c.chainid)
-        .map_or(1, |id| id.to::<u64>());
+    let params = ChainParams {
+        chain_id: fixture
+            .config
+            .as_ref()
+            .and_then(|c| c.chainid)
+            .map_or(1, |id| id.to::<u64>()),
+        ..ChainConfig::mainnet(Fork::Prague).params()
+    };
+    let host = Host::latest(network);
     let mut ancestors = vec![genesis];
 
     for (index, block) in fixture.blocks.iter().enumerate() {
@@ -392,20 +399,10 @@ fn run_blocks(fixture: &BlockchainTest, network: &ForkSchedule) -> Result<(), Ee
             Err(_) if expect_invalid => continue,
             Err(source) => return Err(EestError::BlockRlp { index, source }),
         };
-        let (fork_name, fork) = network.at(raw.header.timestamp);
-        let blobs = config
-            .and_then(|c| c.blob_schedule.get(fork_name))
-            .map(|b| BlobSchedule {
-                target: b.target.to(),
-                max: b.max.to(),
-                update_fraction: b.base_fee_update_fraction.to(),
-            })
-            .unwrap_or(ChainConfig::mainnet(fork).blobs);
-        let chain = ChainConfig {
-            chain_id,
-            blobs,
-            ..ChainConfig::mainnet(fork)
-        };
+        let activation = network
+            .at(raw.header.timestamp)
+            .expect("starts at time zero");
+        let chain = ChainConfig::new(params, activation);
         let request = TraceRequest {
             chain,
             ancestors: ancestors.clone(),
@@ -441,7 +438,7 @@ fn run_blocks(fixture: &BlockchainTest, network: &ForkSchedule) -> Result<(), Ee
                     header.state_root,
                     &encoded,
                     header.gas_used,
-                    Some(fork),
+                    host,
                 )
                 .is_ok()
                 {
@@ -463,7 +460,7 @@ fn run_blocks(fixture: &BlockchainTest, network: &ForkSchedule) -> Result<(), Ee
             raw.header.state_root,
             &encoded,
             raw.header.gas_used,
-            Some(fork),
+            host,
         )
         .map_err(|source| EestError::ExecuteRejected { index, source })?;
         ancestors.push(raw.header);

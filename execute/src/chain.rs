@@ -1,4 +1,6 @@
-//! Chain configuration of a trace: chain id, the fork whose rules apply, blob parameters.
+//! The rules a block runs by: its chain's own parameters (chain id, deposit contract), which a
+//! trace carries, and the fork with its blob parameters, which the host's [`ForkSchedule`] gives
+//! by the block's timestamp.
 
 use alloy_eips::{
     eip4844::DATA_GAS_PER_BLOB,
@@ -143,7 +145,18 @@ impl BlobSchedule {
     };
 }
 
-/// The chain a trace belongs to and the rules of its block.
+/// What a trace says about its chain: the values only that chain knows. The fork and the blob
+/// parameters are not among them: EXECUTE takes those from its host ([`Host`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct ChainParams {
+    /// EIP-155 chain id of the block's transactions.
+    pub chain_id: u64,
+    /// EIP-6110 deposit contract whose logs become deposit requests (Prague on); zero for none.
+    pub deposit_contract: Address,
+}
+
+/// The rules of one block: its chain's parameters, and the fork and blob parameters in force
+/// at its timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub struct ChainConfig {
     /// EIP-155 chain id.
@@ -157,6 +170,39 @@ pub struct ChainConfig {
 }
 
 impl ChainConfig {
+    /// The rules of `params`'s chain under `activation`.
+    pub const fn new(params: ChainParams, activation: &Activation) -> Self {
+        Self {
+            chain_id: params.chain_id,
+            fork: activation.fork,
+            blobs: activation.blobs,
+            deposit_contract: params.deposit_contract,
+        }
+    }
+
+    /// The chain's own parameters, as a trace carries them.
+    pub const fn params(&self) -> ChainParams {
+        ChainParams {
+            chain_id: self.chain_id,
+            deposit_contract: self.deposit_contract,
+        }
+    }
+
+    /// The fork and blob parameters alone, as an activation from time zero.
+    pub const fn activation(&self) -> Activation {
+        Activation {
+            timestamp: 0,
+            fork: self.fork,
+            blobs: self.blobs,
+        }
+    }
+
+    /// A schedule of this fork and blob parameters for all time: the host of a chain that never
+    /// forks.
+    pub fn schedule(&self) -> ForkSchedule {
+        ForkSchedule::fixed(self.fork, self.blobs)
+    }
+
     /// Mainnet-like configuration for a fork: chain id 1, mainnet deposit contract.
     pub fn mainnet(fork: Fork) -> Self {
         let blobs = if fork >= Fork::Prague {
@@ -214,10 +260,10 @@ impl ChainConfig {
         self.blobs.max * DATA_GAS_PER_BLOB
     }
 
-    /// The hardfork schedule alloy-evm's block executor consults: every fork up to
+    /// The hardfork activations alloy-evm's block executor consults: every fork up to
     /// [`ChainConfig::fork`] active, later ones never.
-    pub const fn hardforks(&self) -> ForkSchedule {
-        ForkSchedule {
+    pub const fn hardforks(&self) -> Hardforks {
+        Hardforks {
             fork: self.fork,
             deposit_contract: self.deposit_contract,
         }
@@ -226,12 +272,12 @@ impl ChainConfig {
 
 /// Hardfork activations for one block's fork; see [`ChainConfig::hardforks`].
 #[derive(Debug, Clone, Copy)]
-pub struct ForkSchedule {
+pub struct Hardforks {
     fork: Fork,
     deposit_contract: Address,
 }
 
-impl EthereumHardforks for ForkSchedule {
+impl EthereumHardforks for Hardforks {
     fn ethereum_fork_activation(&self, fork: EthereumHardfork) -> ForkCondition {
         // The DAO drain happened once on mainnet; no trace replays it.
         if fork == EthereumHardfork::Dao || fork > self.fork.hardfork() {
@@ -249,9 +295,154 @@ impl EthereumHardforks for ForkSchedule {
     }
 }
 
-impl EthExecutorSpec for ForkSchedule {
+impl EthExecutorSpec for Hardforks {
     fn deposit_contract_address(&self) -> Option<Address> {
         (!self.deposit_contract.is_zero()).then_some(self.deposit_contract)
+    }
+}
+
+/// A fork taking effect: from `timestamp` on, blocks follow `fork` with `blobs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct Activation {
+    /// First block timestamp the rules apply to.
+    pub timestamp: u64,
+    /// The fork.
+    pub fork: Fork,
+    /// Its blob parameters (blob-parameter-only forks change only these).
+    pub blobs: BlobSchedule,
+}
+
+/// Why a list of activations is not a fork schedule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    /// No activation at all.
+    #[error("a fork schedule needs at least one fork")]
+    Empty,
+    /// Activations out of time order, or a fork older than the one before it.
+    #[error("activation at {0} is not after the previous one, or goes back a fork")]
+    OutOfOrder(u64),
+    /// Blob parameters out of range.
+    #[error("activation at {timestamp}: {reason}")]
+    Blobs {
+        /// The activation.
+        timestamp: u64,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+/// A chain's forks by timestamp, as its nodes apply them (EIP-7910's `eth_config` serves the
+/// current, next and last of them). EXECUTE applies its host's schedule to the traced block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForkSchedule {
+    activations: Vec<Activation>,
+}
+
+impl ForkSchedule {
+    /// A schedule of `activations`, oldest first: times strictly increasing, forks never going
+    /// back, blob parameters in range. Blocks before the first activation have no rules.
+    pub fn new(activations: Vec<Activation>) -> Result<Self, ScheduleError> {
+        if activations.is_empty() {
+            return Err(ScheduleError::Empty);
+        }
+        let mut previous: Option<&Activation> = None;
+        for activation in &activations {
+            if let Some(before) = previous {
+                if activation.timestamp <= before.timestamp || activation.fork < before.fork {
+                    return Err(ScheduleError::OutOfOrder(activation.timestamp));
+                }
+            }
+            let probe = ChainConfig::new(
+                ChainParams {
+                    chain_id: 1,
+                    deposit_contract: Address::ZERO,
+                },
+                activation,
+            );
+            if let Err(ExecuteError::InvalidChainConfig(reason)) = probe.validate() {
+                return Err(ScheduleError::Blobs {
+                    timestamp: activation.timestamp,
+                    reason,
+                });
+            }
+            previous = Some(activation);
+        }
+        Ok(Self { activations })
+    }
+
+    /// One fork with `blobs` for all time.
+    pub fn fixed(fork: Fork, blobs: BlobSchedule) -> Self {
+        Self {
+            activations: vec![Activation {
+                timestamp: 0,
+                fork,
+                blobs,
+            }],
+        }
+    }
+
+    /// Every activation, oldest first.
+    pub fn activations(&self) -> &[Activation] {
+        &self.activations
+    }
+
+    /// The activation in force at `timestamp`, if the schedule has begun by then.
+    pub fn at(&self, timestamp: u64) -> Option<&Activation> {
+        self.activations
+            .iter()
+            .rev()
+            .find(|a| a.timestamp <= timestamp)
+    }
+
+    /// The first activation after `timestamp`, if one is scheduled.
+    pub fn next_after(&self, timestamp: u64) -> Option<&Activation> {
+        self.activations.iter().find(|a| a.timestamp > timestamp)
+    }
+}
+
+/// The chain EXECUTE runs on, as one call sees it: its fork schedule and the timestamp of the
+/// block the call is in.
+#[derive(Debug, Clone, Copy)]
+pub struct Host<'a> {
+    /// The host's forks by timestamp.
+    pub schedule: &'a ForkSchedule,
+    /// Timestamp of the host block running EXECUTE.
+    pub timestamp: u64,
+}
+
+impl<'a> Host<'a> {
+    /// A host at `timestamp` under `schedule`.
+    pub const fn new(schedule: &'a ForkSchedule, timestamp: u64) -> Self {
+        Self {
+            schedule,
+            timestamp,
+        }
+    }
+
+    /// A host that has reached every fork of `schedule`: for checking traces off-chain.
+    pub const fn latest(schedule: &'a ForkSchedule) -> Self {
+        Self::new(schedule, u64::MAX)
+    }
+
+    /// The rules of a block of `params`'s chain at `block_timestamp`: the schedule's fork then,
+    /// which this host must have reached itself.
+    pub fn rules(
+        &self,
+        params: ChainParams,
+        block_timestamp: u64,
+    ) -> Result<ChainConfig, ExecuteError> {
+        let activation = self
+            .schedule
+            .at(block_timestamp)
+            .ok_or(ExecuteError::BeforeSchedule(block_timestamp))?;
+        if activation.timestamp > self.timestamp {
+            return Err(ExecuteError::ForkNotReached {
+                fork: activation.fork,
+                activation: activation.timestamp,
+                host: self.timestamp,
+            });
+        }
+        Ok(ChainConfig::new(params, activation))
     }
 }
 
@@ -267,6 +458,31 @@ mod tests {
                 spec_by_timestamp_and_block_number(&ChainConfig::mainnet(fork).hardforks(), 1, 1);
             assert_eq!(spec, fork.spec_id(), "{fork:?}");
         }
+    }
+
+    #[test]
+    fn rules_take_fork_and_blobs_from_the_host() {
+        let cancun = ChainConfig::mainnet(Fork::Cancun).activation();
+        let bpo = Activation {
+            timestamp: 20,
+            blobs: BlobSchedule {
+                target: 1,
+                max: 2,
+                update_fraction: 1_000_000,
+            },
+            ..cancun
+        };
+        let schedule = ForkSchedule::new(vec![cancun, bpo]).unwrap();
+        let params = ChainParams {
+            chain_id: 7,
+            deposit_contract: Address::ZERO,
+        };
+        let host = Host::latest(&schedule);
+        assert_eq!(host.rules(params, 19).unwrap().blobs, cancun.blobs);
+        let after = host.rules(params, 20).unwrap();
+        assert_eq!((after.chain_id, after.blobs), (7, bpo.blobs));
+        assert_eq!(schedule.next_after(19), Some(&bpo));
+        assert_eq!(schedule.next_after(20), None);
     }
 
     #[test]

@@ -8,8 +8,6 @@
 //! everything else a collision does (the caller's nonce is bumped, the target is warm), and the
 //! halt burns the frame's gas and reverts the value transfer, as a collision does.
 
-use std::sync::{Arc, Mutex};
-
 use alloy_evm::{
     eth::{EthEvm, EthEvmBuilder},
     precompiles::PrecompilesMap,
@@ -28,23 +26,22 @@ use revm::{
 
 use crate::{
     chain::ChainConfig,
-    precompile::install,
-    pricing::ExecuteMarket,
+    precompile::{install, ExecuteHost},
     state::{Preimages, WitnessDb},
 };
 
-/// The EVM a block of `chain` runs in, over `state`; with EXECUTE charging `market` when given.
+/// The EVM a block of `chain` runs in, over `state`; with EXECUTE when the chain has it.
 pub fn l1_evm<'s, 'a, P: Preimages>(
     state: &'s mut State<WitnessDb<'a, P>>,
     env: EvmEnv,
     chain: &ChainConfig,
-    market: Option<Arc<Mutex<ExecuteMarket>>>,
+    execute: Option<ExecuteHost>,
 ) -> EthEvm<&'s mut State<WitnessDb<'a, P>>, StorageCollision, PrecompilesMap> {
     let mut precompiles = PrecompilesMap::from_static(Precompiles::new(
         PrecompileSpecId::from_spec_id(chain.fork.spec_id()),
     ));
-    if let Some(market) = market {
-        install(&mut precompiles, market, chain.fork);
+    if let Some(host) = execute {
+        install(&mut precompiles, host);
     }
     EthEvmBuilder::new(state, env)
         .precompiles(precompiles)

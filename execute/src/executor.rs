@@ -1,9 +1,6 @@
 //! The stateless executor: runs a trace's segment over its witness and computes the post root.
 
-use std::{
-    borrow::Cow,
-    sync::{Arc, Mutex},
-};
+use std::borrow::Cow;
 
 use alloy_consensus::transaction::Recovered;
 use alloy_consensus::ReceiptEnvelope;
@@ -33,9 +30,9 @@ use revm::{
 };
 
 use crate::{
-    chain::Fork,
+    chain::{ChainConfig, Fork},
     evm::l1_evm,
-    pricing::ExecuteMarket,
+    precompile::ExecuteHost,
     state::{Preimages, StateError, WitnessDb},
     trace::Trace,
     validate, ExecuteError, InvalidBlock,
@@ -113,8 +110,8 @@ pub struct RunOptions {
     /// For a whole block, check the header's result fields (state root, gas, receipts, bloom,
     /// requests). Off while sealing a new block, whose results come from the run.
     pub check_outputs: bool,
-    /// Install EXECUTE in the EVM, charging this market: for blocks of a chain that has it.
-    pub execute_market: Option<Arc<Mutex<ExecuteMarket>>>,
+    /// Install EXECUTE in the EVM: for blocks of a chain that has it.
+    pub execute: Option<ExecuteHost>,
 }
 
 impl RunOptions {
@@ -123,7 +120,7 @@ impl RunOptions {
         Self {
             gas_limit,
             check_outputs: true,
-            execute_market: None,
+            execute: None,
         }
     }
 
@@ -132,26 +129,25 @@ impl RunOptions {
         Self {
             gas_limit: u64::MAX,
             check_outputs: false,
-            execute_market: None,
+            execute: None,
         }
     }
 
     /// The same options with EXECUTE installed.
-    pub fn with_execute(self, market: Option<Arc<Mutex<ExecuteMarket>>>) -> Self {
-        Self {
-            execute_market: market,
-            ..self
-        }
+    pub fn with_execute(self, execute: Option<ExecuteHost>) -> Self {
+        Self { execute, ..self }
     }
 }
 
-/// Runs `trace`'s segment statelessly from `pre_state_root`, with `preimages` as the only state.
+/// Runs `trace`'s segment statelessly from `pre_state_root` by `chain`'s rules, with
+/// `preimages` as the only state.
 ///
 /// For a whole block with [`RunOptions::check_outputs`], the header is checked in full,
 /// including that its state root is the computed one.
 pub fn execute_segment<'a, P: Preimages>(
     pre_state_root: B256,
     trace: &Trace,
+    chain: &ChainConfig,
     preimages: &'a P,
     block_hashes: &'a HashMap<u64, B256>,
     options: &RunOptions,
@@ -161,7 +157,11 @@ pub fn execute_segment<'a, P: Preimages>(
         check_outputs,
         ..
     } = *options;
-    let chain = &trace.chain;
+    if chain.params() != trace.chain {
+        return Err(ExecuteError::InvalidChainConfig(
+            "rules are for another chain than the trace's",
+        ));
+    }
     chain.validate()?;
     let segment = trace.segment;
     let header = &trace.header;
@@ -238,7 +238,7 @@ pub fn execute_segment<'a, P: Preimages>(
         .build();
     let spec = chain.hardforks();
     let env = EvmEnv::for_eth_block(header, spec, chain.chain_id, chain.blob_params());
-    let evm = l1_evm(&mut state, env, chain, options.execute_market.clone());
+    let evm = l1_evm(&mut state, env, chain, options.execute.clone());
     let ctx = EthBlockExecutionCtx {
         parent_hash: header.parent_hash,
         parent_beacon_block_root: header.parent_beacon_block_root,

@@ -31,7 +31,7 @@ pub mod validate;
 pub mod witness;
 pub mod workload;
 
-pub use chain::{BlobSchedule, ChainConfig, Fork};
+pub use chain::{Activation, BlobSchedule, ChainConfig, ChainParams, Fork, ForkSchedule, Host};
 pub use executor::{execute_segment, RunOptions, SegmentOutcome};
 pub use precompile::{ExecuteInput, EXECUTE_ADDRESS};
 pub use pricing::{ExecuteMarket, PricingConfig};
@@ -136,13 +136,20 @@ pub enum ExecuteError {
     /// Chain configuration values are out of range.
     #[error("invalid chain config: {0}")]
     InvalidChainConfig(&'static str),
-    /// The trace was made for another fork than the host's.
-    #[error("trace is for {trace:?}, host runs {host:?}")]
-    ForkMismatch {
-        /// Fork named in the trace.
-        trace: Fork,
-        /// Host's fork.
-        host: Option<Fork>,
+    /// The block's timestamp is before the host's first scheduled fork.
+    #[error("no fork of the host's schedule covers timestamp {0}")]
+    BeforeSchedule(u64),
+    /// The block's timestamp falls in a fork the host has not reached.
+    #[error(
+        "the block is under {fork:?} (from {activation}), which the host at {host} has not reached"
+    )]
+    ForkNotReached {
+        /// The fork the host's schedule gives the block.
+        fork: Fork,
+        /// When that fork activates.
+        activation: u64,
+        /// Timestamp of the host block.
+        host: u64,
     },
     /// The witness lacks something the run needs, or holds malformed data.
     #[error("witness: {0}")]
@@ -175,14 +182,14 @@ pub enum ExecuteError {
 }
 
 /// EXECUTE's semantics on decoded arguments: `Ok` iff the trace runs from `pre_state_root` to
-/// `post_state_root` using exactly `gas_used`. `host` is the fork of the chain EXECUTE runs on;
-/// a trace for another fork is rejected, so EXECUTE always follows its host's rules.
+/// `post_state_root` using exactly `gas_used`, under the rules `host`'s fork schedule gives the
+/// block's timestamp (a fork the host has not reached itself is refused).
 pub fn verify(
     pre_state_root: B256,
     post_state_root: B256,
     trace_bytes: &[u8],
     gas_used: u64,
-    host: Option<Fork>,
+    host: Host<'_>,
 ) -> Result<(), ExecuteError> {
     let trace = Trace::decode_bytes(trace_bytes)?;
     verify_trace(pre_state_root, post_state_root, &trace, gas_used, host)
@@ -194,16 +201,9 @@ pub fn verify_trace(
     post_state_root: B256,
     trace: &Trace,
     gas_used: u64,
-    host: Option<Fork>,
+    host: Host<'_>,
 ) -> Result<(), ExecuteError> {
-    if let Some(host_fork) = host {
-        if host_fork != trace.chain.fork {
-            return Err(ExecuteError::ForkMismatch {
-                trace: trace.chain.fork,
-                host,
-            });
-        }
-    }
+    let chain = host.rules(trace.chain, trace.header.timestamp)?;
     if trace.segment.is_whole_block() && trace.header.gas_used != gas_used {
         return Err(ExecuteError::GasUsedMismatch {
             actual: trace.header.gas_used,
@@ -215,6 +215,7 @@ pub fn verify_trace(
     let outcome = execute_segment(
         pre_state_root,
         trace,
+        &chain,
         &preimages,
         &hashes,
         &RunOptions::verify(gas_used),

@@ -10,7 +10,7 @@ use alloy_primitives::{address, Address, Bytes, B256};
 use alloy_sol_types::SolValue;
 use revm::precompile::{PrecompileHalt, PrecompileId, PrecompileOutput, PrecompileResult};
 
-use crate::{pricing::ExecuteMarket, verify, ExecuteError, Fork};
+use crate::{chain::ForkSchedule, pricing::ExecuteMarket, verify, ExecuteError, Host};
 
 /// Address of the EXECUTE precompile.
 pub const EXECUTE_ADDRESS: Address = address!("0x0000000000000000000000000000000000000101");
@@ -54,8 +54,8 @@ impl ExecuteInput {
         (input.abi_encode() == data).then_some(input)
     }
 
-    /// Runs EXECUTE's check for this input; never panics.
-    pub fn verify(&self, host: Option<Fork>) -> Result<(), ExecuteError> {
+    /// Runs EXECUTE's check for this input on `host`; never panics.
+    pub fn verify(&self, host: Host<'_>) -> Result<(), ExecuteError> {
         catch_unwind(AssertUnwindSafe(|| {
             verify(
                 self.pre_state_root,
@@ -101,13 +101,13 @@ pub enum CallHalt {
     CumulativeLimit(#[from] crate::pricing::CumulativeLimitReached),
 }
 
-/// One EXECUTE call against `market`: charges first, then verifies. A malformed input is charged
-/// the input cost and answers false; the full charge is taken whatever the answer.
+/// One EXECUTE call on `host` against `market`: charges first, then verifies. A malformed input
+/// is charged the input cost and answers false; the full charge is taken whatever the answer.
 pub fn call(
     data: &[u8],
     gas_limit: u64,
     market: &mut ExecuteMarket,
-    host: Fork,
+    host: Host<'_>,
 ) -> Result<CallOutcome, CallHalt> {
     let input_cost = market.input_cost(data.len()).ok_or(CallHalt::OutOfGas)?;
     let Some(input) = ExecuteInput::abi_decode(data) else {
@@ -130,20 +130,38 @@ pub fn call(
     market.admit(input.gas_used)?;
     Ok(CallOutcome {
         gas_used: cost,
-        result: input.verify(Some(host)),
+        result: input.verify(host),
     })
 }
 
-/// The EXECUTE precompile for an EVM running `host`'s rules, charging against `market`
-/// (shared with the node, which rolls it over between blocks with [`ExecuteMarket::next_block`]).
-pub fn execute_precompile(market: Arc<Mutex<ExecuteMarket>>, host: Fork) -> DynPrecompile {
+/// What EXECUTE needs from the chain that has it: the gas market it charges (shared with the
+/// node, which rolls it over between blocks with [`ExecuteMarket::next_block`]) and the chain's
+/// fork schedule.
+#[derive(Debug, Clone)]
+pub struct ExecuteHost {
+    /// The market every call in a block charges.
+    pub market: Arc<Mutex<ExecuteMarket>>,
+    /// The host's forks by timestamp.
+    pub schedule: Arc<ForkSchedule>,
+}
+
+/// The EXECUTE precompile of `host`: it charges `host.market` and applies the rules
+/// `host.schedule` gives the traced block, as of the timestamp of the block it runs in.
+pub fn execute_precompile(host: ExecuteHost) -> DynPrecompile {
     DynPrecompile::new_stateful(
         PrecompileId::Custom("EXECUTE".into()),
         move |input: PrecompileInput<'_>| -> PrecompileResult {
-            let mut market = market
+            let now = input
+                .internals
+                .block_env()
+                .timestamp()
+                .saturating_to::<u64>();
+            let mut market = host
+                .market
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            Ok(match call(input.data, input.gas, &mut market, host) {
+            let on = Host::new(&host.schedule, now);
+            Ok(match call(input.data, input.gas, &mut market, on) {
                 Ok(outcome) => PrecompileOutput::new(
                     outcome.gas_used,
                     abi_bool(outcome.result.is_ok()),
@@ -161,6 +179,6 @@ pub fn execute_precompile(market: Arc<Mutex<ExecuteMarket>>, host: Fork) -> DynP
 }
 
 /// Adds EXECUTE to a precompile set.
-pub fn install(precompiles: &mut PrecompilesMap, market: Arc<Mutex<ExecuteMarket>>, host: Fork) {
-    precompiles.extend_precompiles([(EXECUTE_ADDRESS, execute_precompile(market, host))]);
+pub fn install(precompiles: &mut PrecompilesMap, host: ExecuteHost) {
+    precompiles.extend_precompiles([(EXECUTE_ADDRESS, execute_precompile(host))]);
 }

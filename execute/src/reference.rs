@@ -122,9 +122,20 @@ impl ReferenceState {
 }
 
 /// The first block of a fresh workload chain (six senders), sealed and given as EXECUTE input:
-/// a ready true case for tests of the precompile and of contracts that call it.
+/// a ready true case for tests of the precompile and of contracts that call it. The block's
+/// timestamp is 12.
 pub fn sample_step(chain: ChainConfig, seed: u64, gas_budget: u64) -> ExecuteInput {
-    let mut workload = Workload::new(chain, 6, seed);
+    sample_step_at(chain, seed, gas_budget, 0)
+}
+
+/// [`sample_step`] with the genesis at `genesis_timestamp`: the block is 12 seconds later.
+pub fn sample_step_at(
+    chain: ChainConfig,
+    seed: u64,
+    gas_budget: u64,
+    genesis_timestamp: u64,
+) -> ExecuteInput {
+    let mut workload = Workload::new(chain, 6, seed).starting_at(genesis_timestamp);
     let mut state = CompleteState::new(workload.genesis());
     let genesis = workload.genesis_header(state.root());
     let sealed = state

@@ -9,10 +9,10 @@ use alloy_primitives::Bytes;
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
 use alloy_rpc_types_debug::ExecutionWitness;
 
-use crate::{chain::ChainConfig, ExecuteError};
+use crate::{chain::ChainParams, ExecuteError};
 
 /// Version byte that starts every encoded trace.
-pub const TRACE_VERSION: u8 = 1;
+pub const TRACE_VERSION: u8 = 2;
 
 /// Which part of a block a trace covers.
 ///
@@ -73,8 +73,9 @@ impl Witness {
 /// One segment of one block, with the context and witness to run it statelessly.
 #[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub struct Trace {
-    /// Chain id, fork and blob parameters.
-    pub chain: ChainConfig,
+    /// The chain's own parameters; the fork and blob parameters are the host's, by the block's
+    /// timestamp.
+    pub chain: ChainParams,
     /// Consecutive ancestor headers, oldest first, ending with the block's parent. They prove the
     /// hashes BLOCKHASH returns and the parent values the header is checked against.
     pub ancestors: Vec<Header>,
@@ -126,7 +127,7 @@ impl Trace {
     /// and `codes` the bytecodes; `keys` are not needed. A response whose headers do not
     /// decode is an error.
     pub fn from_execution_witness(
-        chain: ChainConfig,
+        chain: ChainParams,
         header: Header,
         transactions: Vec<Bytes>,
         withdrawals: Vec<Withdrawal>,

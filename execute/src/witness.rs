@@ -4,8 +4,6 @@
 //! the whole state and record what is read. What is recorded is exactly what the verifier will
 //! ask for, including the siblings that deletions reveal, so the trace is minimal for it.
 
-use std::sync::{Arc, Mutex};
-
 use alloy_consensus::{proofs, Header, ReceiptEnvelope, Transaction, TxEnvelope};
 use alloy_eips::{
     eip2718::Decodable2718, eip2935, eip4788, eip4895::Withdrawal, eip7002, eip7251,
@@ -20,7 +18,7 @@ use crate::{
     chain::{ChainConfig, Fork},
     executor::{ancestor_hashes, execute_segment, RunOptions},
     mpt::{self, SparseTrie},
-    pricing::ExecuteMarket,
+    precompile::ExecuteHost,
     state::RecordingPreimages,
     store::{MemoryStore, NodeStore, Nodes},
     trace::{Segment, Trace, Witness},
@@ -101,7 +99,7 @@ impl TraceRequest {
             withdrawals,
         } = self;
         Trace {
-            chain,
+            chain: chain.params(),
             ancestors,
             header,
             segment,
@@ -157,7 +155,7 @@ pub struct Staged {
 pub struct CompleteState<S = MemoryStore> {
     root: B256,
     store: S,
-    execute_market: Option<Arc<Mutex<ExecuteMarket>>>,
+    execute: Option<ExecuteHost>,
 }
 
 impl CompleteState {
@@ -250,7 +248,7 @@ impl<S: NodeStore> CompleteState<S> {
         Self {
             root,
             store,
-            execute_market: None,
+            execute: None,
         }
     }
 
@@ -264,9 +262,9 @@ impl<S: NodeStore> CompleteState<S> {
         &mut self.store
     }
 
-    /// Runs blocks with the EXECUTE precompile, charging `market`: the state of an L1 that has it.
-    pub fn with_execute(mut self, market: Arc<Mutex<ExecuteMarket>>) -> Self {
-        self.execute_market = Some(market);
+    /// Runs blocks with the EXECUTE precompile of `host`: the state of an L1 that has it.
+    pub fn with_execute(mut self, host: ExecuteHost) -> Self {
+        self.execute = Some(host);
         self
     }
 
@@ -276,7 +274,7 @@ impl<S: NodeStore> CompleteState<S> {
         } else {
             RunOptions::seal()
         };
-        options.with_execute(self.execute_market.clone())
+        options.with_execute(self.execute.clone())
     }
 
     /// Preimages of the whole state, for reading it or running calls over it.
@@ -368,12 +366,20 @@ impl<S: NodeStore> CompleteState<S> {
     /// before it failed, as a verifier would be handed it. `None` if the segment is valid. The
     /// state does not change.
     pub fn rejected(&self, request: TraceRequest) -> Option<(ExecuteError, Trace)> {
+        let chain = request.chain;
         let mut trace = request.into_trace();
         let recording = RecordingPreimages::new(&self.store);
         let error = match ancestor_hashes(&trace) {
             Err(invalid) => invalid.into(),
             Ok(hashes) => {
-                match execute_segment(self.root, &trace, &recording, &hashes, &self.options(true)) {
+                match execute_segment(
+                    self.root,
+                    &trace,
+                    &chain,
+                    &recording,
+                    &hashes,
+                    &self.options(true),
+                ) {
                     Ok(_) => return None,
                     Err(error) => error,
                 }
@@ -411,6 +417,7 @@ impl<S: NodeStore> CompleteState<S> {
                 .sum();
             header.blob_gas_used = Some(blob_gas);
         }
+        let fork = request.chain.fork;
         let (mut staged, (receipts_root, bloom, requests)) = self.run(request, false)?;
         let traced = &mut staged.segment;
         let header = &mut traced.trace.header;
@@ -418,7 +425,7 @@ impl<S: NodeStore> CompleteState<S> {
         header.gas_used = traced.gas_used;
         header.receipts_root = receipts_root;
         header.logs_bloom = bloom;
-        if traced.trace.chain.fork >= Fork::Prague {
+        if fork >= Fork::Prague {
             header.requests_hash = Some(requests.unwrap_or_default().requests_hash());
         }
         Ok(staged)
@@ -429,12 +436,14 @@ impl<S: NodeStore> CompleteState<S> {
         request: TraceRequest,
         check_outputs: bool,
     ) -> Result<(Staged, BlockResults), ExecuteError> {
+        let chain = request.chain;
         let mut trace = request.into_trace();
         let hashes = ancestor_hashes(&trace)?;
         let recording = RecordingPreimages::new(&self.store);
         let outcome = execute_segment(
             self.root,
             &trace,
+            &chain,
             &recording,
             &hashes,
             &self.options(check_outputs),

@@ -75,6 +75,7 @@ pub struct Workload {
     delegated: Vec<Address>,
     rng: u64,
     fresh: u64,
+    genesis_timestamp: u64,
 }
 
 impl std::fmt::Debug for Workload {
@@ -108,7 +109,15 @@ impl Workload {
             delegated: Vec::new(),
             rng: seed | 1,
             fresh: 0,
+            genesis_timestamp: 0,
         }
+    }
+
+    /// The same workload with its genesis at `timestamp` (zero by default): its blocks follow
+    /// 12 seconds apart, so a host's fork schedule places them.
+    pub const fn starting_at(mut self, timestamp: u64) -> Self {
+        self.genesis_timestamp = timestamp;
+        self
     }
 
     /// Sets each sender's next nonce to `nonce(address)`: after transactions were lost (an L1
@@ -171,7 +180,7 @@ impl Workload {
 
     /// A genesis header for `state_root`.
     pub fn genesis_header(&self, state_root: B256) -> Header {
-        header::genesis_header(&self.chain, state_root, 60_000_000, 0)
+        header::genesis_header(&self.chain, state_root, 60_000_000, self.genesis_timestamp)
     }
 
     /// The header template of `parent`'s child: context fields set, result fields to be sealed.

@@ -12,7 +12,7 @@ use execute::{
     trace::Segment,
     verify_trace,
     witness::{system_contracts, AccountState, CompleteState, TraceRequest, TracedSegment},
-    ChainConfig, ExecuteError, Fork,
+    ChainConfig, ExecuteError, Fork, Host,
 };
 use k256::ecdsa::SigningKey;
 
@@ -166,7 +166,7 @@ fn verify_sealed(sealed: &TracedSegment, fork: Fork) -> Result<(), ExecuteError>
         sealed.post_state_root,
         &sealed.trace,
         sealed.gas_used,
-        Some(fork),
+        Host::latest(&ChainConfig::mainnet(fork).schedule()),
     )
 }
 
@@ -255,7 +255,7 @@ fn execute_enforces_the_collision_rule_from_the_witness() {
             plain_root,
             &sealed.trace,
             header.gas_used,
-            Some(fork),
+            Host::latest(&ChainConfig::mainnet(fork).schedule()),
         )
         .unwrap_err();
         assert!(
@@ -271,7 +271,7 @@ fn execute_enforces_the_collision_rule_from_the_witness() {
                 plain_root,
                 &lying,
                 plain_gas,
-                Some(fork)
+                Host::latest(&ChainConfig::mainnet(fork).schedule())
             )
             .is_err(),
             "{fork:?}: a header claiming plain revm's outcome is accepted"

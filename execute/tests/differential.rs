@@ -8,7 +8,7 @@ use execute::{
     trace::Segment,
     verify, verify_trace,
     witness::{CompleteState, TraceRequest},
-    ExecuteError, Fork,
+    ExecuteError, Fork, Host,
 };
 
 #[test]
@@ -48,7 +48,7 @@ fn stateful_and_stateless_runs_agree() {
                 header.state_root,
                 &encoded,
                 header.gas_used,
-                Some(fork),
+                Host::latest(&chain.workload.chain().schedule()),
             )
             .expect("EXECUTE accepts the witness-only trace");
         }
@@ -65,7 +65,8 @@ fn wrong_claims_are_rejected() {
         sealed.gas_used,
     );
     let trace = &sealed.trace;
-    let host = Some(Fork::Osaka);
+    let schedule = chain.workload.chain().schedule();
+    let host = Host::latest(&schedule);
     assert!(matches!(
         verify_trace(pre, post, trace, gas + 1, host),
         Err(ExecuteError::GasUsedMismatch { .. })
@@ -79,10 +80,6 @@ fn wrong_claims_are_rejected() {
     )
     .is_err());
     assert!(verify_trace(post, post, trace, gas, host).is_err());
-    assert!(matches!(
-        verify_trace(pre, post, trace, gas, Some(Fork::Prague)),
-        Err(ExecuteError::ForkMismatch { .. })
-    ));
     let mut short = trace.clone();
     short.witness.state.pop();
     let err = verify_trace(pre, post, &short, gas, host).unwrap_err();
@@ -107,7 +104,7 @@ fn segments_compose_to_the_block() {
         let mut state: CompleteState = before.clone();
         let first = state
             .trace(TraceRequest {
-                chain: block.chain,
+                chain: chain.workload.chain(),
                 ancestors: chain.headers[..chain.headers.len() - 1].to_vec(),
                 header: block.header.clone(),
                 segment: Segment {
@@ -122,7 +119,7 @@ fn segments_compose_to_the_block() {
             .unwrap();
         let second = state
             .trace(TraceRequest {
-                chain: block.chain,
+                chain: chain.workload.chain(),
                 ancestors: chain.headers[..chain.headers.len() - 1].to_vec(),
                 header: block.header.clone(),
                 segment: Segment {
@@ -143,7 +140,7 @@ fn segments_compose_to_the_block() {
                 part.post_state_root,
                 &part.trace,
                 part.gas_used,
-                None,
+                Host::latest(&chain.workload.chain().schedule()),
             )
             .expect("each segment verifies on its own");
             assert!(part.trace.witness.size() < block.witness.size() + 1);
@@ -186,7 +183,7 @@ fn execution_witness_import_verifies() {
         sealed.post_state_root,
         &imported,
         sealed.gas_used,
-        Some(Fork::Osaka),
+        Host::latest(&chain.workload.chain().schedule()),
     )
     .unwrap();
 }

@@ -9,12 +9,14 @@ use alloy_evm::{eth::EthEvmBuilder, precompiles::PrecompilesMap, Evm, EvmEnv};
 use alloy_primitives::{Address, Bytes, TxKind, U256};
 use common::Chain;
 use execute::{
-    precompile::{abi_bool, call, install, ExecuteInput},
-    ExecuteError, ExecuteMarket, Fork, PricingConfig, EXECUTE_ADDRESS,
+    precompile::{abi_bool, call, install, ExecuteHost, ExecuteInput},
+    Activation, ChainConfig, ExecuteError, ExecuteMarket, Fork, ForkSchedule, Host, PricingConfig,
+    EXECUTE_ADDRESS,
 };
 use proptest::prelude::*;
 use revm::{
     context::{BlockEnv, CfgEnv, TxEnv},
+    context_interface::result::ExecutionResult,
     database::{CacheDB, EmptyDB},
     precompile::{PrecompileSpecId, Precompiles},
     state::AccountInfo,
@@ -31,6 +33,13 @@ fn valid_input() -> ExecuteInput {
     }
 }
 
+/// A host on Osaka since time zero, at a block after every trace's.
+fn osaka() -> Host<'static> {
+    static SCHEDULE: std::sync::LazyLock<ForkSchedule> =
+        std::sync::LazyLock::new(|| ChainConfig::mainnet(Fork::Osaka).schedule());
+    Host::latest(&SCHEDULE)
+}
+
 fn market() -> ExecuteMarket {
     ExecuteMarket::genesis(PricingConfig::default())
 }
@@ -40,7 +49,7 @@ fn valid_input_is_true_and_charged_in_full() {
     let input = valid_input();
     let data = input.abi_encode();
     let mut m = market();
-    let outcome = call(&data, 30_000_000, &mut m, Fork::Osaka).unwrap();
+    let outcome = call(&data, 30_000_000, &mut m, osaka()).unwrap();
     assert_eq!(outcome.result, Ok(()));
     assert_eq!(
         outcome.gas_used,
@@ -51,7 +60,7 @@ fn valid_input_is_true_and_charged_in_full() {
     let mut wrong = input.clone();
     wrong.post_state_root = wrong.pre_state_root;
     let data = wrong.abi_encode();
-    let outcome = call(&data, 30_000_000, &mut m, Fork::Osaka).unwrap();
+    let outcome = call(&data, 30_000_000, &mut m, osaka()).unwrap();
     assert!(outcome.result.is_err());
     assert_eq!(
         outcome.gas_used,
@@ -59,7 +68,7 @@ fn valid_input_is_true_and_charged_in_full() {
         "false is charged in full"
     );
     assert!(
-        call(&data, 1000, &mut m, Fork::Osaka).is_err(),
+        call(&data, 1000, &mut m, osaka()).is_err(),
         "too little gas halts"
     );
 }
@@ -84,8 +93,8 @@ proptest! {
         let mutated = ExecuteInput { trace: trace.into(), ..input.clone() };
         let data = mutated.abi_encode();
         let (mut m1, mut m2) = (market(), market());
-        let first = call(&data, 30_000_000, &mut m1, Fork::Osaka).unwrap();
-        let second = call(&data, 30_000_000, &mut m2, Fork::Osaka).unwrap();
+        let first = call(&data, 30_000_000, &mut m1, osaka()).unwrap();
+        let second = call(&data, 30_000_000, &mut m2, osaka()).unwrap();
         prop_assert_eq!(&first, &second);
         prop_assert_eq!(first.gas_used, m1.call_cost(data.len(), input.gas_used).unwrap());
         prop_assert!(!matches!(first.result, Err(ExecuteError::Internal(_))), "caught panic: {:?}", first.result);
@@ -125,17 +134,17 @@ proptest! {
                 parent.gas_used = gas_used;
                 parent.gas_limit = gas_limit;
             }
-            _ => trace.chain.blobs = execute::BlobSchedule { target: blobs.0, max: blobs.1, update_fraction: blobs.2 },
+            _ => trace.chain = execute::ChainParams { chain_id: blobs.0, deposit_contract: Address::with_last_byte(blobs.1 as u8) },
         }
         let hostile = ExecuteInput { trace: trace.encode_to_vec().into(), gas_used, ..input };
-        let result = hostile.verify(Some(Fork::Osaka));
+        let result = hostile.verify(osaka());
         prop_assert!(!matches!(result, Err(ExecuteError::Internal(_))), "caught panic: {:?}", result);
     }
 
     #[test]
     fn arbitrary_bytes_are_charged_and_false(data in proptest::collection::vec(any::<u8>(), 0..600)) {
         let mut m = market();
-        let outcome = call(&data, 30_000_000, &mut m, Fork::Osaka).unwrap();
+        let outcome = call(&data, 30_000_000, &mut m, osaka()).unwrap();
         prop_assert!(outcome.result.is_err());
         prop_assert!(outcome.gas_used >= PricingConfig::default().base_cost);
     }
@@ -145,55 +154,95 @@ thread_local! {
     static VALID: ExecuteInput = valid_input();
 }
 
+/// A transaction calling EXECUTE with `data` on an Osaka EVM that has it installed, in a block at
+/// `timestamp` of a chain forking by `schedule`: the call's result and the gas EXECUTE admitted.
+fn call_from_transaction(
+    data: Vec<u8>,
+    schedule: ForkSchedule,
+    timestamp: u64,
+) -> (ExecutionResult, u64) {
+    let caller = Address::repeat_byte(0xca);
+    let mut db = CacheDB::new(EmptyDB::default());
+    db.insert_account_info(
+        caller,
+        AccountInfo {
+            balance: U256::from(10u128.pow(20)),
+            ..Default::default()
+        },
+    );
+    let market = Arc::new(Mutex::new(market()));
+    let mut precompiles = PrecompilesMap::from_static(Precompiles::new(
+        PrecompileSpecId::from_spec_id(Fork::Osaka.spec_id()),
+    ));
+    install(
+        &mut precompiles,
+        ExecuteHost {
+            market: market.clone(),
+            schedule: Arc::new(schedule),
+        },
+    );
+    let env = EvmEnv::new(
+        CfgEnv::new_with_spec(Fork::Osaka.spec_id()),
+        BlockEnv {
+            gas_limit: 60_000_000,
+            timestamp: U256::from(timestamp),
+            ..Default::default()
+        },
+    );
+    let mut evm = EthEvmBuilder::new(db, env).precompiles(precompiles).build();
+    let tx = TxEnv {
+        caller,
+        kind: TxKind::Call(EXECUTE_ADDRESS),
+        data: Bytes::from(data),
+        gas_limit: 16_000_000,
+        ..Default::default()
+    };
+    let result = evm.transact(tx).unwrap().result;
+    let charged = market.lock().unwrap().cumulative_gas;
+    (result, charged)
+}
+
 /// A transaction calls EXECUTE on an EVM that has it installed.
 #[test]
 fn execute_is_callable_from_a_transaction() {
     let input = valid_input();
-    let caller = Address::repeat_byte(0xca);
-    let run = |data: Vec<u8>| {
-        let mut db = CacheDB::new(EmptyDB::default());
-        db.insert_account_info(
-            caller,
-            AccountInfo {
-                balance: U256::from(10u128.pow(20)),
-                ..Default::default()
-            },
-        );
-        let market = Arc::new(Mutex::new(market()));
-        let mut precompiles = PrecompilesMap::from_static(Precompiles::new(
-            PrecompileSpecId::from_spec_id(Fork::Osaka.spec_id()),
-        ));
-        install(&mut precompiles, market.clone(), Fork::Osaka);
-        let env = EvmEnv::new(
-            CfgEnv::new_with_spec(Fork::Osaka.spec_id()),
-            BlockEnv {
-                gas_limit: 60_000_000,
-                ..Default::default()
-            },
-        );
-        let mut evm = EthEvmBuilder::new(db, env).precompiles(precompiles).build();
-        let tx = TxEnv {
-            caller,
-            kind: TxKind::Call(EXECUTE_ADDRESS),
-            data: Bytes::from(data),
-            gas_limit: 16_000_000,
-            ..Default::default()
-        };
-        let result = evm.transact(tx).unwrap().result;
-        let charged = market.lock().unwrap().cumulative_gas;
-        (result, charged)
-    };
-    let (ok, charged) = run(input.abi_encode());
+    let osaka = || ChainConfig::mainnet(Fork::Osaka).schedule();
+    let (ok, charged) = call_from_transaction(input.abi_encode(), osaka(), 0);
     assert!(ok.is_success());
     assert_eq!(ok.output().unwrap(), &abi_bool(true));
     assert_eq!(charged, input.gas_used);
 
     let mut bad = input.clone();
     bad.gas_used += 1;
-    let (no, _) = run(bad.abi_encode());
+    let (no, _) = call_from_transaction(bad.abi_encode(), osaka(), 0);
     assert_eq!(no.output().unwrap(), &abi_bool(false));
     assert!(
         no.tx_gas_used() > ok.tx_gas_used(),
         "false pays the full charge of its declared gas"
     );
+}
+
+/// The precompile takes the host's time from the block it runs in: a block under a fork the
+/// host reaches later is false until the host's own block reaches it, then true.
+#[test]
+fn the_precompile_applies_the_fork_its_host_block_has_reached() {
+    let input = valid_input();
+    let block_time = execute::Trace::decode_bytes(&input.trace)
+        .unwrap()
+        .header
+        .timestamp;
+    let schedule = || {
+        ForkSchedule::new(vec![
+            ChainConfig::mainnet(Fork::Prague).activation(),
+            Activation {
+                timestamp: block_time,
+                ..ChainConfig::mainnet(Fork::Osaka).activation()
+            },
+        ])
+        .unwrap()
+    };
+    let (early, _) = call_from_transaction(input.abi_encode(), schedule(), block_time - 1);
+    assert_eq!(early.output().unwrap(), &abi_bool(false));
+    let (reached, _) = call_from_transaction(input.abi_encode(), schedule(), block_time);
+    assert_eq!(reached.output().unwrap(), &abi_bool(true));
 }

@@ -139,7 +139,7 @@ fn assert_steps_verify(block: &DerivedBlock) {
             step.post_state_root,
             &step.trace,
             step.gas_used,
-            Some(Fork::Osaka),
+            execute::Host::latest(&execute::ChainConfig::mainnet(Fork::Osaka).schedule()),
         )
         .unwrap();
     }
@@ -154,7 +154,7 @@ fn assert_steps_verify(block: &DerivedBlock) {
         block.header.state_root,
         &block.end.trace,
         end_gas,
-        Some(Fork::Osaka),
+        execute::Host::latest(&execute::ChainConfig::mainnet(Fork::Osaka).schedule()),
     )
     .unwrap();
 }

@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use execute::{
     precompile::{abi_bool, ExecuteInput},
-    Fork,
+    ChainConfig, Fork, Host,
 };
 
 /// The commands `vm.ffi` calls.
@@ -45,9 +45,9 @@ pub struct VerifyArgs {
     /// File holding the hex input; stdin when absent.
     #[arg(long, short)]
     pub input: Option<PathBuf>,
-    /// Host fork; a trace made for another fork is rejected. Default: the trace's own.
-    #[arg(long, env = "EXECUTE_HOST_FORK")]
-    pub fork: Option<String>,
+    /// The host's fork, in force for all time: the traced block runs by its rules.
+    #[arg(long, env = "EXECUTE_HOST_FORK", default_value = "osaka")]
+    pub fork: String,
     /// Print why the result is false on stderr.
     #[arg(long)]
     pub explain: bool,
@@ -89,13 +89,11 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     };
     let hex = text.trim();
     let bytes = alloy_primitives::hex::decode(hex).context("input is not hex")?;
-    let host = match &args.fork {
-        Some(name) => match Fork::from_name(&capitalize(name)) {
-            Some(fork) => Some(fork),
-            None => bail!("unknown fork {name}"),
-        },
-        None => None,
+    let Some(fork) = Fork::from_name(&capitalize(&args.fork)) else {
+        bail!("unknown fork {}", args.fork);
     };
+    let schedule = ChainConfig::mainnet(fork).schedule();
+    let host = Host::latest(&schedule);
     // Malformed ABI is `false`, as the precompile answers it.
     let result = match ExecuteInput::abi_decode(&bytes) {
         Some(input) => input.verify(host).map_err(|e| e.to_string()),

@@ -46,9 +46,10 @@ impl L2Config {
         }
     }
 
-    /// The chain configuration's RLP as traces carry it (`Rollup.chainConfig`).
+    /// The chain's parameters' RLP as traces carry them (`Rollup.chainConfig`): chain id and
+    /// deposit contract, no fork (EXECUTE takes that from the L1).
     pub fn chain_rlp(&self) -> Bytes {
-        alloy_rlp::encode(self.chain).into()
+        alloy_rlp::encode(self.chain.params()).into()
     }
 
     /// `game`'s parameters for this L2's `Rollup`: the block gas limit and fee recipient are the

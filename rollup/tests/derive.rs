@@ -82,7 +82,7 @@ fn candidates_are_included_by_the_rule_and_every_step_verifies() {
             step.post_state_root,
             &step.trace,
             step.gas_used,
-            Some(Fork::Osaka),
+            execute::Host::latest(&execute::ChainConfig::mainnet(Fork::Osaka).schedule()),
         )
         .unwrap();
         assert_eq!(
@@ -95,7 +95,7 @@ fn candidates_are_included_by_the_rule_and_every_step_verifies() {
         first.header.state_root,
         &first.end.trace,
         0,
-        Some(Fork::Osaka),
+        execute::Host::latest(&execute::ChainConfig::mainnet(Fork::Osaka).schedule()),
     )
     .unwrap();
     assert_eq!(first.end.trace.header.hash_slow(), first.hash);
@@ -115,7 +115,7 @@ fn candidates_are_included_by_the_rule_and_every_step_verifies() {
         second.header.state_root,
         &second.end.trace,
         0,
-        Some(Fork::Osaka),
+        execute::Host::latest(&execute::ChainConfig::mainnet(Fork::Osaka).schedule()),
     )
     .unwrap();
 }

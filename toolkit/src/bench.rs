@@ -72,7 +72,7 @@ pub(crate) fn run(blocks: usize, gas: u64, accounts: usize) -> Result<()> {
             header.state_root,
             &encoded,
             header.gas_used,
-            Some(Fork::Osaka),
+            execute::Host::latest(&chain.schedule()),
         )
         .map_err(|e| anyhow!("EXECUTE rejected a workload block: {e}"))?;
         let stateless = started.elapsed();
