@@ -133,7 +133,8 @@ contract Rollup {
     BlobData public immutable blobData;
     Config internal _config;
     /// @notice RLP of the L2's chain parameters in traces (`[chainId, depositContract]`). No fork:
-    /// EXECUTE applies the L1's schedule to each block's timestamp, so an L1 fork needs no change.
+    /// EXECUTE applies the L1's schedule to each block's timestamp, so nothing here changes at an L1
+    /// fork (the L2 side following that schedule is not built yet: docs/protocol.md, section 10).
     bytes public chainConfig;
 
     Claim[] internal _claims;

@@ -48,8 +48,9 @@ impl Node {
     /// Runs `request` on top of the latest block, as the next block would, and discards the
     /// changes. EXECUTE runs at the next block's price and charges nothing for real.
     pub fn call(&self, request: &CallRequest) -> Result<(Bytes, u64), CallError> {
-        let chain = self.chain();
+        // One clock reading: the EVM's rules and EXECUTE's host time come from the same header.
         let header = self.pending_header();
+        let chain = self.chain_at(header.timestamp);
         let hashes: HashMap<u64, _> = self.recent_hashes().collect();
         let preimages = self.state().preimages();
         let mut state = State::builder()

@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use alloy_eips::eip7910::{EthConfig, EthForkConfig, SystemContract};
+use alloy_eips::{
+    eip7840::BlobParams,
+    eip7910::{EthConfig, EthForkConfig, SystemContract},
+};
 use alloy_hardforks::ForkHash;
 use alloy_primitives::{Bytes, B256};
 use execute::{Activation, ChainConfig, ChainParams, Fork, ForkSchedule, EXECUTE_ADDRESS};
@@ -59,7 +62,12 @@ fn fork_config(
     }
     EthForkConfig {
         activation_time: activation.timestamp,
-        blob_schedule: chain.blob_params().expect("the devnet starts at Cancun"),
+        // Before Cancun a block carries no blobs.
+        blob_schedule: chain.blob_params().unwrap_or(BlobParams {
+            target_blob_count: 0,
+            max_blob_count: 0,
+            ..BlobParams::cancun()
+        }),
         chain_id: params.chain_id,
         fork_id: Bytes::copy_from_slice(&fork_hash.0),
         precompiles: named,

@@ -17,7 +17,7 @@ use alloy_primitives::Address;
 use alloy_trie::EMPTY_ROOT_HASH;
 use revm::{
     context::{ContextError, ContextTr},
-    database::State,
+    database::{AccountStatus, State},
     database_interface::bal::EvmDatabaseError,
     interpreter::{InstructionResult, Interpreter},
     precompile::{PrecompileSpecId, Precompiles},
@@ -59,16 +59,16 @@ pub trait StorageProbe: Database {
 impl<P: Preimages> StorageProbe for State<WitnessDb<'_, P>> {
     fn has_storage(&mut self, address: Address) -> Result<bool, Self::Error> {
         if let Some(cached) = self.cache.accounts.get(&address) {
-            // Created or destroyed earlier in the segment: its whole storage is in the cache.
-            if cached.status.is_storage_known() {
+            // Destroyed earlier in the segment, or absent from the pre-state: its whole storage
+            // is in the cache. Not so for an account revm marks as changed in memory: a
+            // transfer to an account without code or nonce leaves its storage in the trie.
+            if cached.status.was_destroyed() || cached.status == AccountStatus::LoadedNotExisting {
                 return Ok(cached
                     .account
                     .as_ref()
                     .is_some_and(|a| a.storage.values().any(|v| !v.is_zero())));
             }
         }
-        // Otherwise the segment's pre-state root decides: an account without code or nonce runs
-        // nothing, so no earlier transaction can have changed its storage.
         let root = self
             .database
             .storage_root(address)

@@ -358,3 +358,47 @@ fn storage_destroyed_earlier_in_the_block_does_not_block_a_creation() {
     assert_eq!(state.storage(target, U256::from(1)), U256::ZERO);
     verify_sealed(&sealed, fork).expect("EXECUTE agrees from the witness");
 }
+
+#[test]
+fn a_transfer_to_the_occupied_address_does_not_hide_its_storage() {
+    // After a transfer, revm keeps an account without code or nonce as changed in memory, as if
+    // it had no storage; its storage is still in the trie, and still blocks a creation.
+    let fork = Fork::Osaka;
+    let scenario = Scenario::new(fork);
+    let factory = BLOCKED[1];
+    let target = targets(BLOCKED)[1];
+    let (mut state, genesis) = scenario.genesis();
+    let mut transfer = TxEip1559 {
+        chain_id: scenario.chain.chain_id,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(target),
+        value: U256::from(1),
+        ..Default::default()
+    };
+    let (signature, recovery) = scenario
+        .key
+        .sign_prehash_recoverable(transfer.signature_hash().as_slice())
+        .unwrap();
+    let signed: TxEnvelope = std::mem::take(&mut transfer)
+        .into_signed(Signature::from((signature, recovery)))
+        .into();
+    let request = scenario.block(
+        &genesis,
+        vec![
+            signed.encoded_2718().into(),
+            scenario.sign(1, CALL_GAS, TxKind::Call(factory), &[]),
+        ],
+    );
+    let sealed = state.seal(request).expect("the block is valid");
+    assert!(sealed.receipts.iter().all(|r| r.status()));
+    assert_eq!(
+        state.storage(factory, U256::ZERO),
+        U256::ZERO,
+        "the creation collides"
+    );
+    assert_eq!(state.storage(target, U256::from(1)), U256::from(0xbeef));
+    assert!(state.code(target).is_empty());
+    verify_sealed(&sealed, fork).expect("EXECUTE agrees from the witness");
+}

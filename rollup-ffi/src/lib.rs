@@ -89,8 +89,10 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     };
     let hex = text.trim();
     let bytes = alloy_primitives::hex::decode(hex).context("input is not hex")?;
-    let Some(fork) = Fork::from_name(&capitalize(&args.fork)) else {
-        bail!("unknown fork {}", args.fork);
+    // A blob-parameter-only fork is Osaka with blob values this command does not know.
+    let fork = match Fork::from_name(&capitalize(&args.fork)) {
+        Some(fork) if !args.fork.to_ascii_lowercase().starts_with("bpo") => fork,
+        _ => bail!("unknown fork {} (use cancun, prague or osaka)", args.fork),
     };
     let schedule = ChainConfig::mainnet(fork).schedule();
     let host = Host::latest(&schedule);
