@@ -50,10 +50,10 @@ pub enum ScenarioError {
 /// candidates are a transfer, one with a nonce gap, a blob-type candidate, a second transfer and
 /// undecodable bytes (three skipped); block 2's is one transfer.
 pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
-    let config = L2Config::new(CHAIN_ID, Fork::Osaka, FEE_RECIPIENT);
+    let config = L2Config::fixed(CHAIN_ID, Fork::Osaka, FEE_RECIPIENT);
     let user_address = user().address();
     let mut chain = L2Chain::new(
-        config,
+        config.clone(),
         vec![(
             user_address,
             AccountState {
@@ -62,7 +62,7 @@ pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
             },
         )],
         GENESIS_TIME,
-    );
+    )?;
     let genesis = chain.head().clone();
     let batch = vec![
         BatchBlock {

@@ -1,14 +1,15 @@
 //! What a step hands the dispute contract besides agreed data: the position before, the claimed
-//! outcome, and the trace parts the contract cannot build (ancestors and witness), with the
-//! blob range proofs of the candidate's bytes.
+//! outcome, the trace parts the contract cannot build (ancestors and witness) and the header
+//! fields the L1's fork derives, with the blob range proofs of the candidate's bytes.
 
+use alloy_primitives::U256;
 use execute::witness::TracedSegment;
 use l1_contracts::rollup::{BlobData, Rollup, StepInput};
 use rollup::{
     batch::{candidate_range, entries_range, header_range, offset_entry},
     blob::{range_proof, Blob, BlobError},
     derive::DerivedBlock,
-    rules::Position,
+    rules::{fork_fields, Position},
 };
 
 fn input(pre: Position, step: &TracedSegment) -> StepInput {
@@ -18,6 +19,8 @@ fn input(pre: Position, step: &TracedSegment) -> StepInput {
         gasUsed: step.gas_used,
         ancestors: alloy_rlp::encode(&step.trace.ancestors).into(),
         witness: alloy_rlp::encode(&step.trace.witness).into(),
+        baseFee: U256::from(step.trace.header.base_fee_per_gas.unwrap_or_default()),
+        forkFields: fork_fields(&step.trace.header),
     }
 }
 

@@ -114,10 +114,10 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
         .connect_http(url);
 
     // L1 contracts.
-    let config = L2Config::new(L2_CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
+    let config = L2Config::fixed(L2_CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
     let user_address = user().address();
     let mut sequencer = L2Chain::new(
-        config,
+        config.clone(),
         vec![(
             user_address,
             AccountState {
@@ -126,7 +126,8 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
             },
         )],
         0,
-    );
+    )
+    .unwrap();
     let genesis = sequencer.head().clone();
     let Deployment {
         inbox,

@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use execute::precompile::EXECUTE_ADDRESS;
 use l1_contracts::provider::{l1_provider, load_key};
 use l1_contracts::{deploy::deploy_rollup, rollup::Rollup};
+use l2_node::l1::fork_schedule;
 use rollup::derive::L2Chain;
 use sequencer::genesis::GenesisArgs;
 
@@ -62,10 +63,18 @@ pub(crate) async fn run(args: DeployArgs) -> Result<()> {
             args.l1_rpc
         );
     }
-    let genesis = args.genesis.genesis().map_err(anyhow::Error::msg)?;
-    let genesis_hash = L2Chain::new(genesis.config, genesis.accounts.clone(), genesis.timestamp)
-        .head()
-        .hash_slow();
+    let schedule = fork_schedule(&provider)
+        .await
+        .with_context(|| format!("reading the L1's forks from {}", args.l1_rpc))?;
+    let genesis = args.genesis.genesis(schedule).context("the L2 genesis")?;
+    let genesis_hash = L2Chain::new(
+        genesis.config.clone(),
+        genesis.accounts.clone(),
+        genesis.timestamp,
+    )
+    .context("the L2 genesis")?
+    .head()
+    .hash_slow();
     let game = Rollup::Config {
         challengeWindow: args.challenge_window,
         clock: args.clock,

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use axum::{http::header, routing::get, Router};
 use clap::Args;
 use l1_contracts::provider::{l1_provider, l1_witness, load_key};
-use l2_node::node::L2Node;
+use l2_node::{l1::fork_schedule, node::L2Node};
 use sequencer::genesis::GenesisArgs;
 
 use watchtower::{metrics::Metrics, WatchConfig, Watchtower};
@@ -100,10 +100,13 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
     let beacon = args.beacon.clone().unwrap_or_else(|| args.l1_rpc.clone());
     let signer = load_key(args.key_file.as_deref(), "CHALLENGER_KEY")?;
     let address = signer.address();
-    let genesis = args.genesis.genesis().map_err(anyhow::Error::msg)?;
+    let provider = l1_provider(url, signer);
+    let schedule = fork_schedule(&provider)
+        .await
+        .with_context(|| format!("reading the L1's forks from {}", args.l1_rpc))?;
+    let genesis = args.genesis.genesis(schedule).context("the L2 genesis")?;
     let node = L2Node::open(&args.state_dir, genesis, args.start_block)
         .with_context(|| format!("opening the L2 store in {}", args.state_dir.display()))?;
-    let provider = l1_provider(url, signer);
     let config = WatchConfig {
         from_block: args.start_block,
         max_gas_price: u128::from(args.max_gas_price_gwei) * 1_000_000_000,

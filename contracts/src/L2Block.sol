@@ -11,9 +11,14 @@ library L2Block {
         0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347;
     bytes32 internal constant EMPTY_ROOT =
         0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421;
-    bytes32 internal constant EMPTY_REQUESTS =
-        0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855;
     uint8 internal constant TRACE_VERSION = 2;
+
+    /// @notice Header fields a child needs from its parent: through the timestamp.
+    uint256 internal constant PARENT_FIELDS = 12;
+    /// @notice Header field positions the contract reads (Yellow Paper order).
+    uint256 internal constant STATE_ROOT_FIELD = 3;
+    uint256 internal constant NUMBER_FIELD = 8;
+    uint256 internal constant TIMESTAMP_FIELD = 11;
 
     /// @notice What a parent header gives its child.
     struct Parent {
@@ -21,12 +26,12 @@ library L2Block {
         bytes32 stateRoot;
         uint64 number;
         uint64 timestamp;
-        uint64 gasLimit;
-        uint64 gasUsed;
-        uint256 baseFee;
     }
 
-    /// @notice The L2 block's fields that do not follow from the parent.
+    /// @notice The L2 block's fields that do not follow from the parent by the L2's rules.
+    /// `baseFee` and `forkFields` are those the L1's rules derive, so a fork may change them:
+    /// the prover supplies them and EXECUTE, applying the fork at the block's timestamp, accepts
+    /// only the values that fork derives.
     struct Body {
         address feeRecipient;
         uint64 gasLimit;
@@ -34,6 +39,8 @@ library L2Block {
         bytes32 stateRoot;
         bytes32 transactionsRoot;
         uint64 gasUsed;
+        uint256 baseFee;
+        bytes forkFields;
     }
 
     /// @notice The header is not one of this chain's.
@@ -47,14 +54,11 @@ library L2Block {
     {
         if (keccak256(headerRlp) != expectedHash) revert BadParentHeader();
         bytes[] memory f = RLP.readList(headerRlp);
-        if (f.length < 16) revert BadParentHeader();
+        if (f.length < PARENT_FIELDS) revert BadParentHeader();
         p.hash = expectedHash;
-        p.stateRoot = RLP.toBytes32(f[3]);
-        p.number = uint64(RLP.toUint(f[8]));
-        p.gasLimit = uint64(RLP.toUint(f[9]));
-        p.gasUsed = uint64(RLP.toUint(f[10]));
-        p.timestamp = uint64(RLP.toUint(f[11]));
-        p.baseFee = RLP.toUint(f[15]);
+        p.stateRoot = RLP.toBytes32(f[STATE_ROOT_FIELD]);
+        p.number = uint64(RLP.toUint(f[NUMBER_FIELD]));
+        p.timestamp = uint64(RLP.toUint(f[TIMESTAMP_FIELD]));
     }
 
     /// @notice `max(parent + 1, min(declared, l1Timestamp))`.
@@ -67,18 +71,9 @@ library L2Block {
         return bounded > parentTimestamp ? bounded : parentTimestamp + 1;
     }
 
-    /// @notice EIP-1559's base fee of the parent's child (elasticity 2, change denominator 8).
-    function baseFee(Parent memory p) internal pure returns (uint256) {
-        uint256 target = p.gasLimit / 2;
-        if (target == 0 || p.gasUsed == target) return p.baseFee;
-        if (p.gasUsed > target) {
-            uint256 up = p.baseFee * (p.gasUsed - target) / target / 8;
-            return p.baseFee + (up == 0 ? 1 : up);
-        }
-        return p.baseFee - p.baseFee * (target - p.gasUsed) / target / 8;
-    }
-
-    /// @notice RLP of the L2 header of `p`'s child.
+    /// @notice RLP of the L2 header of `p`'s child: the fields through the beacon root (the
+    /// Cancun layout, which every later fork keeps), then `b.forkFields` as given (Prague's
+    /// requests hash, and whatever a later fork appends).
     function header(Parent memory p, Body memory b) internal pure returns (bytes memory) {
         uint64 parentNumber = p.number;
         bytes memory fields = bytes.concat(
@@ -100,7 +95,7 @@ library L2Block {
             RLP.encodeBytes(""),
             RLP.encodeBytes(abi.encodePacked(keccak256(abi.encodePacked(parentNumber)))),
             RLP.encodeBytes(new bytes(8)),
-            RLP.encodeUint(baseFee(p))
+            RLP.encodeUint(b.baseFee)
         );
         fields = bytes.concat(
             fields,
@@ -108,7 +103,7 @@ library L2Block {
             RLP.encodeUint(0),
             RLP.encodeUint(0),
             RLP.encodeBytes(abi.encodePacked(keccak256(littleEndian(parentNumber)))),
-            RLP.encodeBytes(abi.encodePacked(EMPTY_REQUESTS))
+            b.forkFields
         );
         return RLP.encodeList(fields);
     }

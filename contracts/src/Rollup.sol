@@ -120,13 +120,17 @@ contract Rollup {
     }
 
     /// @notice What a step runs besides the agreed data: the ancestor headers and the witness
-    /// (each exactly one RLP list), and the claimed outcome.
+    /// (each exactly one RLP list), the claimed outcome, and the header fields the L1's fork at
+    /// the block's timestamp derives (its base fee, and the RLP fields after the beacon root:
+    /// Prague's requests hash), which EXECUTE accepts only at the values that fork gives.
     struct StepInput {
         Position pre;
         bytes32 postStateRoot;
         uint64 gasUsed;
         bytes ancestors;
         bytes witness;
+        uint256 baseFee;
+        bytes forkFields;
     }
 
     Inbox public immutable inbox;
@@ -448,7 +452,16 @@ contract Rollup {
             chainConfig,
             L2Block.header(
                 g.ctx.parent,
-                L2Block.Body(_config.feeRecipient, _config.gasLimit, g.ctx.timestamp, 0, 0, 0)
+                L2Block.Body(
+                    _config.feeRecipient,
+                    _config.gasLimit,
+                    g.ctx.timestamp,
+                    0,
+                    0,
+                    0,
+                    step.baseFee,
+                    step.forkFields
+                )
             ),
             L2Block.segment(step.pre.included, step.pre.gasUsed, false),
             transaction
@@ -486,7 +499,9 @@ contract Rollup {
                 g.ctx.timestamp,
                 step.postStateRoot,
                 step.pre.txAcc,
-                step.pre.gasUsed
+                step.pre.gasUsed,
+                step.baseFee,
+                step.forkFields
             )
         );
         (bytes memory input, uint256 traceLength) = L2Block.executeInput(

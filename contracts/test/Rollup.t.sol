@@ -288,23 +288,24 @@ contract RLPHarness {
 /// @notice What the contract itself spends on the largest step the rules allow: building a
 /// header and a trace around a `MAX_STEP_BYTES` witness (calldata and EXECUTE are on top).
 contract StepBuilder {
+    /// Prague's requests hash of a block with no requests (EIP-7685), the one fork field.
+    bytes32 constant EMPTY_REQUESTS_HASH =
+        0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855;
+
     function build(bytes calldata ancestors, bytes calldata witness)
         external
         pure
         returns (uint256)
     {
         L2Block.Parent memory parent = L2Block.Parent({
-            hash: keccak256("parent"),
-            stateRoot: keccak256("state"),
-            number: 7,
-            timestamp: 1_000,
-            gasLimit: 30_000_000,
-            gasUsed: 21_000,
-            baseFee: 1 gwei
+            hash: keccak256("parent"), stateRoot: keccak256("state"), number: 7, timestamp: 1_000
         });
+        bytes memory requests = RLP.encodeBytes(abi.encodePacked(EMPTY_REQUESTS_HASH));
         L2Block.TraceParts memory parts = L2Block.TraceParts(
             hex"c0",
-            L2Block.header(parent, L2Block.Body(address(0xfe), 30_000_000, 1_012, 0, 0, 0)),
+            L2Block.header(
+                parent, L2Block.Body(address(0xfe), 30_000_000, 1_012, 0, 0, 0, 1 gwei, requests)
+            ),
             L2Block.segment(3, 63_000, false),
             new bytes(200)
         );

@@ -53,7 +53,16 @@ contract RollupAttackTest is ScenarioTest {
         Rollup.Config memory config = rollup.config();
         bytes memory header = L2Block.header(
             g.ctx.parent,
-            L2Block.Body(config.feeRecipient, config.gasLimit, g.ctx.timestamp, 0, 0, 0)
+            L2Block.Body(
+                config.feeRecipient,
+                config.gasLimit,
+                g.ctx.timestamp,
+                0,
+                0,
+                0,
+                step.baseFee,
+                step.forkFields
+            )
         );
         bytes memory segment = L2Block.segment(step.pre.included, step.pre.gasUsed, false);
         // What the contract places between the ancestors and the witness.
@@ -71,7 +80,9 @@ contract RollupAttackTest is ScenarioTest {
             bytes.concat(
                 step.ancestors, header, segment, hex"c0", hex"c0", witnessOpen, nodes, swallow
             ),
-            hex"c0"
+            hex"c0",
+            step.baseFee,
+            step.forkFields
         );
         // The attack is real: pasted as the contract used to, EXECUTE accepts the no-op.
         (bool ok, bytes memory out) = address(0x0101).call(pastedInput(attack, own, 0));
@@ -87,7 +98,9 @@ contract RollupAttackTest is ScenarioTest {
             step.postStateRoot,
             step.gasUsed,
             step.ancestors,
-            bytes.concat(step.witness, hex"c0")
+            bytes.concat(step.witness, hex"c0"),
+            step.baseFee,
+            step.forkFields
         );
         vm.prank(challenger);
         vm.expectRevert(L2Block.NotOneRlpList.selector);
@@ -108,7 +121,9 @@ contract RollupAttackTest is ScenarioTest {
             step.postStateRoot,
             step.gasUsed,
             bytes.concat(step.ancestors, hex"c0"),
-            step.witness
+            step.witness,
+            step.baseFee,
+            step.forkFields
         );
         vm.startPrank(proposer);
         vm.expectRevert(L2Block.NotOneRlpList.selector);
@@ -121,8 +136,43 @@ contract RollupAttackTest is ScenarioTest {
         assertEq(uint8(status(id)), uint8(Rollup.GameStatus.DefenderWon));
     }
 
-    /// An attacker's candidate step with any outcome, any bytes after the honest ancestors or
-    /// witness, or in their place: none rejects the honest claim, and the honest step still wins.
+    /// The header fields the L1's fork derives are the stepper's to supply, so a challenger
+    /// could make the end header hash to anything else than the honest claim: the layout of an
+    /// older fork (no requests hash), an extra field, another requests hash, another base fee.
+    /// EXECUTE takes only the values the fork at the block's timestamp gives, and the honest
+    /// end step still wins.
+    function test_ForkFieldsOnlyTakeTheForksValues() public {
+        uint256 id = challenge(propose(1, blockHash(1)));
+        bisectTo(id, candidates(1));
+        Rollup.StepInput memory step = endInput(1);
+        bytes memory honest = step.forkFields;
+        uint256 baseFee = step.baseFee;
+        bytes[4] memory forged = [
+            bytes(""),
+            bytes.concat(honest, RLP.encodeUint(0)),
+            RLP.encodeBytes(abi.encodePacked(keccak256(honest))),
+            RLP.encodeList(honest)
+        ];
+        vm.startPrank(challenger);
+        for (uint256 i = 0; i < forged.length; ++i) {
+            step.forkFields = forged[i];
+            vm.expectRevert(Rollup.ExecuteRejected.selector);
+            rollup.proveEnd(id, step);
+        }
+        step.forkFields = honest;
+        step.baseFee = baseFee + 1;
+        vm.expectRevert(Rollup.ExecuteRejected.selector);
+        rollup.proveEnd(id, step);
+        vm.stopPrank();
+        step.baseFee = baseFee;
+        vm.prank(proposer);
+        rollup.proveEnd(id, step);
+        assertEq(uint8(status(id)), uint8(Rollup.GameStatus.DefenderWon));
+    }
+
+    /// An attacker's candidate step with any outcome, base fee or fork fields, any bytes after the
+    /// honest ancestors, witness or fork fields, or in their place: none rejects the honest
+    /// claim, and the honest step still wins.
     /// forge-config: default.fuzz.runs = 32
     function testFuzz_NoChallengerStepRejectsAnHonestClaim(
         bytes32 post,
@@ -134,14 +184,23 @@ contract RollupAttackTest is ScenarioTest {
         bisectTo(id, 3);
         (Rollup.StepInput memory step, Rollup.CandidateProof memory proof) = candidateInput(1, 3);
         Rollup.StepInput memory attack = Rollup.StepInput(
-            step.pre, step.postStateRoot, step.gasUsed, step.ancestors, step.witness
+            step.pre,
+            step.postStateRoot,
+            step.gasUsed,
+            step.ancestors,
+            step.witness,
+            step.baseFee,
+            step.forkFields
         );
-        mode %= 5;
+        mode %= 8;
         if (mode == 0) attack.ancestors = bytes.concat(step.ancestors, extra);
         if (mode == 1) attack.witness = bytes.concat(step.witness, extra);
         if (mode == 2) attack.ancestors = extra;
         if (mode == 3) attack.witness = extra;
         if (mode == 4) (attack.postStateRoot, attack.gasUsed) = (post, gas);
+        if (mode == 5) attack.baseFee = uint256(post);
+        if (mode == 6) attack.forkFields = extra;
+        if (mode == 7) attack.forkFields = bytes.concat(step.forkFields, extra);
         vm.prank(challenger);
         try rollup.proveCandidate(id, attack, proof) {
             revert("a challenger's step rejected an honest claim");

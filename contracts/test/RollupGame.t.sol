@@ -164,14 +164,20 @@ abstract contract ScenarioTest is Scenario {
         }
     }
 
-    /// A copy of `step` with a witness that cannot be the right one.
-    function forgedEnd(Rollup.StepInput memory step)
+    /// A copy of `step` (memory structs alias) with a witness that cannot be the right one.
+    function withForgedWitness(Rollup.StepInput memory step)
         internal
         pure
         returns (Rollup.StepInput memory)
     {
         return Rollup.StepInput(
-            step.pre, step.postStateRoot, step.gasUsed, step.ancestors, hex"c2c0c0"
+            step.pre,
+            step.postStateRoot,
+            step.gasUsed,
+            step.ancestors,
+            hex"c2c0c0",
+            step.baseFee,
+            step.forkFields
         );
     }
 }
@@ -188,7 +194,7 @@ contract RollupGameTest is ScenarioTest {
         vm.expectRevert(Rollup.ExecuteRejected.selector);
         // The defender's own end step cannot match its wrong hash; with honest data EXECUTE
         // passes but the value differs, with forged data EXECUTE fails.
-        rollup.proveEnd(id, forgedEnd(endInput(2)));
+        rollup.proveEnd(id, withForgedWitness(endInput(2)));
         vm.prank(challenger);
         rollup.proveEnd(id, endInput(2));
         assertEq(uint8(status(id)), uint8(Rollup.GameStatus.ChallengerWon));
@@ -315,10 +321,7 @@ contract RollupGameTest is ScenarioTest {
         uint256 id = challenge(propose(1, blockHash(1)));
         bisectTo(id, 0);
         (Rollup.StepInput memory step, Rollup.CandidateProof memory proof) = candidateInput(1, 0);
-        // A copy (memory structs alias) with a witness that cannot be the right one.
-        Rollup.StepInput memory bad = Rollup.StepInput(
-            step.pre, step.postStateRoot, step.gasUsed, step.ancestors, hex"c2c0c0"
-        );
+        Rollup.StepInput memory bad = withForgedWitness(step);
         vm.startPrank(proposer);
         vm.expectRevert(Rollup.ExecuteRejected.selector);
         rollup.proveCandidate(id, bad, proof);

@@ -68,6 +68,8 @@ pub fn inject_ancestors(honest: &StepInput, traced: &TracedSegment) -> Forged {
         gasUsed: 0,
         ancestors: ancestors.clone().into(),
         witness: witness.clone().into(),
+        baseFee: honest.baseFee,
+        forkFields: honest.forkFields.clone(),
     };
     let chain = alloy_rlp::encode(trace.chain);
     let body = [chain, ancestors, own, witness].concat();

@@ -438,7 +438,8 @@ fn derive_blocks(
     lie: Option<BlockLie>,
 ) -> Result<(B256, Vec<DerivedBlock>), String> {
     let genesis = l2_genesis(fixture);
-    let mut chain = L2Chain::new(genesis.config, genesis.accounts, genesis.timestamp);
+    let mut chain = L2Chain::new(genesis.config, genesis.accounts, genesis.timestamp)
+        .map_err(|e| e.to_string())?;
     let genesis_hash = chain.head().hash_slow();
     let mut blocks = Vec::new();
     for batch in batches(fixture).map_err(|e| e.to_string())? {

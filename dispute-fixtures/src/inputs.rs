@@ -46,7 +46,7 @@ pub fn to_batch_blocks(blocks: &[BlockSpec]) -> Vec<BatchBlock> {
 /// The L2's genesis.
 pub fn l2_genesis(fixture: &Fixture) -> Genesis {
     let g = &fixture.genesis;
-    let mut config = L2Config::new(g.chain_id, Fork::Osaka, g.fee_recipient);
+    let mut config = L2Config::fixed(g.chain_id, Fork::Osaka, g.fee_recipient);
     config.gas_limit = g.gas_limit;
     let accounts = g
         .alloc

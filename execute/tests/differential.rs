@@ -3,12 +3,13 @@
 
 mod common;
 
+use alloy_primitives::{Address, B256};
 use common::Chain;
 use execute::{
     trace::Segment,
     verify, verify_trace,
     witness::{CompleteState, TraceRequest},
-    ExecuteError, Fork, Host,
+    ChainConfig, ExecuteError, Fork, Host, InvalidBlock,
 };
 
 #[test]
@@ -146,6 +147,69 @@ fn segments_compose_to_the_block() {
             assert!(part.trace.witness.size() < block.witness.size() + 1);
         }
     }
+}
+
+/// On a chain without a deposit contract (a rollup's), a segment that ends the block decides the
+/// header's requests hash, which the rollup's contracts take from the stepper: another value is
+/// refused, though the segment's own run is the same.
+#[test]
+fn an_end_segment_pins_the_requests_hash() {
+    let rollup_like = ChainConfig {
+        deposit_contract: Address::ZERO,
+        ..ChainConfig::mainnet(Fork::Osaka)
+    };
+    let mut chain = Chain::of(rollup_like, 8, 5);
+    let before = chain.state.clone();
+    let sealed = chain.next_block(600_000);
+    let block = &sealed.trace;
+    let split = block.transactions.len() / 2;
+    let mut state: CompleteState = before;
+    let request = |segment: Segment, transactions: Vec<_>| TraceRequest {
+        chain: rollup_like,
+        ancestors: chain.headers[..chain.headers.len() - 1].to_vec(),
+        header: block.header.clone(),
+        segment,
+        transactions,
+        withdrawals: Vec::new(),
+    };
+    let first = state
+        .trace(request(
+            Segment {
+                ends_block: false,
+                ..Segment::WHOLE_BLOCK
+            },
+            block.transactions[..split].to_vec(),
+        ))
+        .unwrap();
+    let end = state
+        .trace(request(
+            Segment {
+                first_tx: split as u64,
+                gas_before: first.gas_used,
+                blob_gas_before: 0,
+                ends_block: true,
+            },
+            block.transactions[split..].to_vec(),
+        ))
+        .unwrap();
+    let schedule = rollup_like.schedule();
+    let host = Host::latest(&schedule);
+    let run = |trace: &execute::Trace| {
+        verify_trace(
+            end.pre_state_root,
+            end.post_state_root,
+            trace,
+            end.gas_used,
+            host,
+        )
+    };
+    run(&end.trace).expect("the honest end segment verifies");
+    let mut forged = end.trace.clone();
+    forged.header.requests_hash = Some(B256::repeat_byte(7));
+    assert!(matches!(
+        run(&forged),
+        Err(ExecuteError::Invalid(InvalidBlock::RequestsHash))
+    ));
 }
 
 /// A `debug_executionWitness` response (reth/geth shape) imports into a trace EXECUTE accepts.

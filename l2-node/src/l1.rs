@@ -4,12 +4,14 @@
 use alloy_eips::{
     eip4844::{c_kzg, env_settings::EnvKzgSettings, kzg_to_versioned_hash},
     eip7594::BlobTransactionSidecarEip7594,
+    eip7910::EthConfig,
 };
 use alloy_network::{TransactionBuilder, TransactionBuilder4844};
 use alloy_primitives::{Address, B256};
 use alloy_provider::{transport::TransportError, Provider};
 use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use alloy_sol_types::{SolCall, SolEvent};
+use execute::{chain::ScheduleError, ForkSchedule};
 use l1_contracts::inbox::Inbox;
 use rollup::{
     batch::{encode, BatchBlock, BatchError},
@@ -61,6 +63,22 @@ pub enum L1Error {
     /// The blob could not be built.
     #[error(transparent)]
     Blob(#[from] BlobError),
+    /// The node's `eth_config` is not a fork schedule the L2 can follow.
+    #[error("the L1 node's fork schedule (eth_config): {0}")]
+    Schedule(#[source] ScheduleError),
+}
+
+/// The L1's fork schedule as its node serves it (EIP-7910's `eth_config`): the current fork and
+/// those scheduled after it, which the L2's blocks follow by their timestamps.
+pub async fn fork_schedule<P: Provider>(provider: &P) -> Result<ForkSchedule, L1Error> {
+    let config: EthConfig = provider
+        .raw_request("eth_config".into(), serde_json::Value::Array(Vec::new()))
+        .await
+        .map_err(|source| L1Error::Rpc {
+            what: "the fork schedule (eth_config)",
+            source,
+        })?;
+    ForkSchedule::from_eth_config(&config).map_err(L1Error::Schedule)
 }
 
 /// Why one request of the beacon API's blobs endpoint did not give the blob.

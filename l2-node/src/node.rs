@@ -95,6 +95,8 @@ pub struct Genesis {
 
 impl Genesis {
     /// A digest of everything that defines the chain, so a store is never opened for another.
+    /// The L1's fork schedule is not in it: the L1 schedules forks ahead of time, so a schedule
+    /// that grew since the store was made gives its blocks the same rules.
     pub fn identity(&self) -> B256 {
         let mut bytes = self.config.chain_rlp().to_vec();
         bytes.extend_from_slice(&self.config.gas_limit.to_be_bytes());
@@ -155,8 +157,13 @@ impl L2Node {
         };
         let config = genesis.config;
         if store.head()?.is_none() {
-            let mut chain =
-                L2Chain::genesis(config, genesis.accounts, genesis.timestamp, store.nodes());
+            let mut chain = L2Chain::genesis(
+                config.clone(),
+                genesis.accounts,
+                genesis.timestamp,
+                store.nodes(),
+            )
+            .map_err(|source| NodeError::Execute { number: 0, source })?;
             let header = chain.head().clone();
             let record = BlockRecord {
                 declared: header.timestamp,
@@ -168,7 +175,7 @@ impl L2Node {
             store.init(identity, &record, chain.state_mut().store_mut(), start)?;
         }
         store.check_identity(identity)?;
-        let chain = load(&store, config)?;
+        let chain = load(&store, config.clone())?;
         Ok(Self {
             config,
             store,
@@ -298,7 +305,7 @@ impl L2Node {
                 Ok(d) => d,
                 Err(source) => {
                     // Forget the half-built batch: the store still has the head before it.
-                    self.chain = load(&self.store, self.config)?;
+                    self.chain = load(&self.store, self.config.clone())?;
                     return Err(NodeError::Execute { number, source });
                 }
             };
@@ -323,7 +330,7 @@ impl L2Node {
             cursor,
         );
         if let Err(e) = committed {
-            self.chain = load(&self.store, self.config)?;
+            self.chain = load(&self.store, self.config.clone())?;
             return Err(e.into());
         }
         Ok(derived)
@@ -359,7 +366,7 @@ impl L2Node {
             }
         };
         self.store.rollback(number, cursor)?;
-        self.chain = load(&self.store, self.config)?;
+        self.chain = load(&self.store, self.config.clone())?;
         Ok(head - number)
     }
 
@@ -440,7 +447,7 @@ impl L2Node {
         let ancestors = self.store.headers(first, number - 1)?;
         let parent_root = ancestors.last().expect("the parent").state_root;
         let mut chain = L2Chain::resume(
-            self.config,
+            self.config.clone(),
             CompleteState::at(parent_root, self.store.nodes()),
             ancestors,
         );

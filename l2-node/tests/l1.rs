@@ -39,7 +39,7 @@ fn transfer(nonce: u64) -> Bytes {
 }
 
 fn l2() -> L2Chain {
-    let config = L2Config::new(L2_CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
+    let config = L2Config::fixed(L2_CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
     let user = user().address();
     L2Chain::new(
         config,
@@ -52,6 +52,7 @@ fn l2() -> L2Chain {
         )],
         0,
     )
+    .unwrap()
 }
 
 /// A devnet on a free port, and a provider signing with its first dev key.

@@ -42,7 +42,7 @@ fn genesis() -> Genesis {
         )
     }));
     Genesis {
-        config: L2Config::new(CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe)),
+        config: L2Config::fixed(CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe)),
         accounts,
         timestamp: 0,
     }
@@ -124,7 +124,7 @@ fn l1_hash(number: u64, fork: u8) -> B256 {
 
 fn in_memory(batches: &[&L1Batch]) -> Vec<DerivedBlock> {
     let g = genesis();
-    let mut chain = L2Chain::new(g.config, g.accounts, g.timestamp);
+    let mut chain = L2Chain::new(g.config, g.accounts, g.timestamp).unwrap();
     batches
         .iter()
         .flat_map(|b| chain.derive_batch(b).unwrap())

@@ -9,7 +9,7 @@ use execute::{
     store::{MemoryStore, NodeStore},
     trace::Segment,
     witness::{AccountState, CompleteState, TraceRequest, TracedSegment},
-    ExecuteError,
+    ChainConfig, ExecuteError,
 };
 
 use crate::{
@@ -75,27 +75,33 @@ pub struct L2Chain<S = MemoryStore> {
 }
 
 impl L2Chain {
-    /// A chain at its genesis, held in memory.
-    pub fn new(config: L2Config, accounts: Vec<(Address, AccountState)>, timestamp: u64) -> Self {
+    /// A chain at its genesis, held in memory; an error if the L1's schedule does not cover the
+    /// genesis timestamp.
+    pub fn new(
+        config: L2Config,
+        accounts: Vec<(Address, AccountState)>,
+        timestamp: u64,
+    ) -> Result<Self, ExecuteError> {
         Self::genesis(config, accounts, timestamp, MemoryStore::default())
     }
 }
 
 impl<S: NodeStore> L2Chain<S> {
-    /// A chain at its genesis, its state built into `store`.
+    /// A chain at its genesis, its state built into `store`; an error if the L1's schedule does
+    /// not cover the genesis timestamp.
     pub fn genesis(
         config: L2Config,
         accounts: Vec<(Address, AccountState)>,
         timestamp: u64,
         store: S,
-    ) -> Self {
+    ) -> Result<Self, ExecuteError> {
         let state = CompleteState::build(config.genesis_alloc(accounts), store);
-        let genesis = config.genesis_header(state.root(), timestamp);
-        Self {
+        let genesis = config.genesis_header(state.root(), timestamp)?;
+        Ok(Self {
             config,
             state,
             headers: vec![genesis],
-        }
+        })
     }
 
     /// A chain resumed at a head: `state` is the head's state and `headers` end with the head
@@ -187,7 +193,8 @@ impl<S: NodeStore> L2Chain<S> {
             Some(Lie::Reorder(a, b)) if a.max(b) < candidates.len() => candidates.swap(a, b),
             _ => {}
         }
-        let template = self.config.template(self.head(), timestamp);
+        let chain = self.config.chain_at(timestamp)?;
+        let template = self.config.template(self.head(), &chain, timestamp);
         let mut position = Position::start(self.state.root());
         let mut positions = vec![position];
         let mut steps = Vec::with_capacity(candidates.len());
@@ -195,7 +202,7 @@ impl<S: NodeStore> L2Chain<S> {
             let step = if lie == Some(Lie::Drop(k)) {
                 None
             } else {
-                self.try_include(&template, &position, tx)
+                self.try_include(&chain, &template, &position, tx)
             };
             if let Some(step) = &step {
                 position = position.include(tx, step.post_state_root, step.gas_used);
@@ -205,7 +212,7 @@ impl<S: NodeStore> L2Chain<S> {
             positions.push(position);
             steps.push(step);
         }
-        let mut end = self.end_block(&template, &position)?;
+        let mut end = self.end_block(&chain, &template, &position)?;
         // No block can be executed on a wrong state root, so the chain goes on from the true
         // header after that lie; after the others it goes on from the claimed one.
         let next_parent = match lie {
@@ -238,6 +245,7 @@ impl<S: NodeStore> L2Chain<S> {
     /// only then.
     fn try_include(
         &mut self,
+        chain: &ChainConfig,
         template: &Header,
         position: &Position,
         tx: &Bytes,
@@ -248,7 +256,7 @@ impl<S: NodeStore> L2Chain<S> {
         let staged = self
             .state
             .stage(TraceRequest {
-                chain: self.config.chain,
+                chain: *chain,
                 ancestors: self.ancestors(),
                 header: template.clone(),
                 segment: Segment {
@@ -272,6 +280,7 @@ impl<S: NodeStore> L2Chain<S> {
     /// (empty) block when none was; its trace carries the sealed header.
     fn end_block(
         &mut self,
+        chain: &ChainConfig,
         template: &Header,
         position: &Position,
     ) -> Result<TracedSegment, ExecuteError> {
@@ -282,7 +291,7 @@ impl<S: NodeStore> L2Chain<S> {
             ends_block: true,
         };
         let request = |header: Header| TraceRequest {
-            chain: self.config.chain,
+            chain: *chain,
             ancestors: self.ancestors(),
             header,
             segment,

@@ -1,6 +1,8 @@
 //! The L2's rules (`docs/protocol.md`, section 2): parameters, genesis, header fields, and the
 //! position commitments of the dispute game.
 
+use std::sync::Arc;
+
 use alloy_consensus::Header;
 use alloy_eips::{eip7002, eip7251, eip7685::EMPTY_REQUESTS_HASH};
 use alloy_primitives::{keccak256, Address, Bytes, B256};
@@ -9,7 +11,7 @@ use alloy_trie::EMPTY_ROOT_HASH;
 use execute::{
     header::{child_header, genesis_header},
     witness::{system_contracts, AccountState},
-    ChainConfig, Fork,
+    ChainConfig, ChainParams, ExecuteError, Fork, ForkSchedule, Host,
 };
 use l1_contracts::rollup::{Rollup, SolPosition};
 
@@ -21,11 +23,14 @@ pub const MAX_STEP_GAS: u64 = 4_000_000;
 /// end-of-block requests are always empty.
 pub const STOP: u8 = 0x00;
 
-/// Constants of an L2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Constants of an L2, and the L1's fork schedule its blocks follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct L2Config {
-    /// Chain id, fork (the L1's) and blob parameters; no deposit contract.
-    pub chain: ChainConfig,
+    /// Chain id and deposit contract (none), as every trace carries them.
+    pub params: ChainParams,
+    /// The L1's forks by timestamp: a block follows the fork its L1 had at the block's
+    /// timestamp, as EXECUTE applies it (`docs/protocol.md`, section 4).
+    pub schedule: Arc<ForkSchedule>,
     /// Block gas limit.
     pub gas_limit: u64,
     /// Beneficiary of every block.
@@ -33,23 +38,44 @@ pub struct L2Config {
 }
 
 impl L2Config {
-    /// An L2 with `chain_id` on `fork`, 30M gas blocks, fees to `fee_recipient`.
-    pub fn new(chain_id: u64, fork: Fork, fee_recipient: Address) -> Self {
+    /// An L2 with `chain_id` on the L1 forks of `schedule`, 30M gas blocks, fees to
+    /// `fee_recipient`.
+    pub fn new(chain_id: u64, schedule: ForkSchedule, fee_recipient: Address) -> Self {
         Self {
-            chain: ChainConfig {
+            params: ChainParams {
                 chain_id,
                 deposit_contract: Address::ZERO,
-                ..ChainConfig::mainnet(fork)
             },
+            schedule: Arc::new(schedule),
             gas_limit: 30_000_000,
             fee_recipient,
         }
     }
 
+    /// An L2 on one L1 fork, with mainnet's blob parameters, for all time.
+    pub fn fixed(chain_id: u64, fork: Fork, fee_recipient: Address) -> Self {
+        Self::new(
+            chain_id,
+            ChainConfig::mainnet(fork).schedule(),
+            fee_recipient,
+        )
+    }
+
+    /// The chain's id.
+    pub const fn chain_id(&self) -> u64 {
+        self.params.chain_id
+    }
+
+    /// The rules of a block at `timestamp`: the L1's fork then. An error if the schedule does
+    /// not reach back that far (it was learned from an L1 node after that fork).
+    pub fn chain_at(&self, timestamp: u64) -> Result<ChainConfig, ExecuteError> {
+        Host::latest(&self.schedule).rules(self.params, timestamp)
+    }
+
     /// The chain's parameters' RLP as traces carry them (`Rollup.chainConfig`): chain id and
     /// deposit contract, no fork (EXECUTE takes that from the L1).
     pub fn chain_rlp(&self) -> Bytes {
-        alloy_rlp::encode(self.chain.params()).into()
+        alloy_rlp::encode(self.params).into()
     }
 
     /// `game`'s parameters for this L2's `Rollup`: the block gas limit and fee recipient are the
@@ -62,14 +88,16 @@ impl L2Config {
         }
     }
 
-    /// Genesis accounts: `accounts` plus the system contracts, with `STOP` at the request
-    /// contracts.
+    /// Genesis accounts: `accounts` plus the system contracts of every fork EXECUTE supports,
+    /// with `STOP` at the request contracts. A later fork's contracts are there from the start,
+    /// as the L1 deploys them before the fork, so that no L2 transaction has to.
     pub fn genesis_alloc(
         &self,
         accounts: Vec<(Address, AccountState)>,
     ) -> Vec<(Address, AccountState)> {
         let mut alloc = accounts;
-        for (address, mut contract) in system_contracts(self.chain.fork) {
+        let latest = *Fork::ALL.last().expect("EXECUTE supports a fork");
+        for (address, mut contract) in system_contracts(latest) {
             if address == eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS
                 || address == eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS
             {
@@ -80,15 +108,21 @@ impl L2Config {
         alloc
     }
 
-    /// The genesis header over `state_root`.
-    pub fn genesis_header(&self, state_root: B256, timestamp: u64) -> Header {
-        genesis_header(&self.chain, state_root, self.gas_limit, timestamp)
+    /// The genesis header over `state_root`, with the fields of the L1's fork at `timestamp`.
+    pub fn genesis_header(&self, state_root: B256, timestamp: u64) -> Result<Header, ExecuteError> {
+        let chain = self.chain_at(timestamp)?;
+        Ok(genesis_header(
+            &chain,
+            state_root,
+            self.gas_limit,
+            timestamp,
+        ))
     }
 
-    /// The header of `parent`'s child with its context fields set and its result fields zero, as
-    /// the contract builds it for candidate steps.
-    pub fn template(&self, parent: &Header, timestamp: u64) -> Header {
-        let mut header = child_header(parent, &self.chain, timestamp, self.fee_recipient);
+    /// The header of `parent`'s child under `chain` (the rules at its timestamp) with its context
+    /// fields set and its result fields zero, as the contract builds it for candidate steps.
+    pub fn template(&self, parent: &Header, chain: &ChainConfig, timestamp: u64) -> Header {
+        let mut header = child_header(parent, chain, timestamp, self.fee_recipient);
         header.state_root = B256::ZERO;
         header.transactions_root = B256::ZERO;
         header.receipts_root = EMPTY_ROOT_HASH;
@@ -107,6 +141,25 @@ impl L2Config {
             ..template.clone()
         }
     }
+}
+
+/// Fields of an L2 header the contract builds itself (`L2Block.header`): those through
+/// `parentBeaconBlockRoot`, the Cancun layout that later forks extend.
+pub const CONTRACT_FIELDS: usize = 20;
+
+/// The RLP of `header`'s fields after the [`CONTRACT_FIELDS`], which a step supplies
+/// (`StepInput.forkFields`): Prague's requests hash, and whatever a later fork appends.
+pub fn fork_fields(header: &Header) -> Bytes {
+    let encoded = alloy_rlp::encode(header);
+    let mut buf = &encoded[..];
+    let list = alloy_rlp::Header::decode(&mut buf).expect("a header encodes as a list");
+    let mut rest = &buf[..list.payload_length];
+    for _ in 0..CONTRACT_FIELDS {
+        // A single byte below 0x80 is its own payload, and decoding does not consume it.
+        let item = alloy_rlp::Header::decode(&mut rest).expect("header fields are RLP items");
+        rest = &rest[item.payload_length..];
+    }
+    Bytes::copy_from_slice(rest)
 }
 
 /// `max(parent + 1, min(declared, l1Timestamp))`.

@@ -24,7 +24,7 @@ fn transfer(nonce: u64, value: u64) -> Bytes {
 
 #[test]
 fn candidates_are_included_by_the_rule_and_every_step_verifies() {
-    let config = L2Config::new(CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
+    let config = L2Config::fixed(CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
     let user = wallet().address();
     let mut chain = L2Chain::new(
         config,
@@ -36,7 +36,8 @@ fn candidates_are_included_by_the_rule_and_every_step_verifies() {
             },
         )],
         1_000,
-    );
+    )
+    .unwrap();
     let blocks = vec![
         BatchBlock {
             timestamp: 1_010,
@@ -125,7 +126,7 @@ fn candidates_are_included_by_the_rule_and_every_step_verifies() {
 /// state is as if it had never been sent; a small one after it is included.
 #[test]
 fn a_transaction_too_large_to_prove_is_skipped() {
-    let config = L2Config::new(CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
+    let config = L2Config::fixed(CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
     let user = wallet().address();
     let prober = Address::repeat_byte(0xcc);
     let target = |i: u64| Address::from_word(keccak256(i.to_be_bytes()));
@@ -166,7 +167,7 @@ fn a_transaction_too_large_to_prove_is_skipped() {
             },
         ));
     }
-    let mut chain = L2Chain::new(config, accounts, 1_000);
+    let mut chain = L2Chain::new(config, accounts, 1_000).unwrap();
     let heavy = wallet().sign(TxEip1559 {
         gas_limit: 1_000_000,
         max_fee_per_gas: 10_000_000_000,

@@ -5,7 +5,7 @@ use alloy_primitives::{Address, U256};
 use execute::{
     witness::{system_contracts, AccountState},
     workload::Workload,
-    Fork,
+    ExecuteError, Fork, ForkSchedule,
 };
 use l2_node::node::Genesis;
 use rollup::rules::L2Config;
@@ -13,19 +13,24 @@ use rollup::rules::L2Config;
 /// Balance of each funded account: 1,000 ether.
 pub const FUNDED_BALANCE: u128 = 1_000 * 10u128.pow(18);
 
-/// The L2 with `chain_id`: the load generator's `senders` and `funded` accounts, fees to
-/// `fee_recipient`, timestamp zero.
+/// The L2 with `chain_id` on the L1 forks of `schedule`: the load generator's `senders` and
+/// `funded` accounts, fees to `fee_recipient`, timestamp zero. An error if the schedule does not
+/// cover time zero.
 pub fn dev_genesis(
     chain_id: u64,
-    fork: Fork,
+    schedule: ForkSchedule,
     senders: usize,
     funded: &[Address],
     fee_recipient: Address,
-) -> Genesis {
-    let config = L2Config::new(chain_id, fork, fee_recipient);
-    let system: Vec<Address> = system_contracts(fork).into_iter().map(|(a, _)| a).collect();
+) -> Result<Genesis, ExecuteError> {
+    let config = L2Config::new(chain_id, schedule, fee_recipient);
+    let latest = *Fork::ALL.last().expect("EXECUTE supports a fork");
+    let system: Vec<Address> = system_contracts(latest)
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
     // The rollup adds its own system contracts (with `STOP` at the request contracts).
-    let mut accounts: Vec<_> = load_generator(&config, senders)
+    let mut accounts: Vec<_> = load_generator(&config, senders)?
         .genesis()
         .into_iter()
         .filter(|(a, _)| !system.contains(a))
@@ -37,17 +42,19 @@ pub fn dev_genesis(
         };
         (*a, account)
     }));
-    Genesis {
+    Ok(Genesis {
         config,
         accounts,
         timestamp: 0,
-    }
+    })
 }
 
 /// The load generator of the chain: `senders` keys signing transfers, token transfers,
-/// deploys and storage-heavy calls for `config`'s chain.
-pub fn load_generator(config: &L2Config, senders: usize) -> Workload {
-    Workload::new(config.chain, senders, config.chain.chain_id)
+/// deploys and storage-heavy calls for `config`'s chain, with the transaction types of its
+/// fork at genesis (valid in every later one).
+pub fn load_generator(config: &L2Config, senders: usize) -> Result<Workload, ExecuteError> {
+    let chain = config.chain_at(0)?;
+    Ok(Workload::new(chain, senders, config.chain_id()))
 }
 
 /// The development genesis as command-line flags, shared by every binary that builds the chain
@@ -57,9 +64,6 @@ pub struct GenesisArgs {
     /// The L2 chain id.
     #[arg(long, default_value_t = 901)]
     pub chain_id: u64,
-    /// L1 fork the L2 follows.
-    #[arg(long, default_value = "Osaka")]
-    pub fork: String,
     /// Load generator senders funded at genesis.
     #[arg(long, default_value_t = 64)]
     pub senders: usize,
@@ -72,16 +76,14 @@ pub struct GenesisArgs {
 }
 
 impl GenesisArgs {
-    /// The genesis these flags name.
-    pub fn genesis(&self) -> Result<Genesis, String> {
-        let fork =
-            Fork::from_name(&self.fork).ok_or_else(|| format!("unknown fork {}", self.fork))?;
-        Ok(dev_genesis(
+    /// The genesis these flags name, on the L1 forks of `schedule`.
+    pub fn genesis(&self, schedule: ForkSchedule) -> Result<Genesis, ExecuteError> {
+        dev_genesis(
             self.chain_id,
-            fork,
+            schedule,
             self.senders,
             &self.funded,
             self.fee_recipient,
-        ))
+        )
     }
 }

@@ -9,7 +9,7 @@ use alloy_primitives::Address;
 use anyhow::{Context, Result};
 use clap::Parser;
 use l1_contracts::provider::{l1_provider, load_key};
-use l2_node::node::L2Node;
+use l2_node::{l1::fork_schedule, node::L2Node};
 use sequencer::{
     genesis::{load_generator, GenesisArgs},
     pool::Pool,
@@ -87,20 +87,23 @@ async fn main() -> Result<()> {
     let url: reqwest::Url = args.l1_rpc.parse().context("--l1-rpc")?;
     let beacon = args.beacon.clone().unwrap_or_else(|| args.l1_rpc.clone());
 
-    let genesis = args.genesis.genesis().map_err(anyhow::Error::msg)?;
-    let config = genesis.config;
+    let sequencer_key = load_key(args.key_file.as_deref(), "SEQUENCER_KEY")?;
+    let poster = l1_provider(url.clone(), sequencer_key);
+    let schedule = fork_schedule(&poster)
+        .await
+        .with_context(|| format!("reading the L1's forks from {}", args.l1_rpc))?;
+    let genesis = args.genesis.genesis(schedule).context("the L2 genesis")?;
+    let config = genesis.config.clone();
     let node = L2Node::open(&args.state_dir, genesis, args.start_block)
         .with_context(|| format!("opening the L2 store in {}", args.state_dir.display()))?;
     tracing::info!(head = node.head().number, dir = %args.state_dir.display(), "L2 store open");
-    let shared = Shared::new(node, Pool::new(config.chain.chain_id, config.gas_limit));
+    let shared = Shared::new(node, Pool::new(config.chain_id(), config.gas_limit));
     let server = serve(shared.clone(), args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     // On stdout for scripts and tests: the endpoint, when --listen asked for any port.
     println!("listening on {}", server.url());
 
-    let sequencer_key = load_key(args.key_file.as_deref(), "SEQUENCER_KEY")?;
-    let poster = l1_provider(url.clone(), sequencer_key);
     let proposer = match args.rollup {
         Some(rollup) => {
             let signer = load_key(args.proposer_key_file.as_deref(), "PROPOSER_KEY")?;
@@ -113,7 +116,10 @@ async fn main() -> Result<()> {
         }
         None => None,
     };
-    let load = (args.load_gas > 0).then(|| load_generator(&config, args.genesis.senders));
+    let load = match args.load_gas {
+        0 => None,
+        _ => Some(load_generator(&config, args.genesis.senders).context("the load generator")?),
+    };
     let sequencer = Sequencer::new(
         shared.clone(),
         poster,

@@ -99,8 +99,8 @@ fn dispatch(
     let state = node.state();
     let nonce = |address: Address| state.account(address).map_or(0, |a| a.nonce);
     match method {
-        "eth_chainId" => Ok(hex(node.config().chain.chain_id)),
-        "net_version" => Ok(json!(node.config().chain.chain_id.to_string())),
+        "eth_chainId" => Ok(hex(node.config().chain_id())),
+        "net_version" => Ok(json!(node.config().chain_id().to_string())),
         "eth_blockNumber" => Ok(hex(node.head().number)),
         "eth_sendRawTransaction" => {
             let raw: Bytes = params.get(0, "transaction")?;

@@ -18,7 +18,7 @@ use devnet::{
     server::Server,
     Node, NodeConfig,
 };
-use execute::Fork;
+use execute::{ChainConfig, Fork};
 use l1_contracts::provider::l1_provider;
 use l1_contracts::{deploy::deploy_rollup, rollup::Rollup};
 use rollup::derive::L2Chain;
@@ -109,8 +109,16 @@ async fn a_killed_sequencer_resumes_and_a_terminated_one_stops_cleanly() {
         .unwrap();
     let keys = dev_accounts(DEV_MNEMONIC, 2).unwrap();
     let l1 = l1_provider(server.url().parse().unwrap(), keys[0].clone());
-    let genesis = dev_genesis(CHAIN_ID, Fork::Osaka, 8, &[], Address::repeat_byte(0xfe));
-    let genesis_hash = L2Chain::new(genesis.config, genesis.accounts, 0)
+    let genesis = dev_genesis(
+        CHAIN_ID,
+        ChainConfig::mainnet(Fork::Osaka).schedule(),
+        8,
+        &[],
+        Address::repeat_byte(0xfe),
+    )
+    .unwrap();
+    let genesis_hash = L2Chain::new(genesis.config.clone(), genesis.accounts, 0)
+        .unwrap()
         .head()
         .hash_slow();
     let deployment = deploy_rollup(

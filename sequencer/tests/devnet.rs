@@ -17,7 +17,7 @@ use devnet::{
     server::Server,
     Node, NodeConfig,
 };
-use execute::Fork;
+use execute::{ChainConfig, Fork};
 use l1_contracts::provider::l1_provider;
 use l1_contracts::{
     deploy::{deploy_rollup, Deployment},
@@ -47,11 +47,12 @@ fn user() -> L2Wallet {
 fn genesis() -> Genesis {
     dev_genesis(
         CHAIN_ID,
-        Fork::Osaka,
+        ChainConfig::mainnet(Fork::Osaka).schedule(),
         16,
         &[user().address()],
         Address::repeat_byte(0xfe),
     )
+    .unwrap()
 }
 
 async fn rollup_call<C: SolCall>(provider: &impl Provider, rollup: Address, call: C) -> C::Return {
@@ -77,6 +78,7 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
     let genesis_hash = {
         let g = genesis();
         L2Chain::new(g.config, g.accounts, g.timestamp)
+            .unwrap()
             .head()
             .hash_slow()
     };
@@ -127,7 +129,7 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
             window: 1_000,
             log_range: l2_node::l1::DEFAULT_LOG_RANGE,
         },
-        Some(load_generator(&config, 16)),
+        Some(load_generator(&config, 16).unwrap()),
         Some(honest),
     );
 

@@ -19,7 +19,7 @@ use devnet::{
     server::Server,
     Node, NodeConfig,
 };
-use execute::Fork;
+use execute::{ChainConfig, Fork, ForkSchedule};
 use l1_contracts::{
     deploy::{deploy_rollup, DeployError, Deployment},
     provider::l1_provider,
@@ -67,6 +67,9 @@ pub enum NetworkError {
     /// The devnet has no head block.
     #[error("the devnet has no head block")]
     NoHead,
+    /// The L2's genesis is outside the devnet's fork schedule.
+    #[error("the L2 genesis: {0}")]
+    Genesis(#[from] execute::ExecuteError),
     /// The operator's binary is not where cargo leaves it.
     #[error("no challenger binary at {0} (build it: cargo build -p challenger)")]
     NoChallenger(std::path::PathBuf),
@@ -92,8 +95,10 @@ const ETHER: u128 = 10u128.pow(18);
 /// The network's settings.
 #[derive(Debug, Clone)]
 pub struct NetworkConfig {
-    /// The L2's genesis.
+    /// The L2's genesis (its fork schedule is replaced by the devnet's).
     pub genesis: Genesis,
+    /// The devnet's forks by timestamp, which the L2 follows (Osaka from the start by default).
+    pub l1_schedule: ForkSchedule,
     /// The game's rules (the L2's gas limit and fee recipient are filled in).
     pub game: Rollup::Config,
     /// Where the devnet listens.
@@ -112,14 +117,17 @@ impl NetworkConfig {
     /// L2 `chain_id` with [`SENDERS`] funded load senders on a devnet at a free local port: a
     /// one-hour challenge window, ten-minute clocks, degree 4, bonds of 1 and 0.5 ether.
     pub fn dev(chain_id: u64) -> Self {
+        let l1_schedule = ChainConfig::mainnet(Fork::Osaka).schedule();
         Self {
             genesis: dev_genesis(
                 chain_id,
-                Fork::Osaka,
+                l1_schedule.clone(),
                 SENDERS,
                 &[],
                 Address::repeat_byte(0xfe),
-            ),
+            )
+            .expect("an Osaka schedule covers every time"),
+            l1_schedule,
             game: Rollup::Config {
                 challengeWindow: 3_600,
                 clock: 600,
@@ -159,6 +167,7 @@ impl Network {
     /// Starts the devnet and deploys the rollup (inbox open to key 0's batches).
     pub async fn start(config: NetworkConfig) -> Result<Self> {
         let mut node = NodeConfig::dev(L1_CHAIN_ID, Fork::Osaka)?;
+        node.schedule = config.l1_schedule.clone();
         node.pricing.min_price = config.execute_price;
         if let Some(blocks) = config.max_log_range {
             node.max_log_range = blocks.max(1);
@@ -175,11 +184,15 @@ impl Network {
                 source,
             })?;
         let keys = dev_accounts(DEV_MNEMONIC, KEYS)?;
-        let genesis = config.genesis;
-        let genesis_hash =
-            L2Chain::new(genesis.config, genesis.accounts.clone(), genesis.timestamp)
-                .head()
-                .hash_slow();
+        let mut genesis = config.genesis;
+        genesis.config.schedule = Arc::new(config.l1_schedule);
+        let genesis_hash = L2Chain::new(
+            genesis.config.clone(),
+            genesis.accounts.clone(),
+            genesis.timestamp,
+        )?
+        .head()
+        .hash_slow();
         let poster = l1_provider(
             server.url().parse().expect("the devnet's own URL parses"),
             keys[0].clone(),
@@ -197,7 +210,7 @@ impl Network {
             devnet,
             keys,
             deployment,
-            chain_id: genesis.config.chain.chain_id,
+            chain_id: genesis.config.chain_id(),
             log_range,
             genesis,
         })
@@ -303,7 +316,9 @@ impl Network {
                 window: 1_000,
                 log_range: self.log_range,
             },
-            (load_gas > 0).then(|| load_generator(&config, SENDERS)),
+            (load_gas > 0)
+                .then(|| load_generator(&config, SENDERS))
+                .transpose()?,
             claims.map(|(every, lie)| self.proposer_with(self.provider(1), every, lie)),
         ))
     }

@@ -44,9 +44,10 @@ fn bystanders(n: usize) -> impl Iterator<Item = (Address, AccountState)> {
 
 /// Builds the genesis and blocks, syncs them three ways and prints the figures.
 pub(crate) fn run(bench: SyncBench) -> Result<()> {
-    let config = L2Config::new(901, Fork::Osaka, Address::repeat_byte(0xfe));
-    let mut workload = Workload::new(config.chain, bench.senders, 7);
-    let system: Vec<Address> = system_contracts(config.chain.fork)
+    let config = L2Config::fixed(901, Fork::Osaka, Address::repeat_byte(0xfe));
+    let chain = config.chain_at(0)?;
+    let mut workload = Workload::new(chain, bench.senders, 7);
+    let system: Vec<Address> = system_contracts(chain.fork)
         .into_iter()
         .map(|(a, _)| a)
         .collect();
@@ -58,7 +59,7 @@ pub(crate) fn run(bench: SyncBench) -> Result<()> {
     accounts.extend(bystanders(bench.accounts.saturating_sub(accounts.len())));
     let total_accounts = accounts.len();
     let genesis = Genesis {
-        config,
+        config: config.clone(),
         accounts,
         timestamp: 0,
     };
@@ -80,7 +81,7 @@ pub(crate) fn run(bench: SyncBench) -> Result<()> {
         genesis_size as f64 / (1 << 20) as f64 * 1e6 / total_accounts as f64,
     );
 
-    let mut memory = L2Chain::new(config, genesis.accounts.clone(), 0);
+    let mut memory = L2Chain::new(config.clone(), genesis.accounts.clone(), 0)?;
     let mut reference = ReferenceState::new(&config.genesis_alloc(genesis.accounts.clone()));
     let (mut sled_time, mut memory_time, mut revm_time) =
         (Duration::ZERO, Duration::ZERO, Duration::ZERO);
@@ -127,7 +128,7 @@ pub(crate) fn run(bench: SyncBench) -> Result<()> {
         reference.insert_block_hash(header.number - 1, header.parent_hash);
         let started = Instant::now();
         let revm_gas = reference
-            .execute_block(&config.chain, header, &included)
+            .execute_block(&chain, header, &included)
             .map_err(|e| anyhow!("revm: {e}"))?;
         let revm = started.elapsed();
         if revm_gas != header.gas_used {

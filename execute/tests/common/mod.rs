@@ -20,7 +20,12 @@ pub(crate) struct Chain {
 
 impl Chain {
     pub(crate) fn new(fork: Fork, senders: usize, seed: u64) -> Self {
-        let workload = Workload::new(ChainConfig::mainnet(fork), senders, seed);
+        Self::of(ChainConfig::mainnet(fork), senders, seed)
+    }
+
+    /// A workload chain under `chain`'s rules.
+    pub(crate) fn of(chain: ChainConfig, senders: usize, seed: u64) -> Self {
+        let workload = Workload::new(chain, senders, seed);
         let genesis = workload.genesis();
         let state = CompleteState::new(genesis.clone());
         let reference = ReferenceState::new(&genesis);
