@@ -158,7 +158,7 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
         transactions: vec![transfer(0), transfer(1)],
     }];
     let receipt = proposer
-        .send_transaction(batch_transaction(inbox, &batch).unwrap())
+        .send_transaction(batch_transaction(inbox, &batch, Fork::Osaka).unwrap())
         .await
         .unwrap()
         .get_receipt()

@@ -10,7 +10,6 @@ use anyhow::{bail, Context, Result};
 use execute::precompile::EXECUTE_ADDRESS;
 use l1_contracts::provider::{l1_provider, load_key};
 use l1_contracts::{deploy::deploy_rollup, rollup::Rollup};
-use l2_node::l1::fork_schedule;
 use rollup::derive::L2Chain;
 use sequencer::genesis::GenesisArgs;
 
@@ -63,9 +62,11 @@ pub(crate) async fn run(args: DeployArgs) -> Result<()> {
             args.l1_rpc
         );
     }
-    let schedule = fork_schedule(&provider)
+    let schedule = args
+        .genesis
+        .l1_schedule(&provider)
         .await
-        .with_context(|| format!("reading the L1's forks from {}", args.l1_rpc))?;
+        .with_context(|| format!("the L1's forks (from {})", args.l1_rpc))?;
     let genesis = args.genesis.genesis(schedule).context("the L2 genesis")?;
     let genesis_hash = L2Chain::new(
         genesis.config.clone(),

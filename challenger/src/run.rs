@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use axum::{http::header, routing::get, Router};
 use clap::Args;
 use l1_contracts::provider::{l1_provider, l1_witness, load_key};
-use l2_node::{l1::fork_schedule, node::L2Node};
+use l2_node::node::L2Node;
 use sequencer::genesis::GenesisArgs;
 
 use watchtower::{metrics::Metrics, WatchConfig, Watchtower};
@@ -101,9 +101,11 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
     let signer = load_key(args.key_file.as_deref(), "CHALLENGER_KEY")?;
     let address = signer.address();
     let provider = l1_provider(url, signer);
-    let schedule = fork_schedule(&provider)
+    let schedule = args
+        .genesis
+        .l1_schedule(&provider)
         .await
-        .with_context(|| format!("reading the L1's forks from {}", args.l1_rpc))?;
+        .with_context(|| format!("the L1's forks (from {})", args.l1_rpc))?;
     let genesis = args.genesis.genesis(schedule).context("the L2 genesis")?;
     let node = L2Node::open(&args.state_dir, genesis, args.start_block)
         .with_context(|| format!("opening the L2 store in {}", args.state_dir.display()))?;

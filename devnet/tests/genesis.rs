@@ -7,7 +7,8 @@ use devnet::{
     CallRequest, Node,
 };
 use execute::{
-    precompile::abi_bool, reference::sample_step_at, ChainConfig, Fork, EXECUTE_ADDRESS,
+    chain::ScheduleError, forks::ForksError, precompile::abi_bool, reference::sample_step_at,
+    ChainConfig, Fork, ForkSchedule, EXECUTE_ADDRESS,
 };
 use serde_json::{json, Value};
 
@@ -151,6 +152,45 @@ fn eth_config_reports_current_next_and_last_fork() {
     assert!(at_end.next.is_none() && at_end.last.is_none());
 }
 
+/// What the L2's nodes take from `eth_config`: the forks from the current one on, exactly as the
+/// devnet applies them, unless a fork hides between `next` and `last` (its fork hashes tell).
+#[test]
+fn eth_config_gives_the_schedule_from_the_current_fork_on() {
+    let mut node = node(schedule()).unwrap();
+    let served = |node: &Node| {
+        let genesis = &node.block(0).unwrap().header;
+        let config = devnet::fork_config::eth_config(
+            node.chain().params(),
+            node.schedule(),
+            (genesis.hash_slow(), genesis.timestamp),
+            node.latest().header.timestamp,
+        );
+        ForkSchedule::from_eth_config(&config)
+    };
+    // Cancun now, Prague next, BPO1 last: Osaka between them is not served.
+    assert_eq!(
+        served(&node),
+        Err(ForksError::HiddenForks {
+            after: GENESIS_TIME + 1_000,
+            before: GENESIS_TIME + 3_000
+        })
+    );
+    node.set_next_timestamp(GENESIS_TIME + 1_000);
+    node.mine(Vec::new()).unwrap();
+    let from_prague = served(&node).unwrap();
+    assert_eq!(
+        from_prague.activations(),
+        &node.schedule().activations()[1..],
+        "Prague, Osaka and BPO1 as the devnet runs them"
+    );
+    node.set_next_timestamp(GENESIS_TIME + 3_000);
+    node.mine(Vec::new()).unwrap();
+    assert_eq!(
+        served(&node).unwrap().activations(),
+        &node.schedule().activations()[3..]
+    );
+}
+
 #[test]
 fn a_genesis_past_some_forks_starts_at_the_latest_active_one() {
     let mut config = schedule();
@@ -164,34 +204,40 @@ fn a_genesis_past_some_forks_starts_at_the_latest_active_one() {
 #[test]
 fn unsupported_genesis_files_are_refused_with_the_reason() {
     let reason = |config: Value| match node(config) {
-        Err(GenesisError::Unsupported(reason)) => reason,
+        Err(GenesisError::Forks(reason)) => reason,
         other => panic!("expected refusal, got {other:?}"),
     };
     let mut late = schedule();
     late["amsterdamTime"] = json!(GENESIS_TIME + 9_000);
-    assert!(reason(late).contains("after Osaka"));
+    assert_eq!(reason(late), ForksError::AfterOsaka);
     let mut no_cancun = schedule();
-    no_cancun.as_object_mut().unwrap().remove("cancunTime");
-    no_cancun.as_object_mut().unwrap().remove("pragueTime");
-    no_cancun.as_object_mut().unwrap().remove("osakaTime");
-    no_cancun.as_object_mut().unwrap().remove("bpo1Time");
-    assert!(reason(no_cancun).contains("cancunTime"));
+    for fork in ["cancunTime", "pragueTime", "osakaTime", "bpo1Time"] {
+        no_cancun.as_object_mut().unwrap().remove(fork);
+    }
+    assert_eq!(reason(no_cancun), ForksError::NoCancunAtGenesis);
     let mut cancun_later = schedule();
     cancun_later["cancunTime"] = json!(GENESIS_TIME + 1);
     cancun_later["pragueTime"] = json!(GENESIS_TIME + 2);
-    assert!(reason(cancun_later).contains("active at genesis"));
+    assert_eq!(reason(cancun_later), ForksError::NoCancunAtGenesis);
     let mut bpo_without_params = schedule();
     bpo_without_params["blobSchedule"]
         .as_object_mut()
         .unwrap()
         .remove("bpo1");
-    assert!(reason(bpo_without_params).contains("bpo1"));
+    assert_eq!(reason(bpo_without_params), ForksError::MissingBlobs("bpo1"));
     let mut backwards = schedule();
     backwards["osakaTime"] = json!(GENESIS_TIME + 500);
-    assert!(reason(backwards).contains("before"));
+    assert!(matches!(
+        reason(backwards),
+        ForksError::OutOfOrder { fork: "osaka", .. }
+    ));
     let mut bad_blobs = schedule();
     bad_blobs["blobSchedule"]["prague"]["target"] = json!(20);
-    assert!(reason(bad_blobs).contains("blobSchedule.prague"));
+    assert!(matches!(
+        reason(bad_blobs),
+        ForksError::Schedule(ScheduleError::Blobs { timestamp, .. })
+            if timestamp == GENESIS_TIME + 1_000
+    ));
 
     assert!(matches!(
         devnet::genesis::from_file(std::path::Path::new("/nonexistent/genesis.json")),

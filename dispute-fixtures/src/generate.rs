@@ -24,8 +24,8 @@ use crate::forge::inject_ancestors;
 use crate::inputs::{batches, l2_genesis, to_batch_blocks};
 use fixture_format::{
     AccountSpec, BatchSpec, BlockSpec, ChallengerSpec, ClaimOutcome, ClaimStatus, Deceit, Fixture,
-    Forgery, ForgeryOutcome, GameOutcome, GenesisSpec, Outcome, Payouts, ProposerSpec, Rules, Side,
-    Step,
+    Forgery, ForgeryOutcome, GameOutcome, GenesisSpec, L1Fork, Outcome, Payouts, ProposerSpec,
+    Rules, Side, Step,
 };
 
 /// The L2's chain id in every fixture.
@@ -113,6 +113,10 @@ pub struct Scenario {
     /// inserted here: the largest candidate a step reads from a blob.
     #[serde(default)]
     pub largest_candidate: Option<Place>,
+    /// The L1's forks as `[fork, seconds after the L2 genesis]`, the first at 0 (from all
+    /// time); Osaka throughout if empty. Block `n` is at `12 n` seconds.
+    #[serde(default)]
+    pub l1_forks: Vec<(String, u64)>,
 }
 
 /// A scenario that cannot be built.
@@ -224,6 +228,31 @@ impl Scenario {
             }
         }
         Ok(())
+    }
+
+    /// The fixture's L1 forks: the scenario's, with times after the L2 genesis.
+    fn l1_forks(&self) -> Result<Vec<L1Fork>, ScenarioError> {
+        if self.l1_forks.is_empty() {
+            return Ok(vec![L1Fork {
+                fork: "osaka".into(),
+                from: 0,
+            }]);
+        }
+        self.l1_forks
+            .iter()
+            .enumerate()
+            .map(|(i, (fork, after))| match (i, after) {
+                (0, 0) => Ok(L1Fork {
+                    fork: fork.clone(),
+                    from: 0,
+                }),
+                (0, _) => Err(self.error("the first L1 fork is from the start (0)")),
+                _ => Ok(L1Fork {
+                    fork: fork.clone(),
+                    from: GENESIS_TIME + after,
+                }),
+            })
+            .collect()
     }
 
     fn deceit(&self, lie: &Option<String>) -> Result<Option<Deceit>, ScenarioError> {
@@ -340,7 +369,7 @@ impl Scenario {
             description: self.description.clone(),
             genesis: GenesisSpec {
                 chain_id: CHAIN_ID,
-                fork: "osaka".into(),
+                l1_forks: self.l1_forks()?,
                 gas_limit: 30_000_000,
                 fee_recipient: Address::repeat_byte(0xfe),
                 timestamp: GENESIS_TIME,
@@ -437,7 +466,7 @@ fn derive_blocks(
     any_version: bool,
     lie: Option<BlockLie>,
 ) -> Result<(B256, Vec<DerivedBlock>), String> {
-    let genesis = l2_genesis(fixture);
+    let genesis = l2_genesis(fixture).map_err(|e| e.to_string())?;
     let mut chain = L2Chain::new(genesis.config, genesis.accounts, genesis.timestamp)
         .map_err(|e| e.to_string())?;
     let genesis_hash = chain.head().hash_slow();

@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
+use alloy_eips::eip7840::BlobParams;
 use alloy_primitives::Address;
-use execute::{witness::AccountState, Fork};
+use execute::{witness::AccountState, Activation, BlobSchedule, ChainConfig, Fork, ForkSchedule};
 use fixture_format::{BlockSpec, Fixture, FixtureError};
 use l1_contracts::rollup::Rollup;
 use l2_node::node::Genesis;
@@ -28,6 +29,7 @@ pub struct Batch {
 /// Reads and checks a fixture file (see [`Fixture::load`]), and that its batches can be posted.
 pub fn load(path: &Path) -> Result<Fixture, FixtureError> {
     let fixture = Fixture::load(path)?;
+    l1_schedule(&fixture)?;
     batches(&fixture)?;
     Ok(fixture)
 }
@@ -43,10 +45,40 @@ pub fn to_batch_blocks(blocks: &[BlockSpec]) -> Vec<BatchBlock> {
         .collect()
 }
 
+/// The L1's forks, as the L2 follows them and the replay's devnet runs them.
+pub fn l1_schedule(fixture: &Fixture) -> Result<ForkSchedule, FixtureError> {
+    let bad = |message: String| FixtureError::field("genesis.l1Forks", message);
+    let activations = fixture
+        .genesis
+        .l1_forks
+        .iter()
+        .map(|f| {
+            let (fork, blobs) = match f.fork.as_str() {
+                "cancun" => (Fork::Cancun, ChainConfig::mainnet(Fork::Cancun).blobs),
+                "prague" => (Fork::Prague, ChainConfig::mainnet(Fork::Prague).blobs),
+                "osaka" => (Fork::Osaka, ChainConfig::mainnet(Fork::Osaka).blobs),
+                "bpo1" => (Fork::Osaka, mainnet_blobs(BlobParams::bpo1())),
+                "bpo2" => (Fork::Osaka, mainnet_blobs(BlobParams::bpo2())),
+                other => return Err(bad(format!("unknown fork {other}"))),
+            };
+            Ok(Activation {
+                timestamp: f.from,
+                fork,
+                blobs,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    ForkSchedule::new(activations).map_err(|e| bad(e.to_string()))
+}
+
+fn mainnet_blobs(params: BlobParams) -> BlobSchedule {
+    BlobSchedule::try_from(&params).expect("mainnet's update fraction fits 64 bits")
+}
+
 /// The L2's genesis.
-pub fn l2_genesis(fixture: &Fixture) -> Genesis {
+pub fn l2_genesis(fixture: &Fixture) -> Result<Genesis, FixtureError> {
     let g = &fixture.genesis;
-    let mut config = L2Config::fixed(g.chain_id, Fork::Osaka, g.fee_recipient);
+    let mut config = L2Config::new(g.chain_id, l1_schedule(fixture)?, g.fee_recipient);
     config.gas_limit = g.gas_limit;
     let accounts = g
         .alloc
@@ -61,11 +93,11 @@ pub fn l2_genesis(fixture: &Fixture) -> Genesis {
             (*address, account)
         })
         .collect();
-    Genesis {
+    Ok(Genesis {
         config,
         accounts,
         timestamp: g.timestamp,
-    }
+    })
 }
 
 /// The rollup's configuration (gas limit and fee recipient are filled in at deployment).

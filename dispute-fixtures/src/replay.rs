@@ -15,7 +15,7 @@ use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_rpc_types_eth::{BlockNumberOrTag, Filter};
 use alloy_sol_types::{SolCall, SolEvent};
-use execute::EXECUTE_ADDRESS;
+use execute::{Fork, EXECUTE_ADDRESS};
 use l1_contracts::{
     call::{read, send, write, ContractError},
     rollup::Rollup,
@@ -38,7 +38,7 @@ use fixture_format::{
 
 use crate::{
     forge::inject_ancestors,
-    inputs::{batches, l2_genesis, rollup_config},
+    inputs::{batches, l1_schedule, l2_genesis, rollup_config},
 };
 
 /// Rounds of ticks before a replay is declared stuck.
@@ -194,7 +194,8 @@ pub async fn replay(
     execute_price: u64,
 ) -> Result<Replayed, ReplayError> {
     let network = Network::start(NetworkConfig {
-        genesis: l2_genesis(fixture),
+        genesis: l2_genesis(fixture).map_err(ReplayError::Fixture)?,
+        l1_schedule: l1_schedule(fixture).map_err(ReplayError::Fixture)?,
         game: rollup_config(fixture),
         execute_price,
         ..NetworkConfig::dev(0)
@@ -269,12 +270,21 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
     async fn play(mut self) -> Result<Replayed, ReplayError> {
         let network = self.network;
         let batches = batches(self.fixture)?;
+        // The devnet is past every fork the fixture schedules (they are before its genesis).
+        let l1_fork = l1_schedule(self.fixture)?
+            .activations()
+            .last()
+            .map_or(Fork::Osaka, |a| a.fork);
         for batch in &batches {
             // The inbox takes at most one block per second since its last batch.
             self.warp(u64::from(batch.block_count)).await?;
-            let request =
-                blob_transaction(network.deployment.inbox, &batch.blob, batch.block_count)
-                    .map_err(ReplayError::Batch)?;
+            let request = blob_transaction(
+                network.deployment.inbox,
+                &batch.blob,
+                batch.block_count,
+                l1_fork,
+            )
+            .map_err(ReplayError::Batch)?;
             send(&network.provider(0), request, "batch").await?;
         }
         let blocks = self.fixture.block_count();

@@ -2,25 +2,19 @@
 //! trace carries, and the fork with its blob parameters, which the host's [`ForkSchedule`] gives
 //! by the block's timestamp.
 
-use std::collections::BTreeSet;
-
 use alloy_eips::{
     eip4844::DATA_GAS_PER_BLOB,
     eip6110::MAINNET_DEPOSIT_CONTRACT_ADDRESS,
     eip7594::MAX_BLOBS_PER_TX_FUSAKA,
     eip7840::{BlobParams, BLOB_BASE_COST},
-    eip7910::{EthConfig, EthForkConfig},
 };
 use alloy_evm::eth::spec::EthExecutorSpec;
 use alloy_hardforks::{EthereumHardfork, EthereumHardforks, ForkCondition};
 use alloy_primitives::{Address, U256};
 use alloy_rlp::{RlpDecodable, RlpEncodable};
-use revm::{
-    precompile::{PrecompileSpecId, Precompiles},
-    primitives::hardfork::SpecId,
-};
+use revm::primitives::hardfork::SpecId;
 
-use crate::{ExecuteError, EXECUTE_ADDRESS};
+use crate::ExecuteError;
 
 /// Largest blob count per block a trace may configure; bounds all blob-gas arithmetic.
 pub const MAX_BLOBS_PER_BLOCK_LIMIT: u64 = 4096;
@@ -134,6 +128,20 @@ pub struct BlobSchedule {
     pub max: u64,
     /// Blob base fee update fraction.
     pub update_fraction: u64,
+}
+
+impl TryFrom<&BlobParams> for BlobSchedule {
+    type Error = std::num::TryFromIntError;
+
+    /// The target, maximum and update fraction of EIP-7840 parameters (the fraction must fit
+    /// 64 bits).
+    fn try_from(params: &BlobParams) -> Result<Self, Self::Error> {
+        Ok(Self {
+            target: params.target_blob_count,
+            max: params.max_blob_count,
+            update_fraction: u64::try_from(params.update_fraction)?,
+        })
+    }
 }
 
 impl BlobSchedule {
@@ -335,10 +343,6 @@ pub enum ScheduleError {
         /// What is wrong.
         reason: &'static str,
     },
-    /// A fork served by `eth_config` whose precompiles are those of no fork from Cancun on that
-    /// EXECUTE supports.
-    #[error("the fork activating at {0} is not one EXECUTE supports (Cancun to Osaka and BPOs)")]
-    UnknownFork(u64),
 }
 
 /// A chain's forks by timestamp, as its nodes apply them (EIP-7910's `eth_config` serves the
@@ -391,25 +395,6 @@ impl ForkSchedule {
         }
     }
 
-    /// The schedule an L1 node serves through EIP-7910's `eth_config`: its current fork, then
-    /// the next and the last if scheduled. Each fork is recognized by its precompiles (EXECUTE's
-    /// aside), which differ from Cancun to Osaka; a blob-parameter-only fork is Osaka with its
-    /// own blob parameters. Blocks before the current fork are outside this schedule.
-    pub fn from_eth_config(config: &EthConfig) -> Result<Self, ScheduleError> {
-        let forks = std::iter::once(&config.current)
-            .chain(&config.next)
-            .chain(&config.last);
-        let mut activations: Vec<Activation> = Vec::new();
-        for served in forks {
-            let activation = activation_of(served)?;
-            // `last` repeats `next` when only one fork is scheduled.
-            if activations.last() != Some(&activation) {
-                activations.push(activation);
-            }
-        }
-        Self::new(activations)
-    }
-
     /// Every activation, oldest first.
     pub fn activations(&self) -> &[Activation] {
         &self.activations
@@ -427,41 +412,6 @@ impl ForkSchedule {
     pub fn next_after(&self, timestamp: u64) -> Option<&Activation> {
         self.activations.iter().find(|a| a.timestamp > timestamp)
     }
-}
-
-/// The activation `eth_config` describes: its fork by the precompile set, its blob parameters.
-fn activation_of(served: &EthForkConfig) -> Result<Activation, ScheduleError> {
-    let timestamp = served.activation_time;
-    let addresses: BTreeSet<Address> = served
-        .precompiles
-        .values()
-        .copied()
-        .filter(|a| *a != EXECUTE_ADDRESS)
-        .collect();
-    let fork = Fork::ALL
-        .into_iter()
-        .filter(|f| *f >= Fork::Cancun)
-        .find(|f| {
-            let own = Precompiles::new(PrecompileSpecId::from_spec_id(f.spec_id()));
-            own.addresses().copied().collect::<BTreeSet<_>>() == addresses
-        })
-        .ok_or(ScheduleError::UnknownFork(timestamp))?;
-    let blobs = &served.blob_schedule;
-    let blobs = BlobSchedule {
-        target: blobs.target_blob_count,
-        max: blobs.max_blob_count,
-        update_fraction: u64::try_from(blobs.update_fraction).map_err(|_| {
-            ScheduleError::Blobs {
-                timestamp,
-                reason: "blob base fee update fraction too large",
-            }
-        })?,
-    };
-    Ok(Activation {
-        timestamp,
-        fork,
-        blobs,
-    })
 }
 
 /// The chain EXECUTE runs on, as one call sees it: its fork schedule and the timestamp of the

@@ -18,6 +18,7 @@
 pub mod chain;
 pub mod evm;
 pub mod executor;
+pub mod forks;
 pub mod header;
 pub mod mpt;
 pub mod precompile;

@@ -125,8 +125,9 @@ pub struct Fixture {
 pub struct GenesisSpec {
     /// Chain id.
     pub chain_id: u64,
-    /// The fork, the L1's: `osaka`.
-    pub fork: String,
+    /// The L1's forks by timestamp, oldest first, which the L2 follows and the replay's devnet
+    /// runs: the first from time 0, each later one a fork of [`L1_FORKS`] after the one before.
+    pub l1_forks: Vec<L1Fork>,
     /// Block gas limit.
     pub gas_limit: u64,
     /// Beneficiary of every block.
@@ -135,6 +136,20 @@ pub struct GenesisSpec {
     pub timestamp: u64,
     /// Accounts (the system contracts are added).
     pub alloc: BTreeMap<Address, AccountSpec>,
+}
+
+/// Forks a fixture's L1 may schedule, in order: blob-parameter-only forks take mainnet's blob
+/// parameters. The last one scheduled must be Osaka or later, which the contracts need.
+pub const L1_FORKS: [&str; 5] = ["cancun", "prague", "osaka", "bpo1", "bpo2"];
+
+/// An L1 fork and when it activates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct L1Fork {
+    /// One of [`L1_FORKS`].
+    pub fork: String,
+    /// First timestamp it applies to.
+    pub from: u64,
 }
 
 /// A genesis account.
@@ -415,8 +430,28 @@ impl Fixture {
     /// Checks what the types cannot: ranges, one batch form each, lies the replay can stage.
     pub fn check(&self) -> Result<(), FixtureError> {
         let bad = |field: &str, message: &str| Err(FixtureError::field(field, message));
-        if self.genesis.fork != "osaka" {
-            return bad("genesis.fork", "the L1 devnet runs osaka; the L2 must too");
+        let forks = &self.genesis.l1_forks;
+        let mut previous: Option<(usize, u64)> = None;
+        for (i, fork) in forks.iter().enumerate() {
+            let field = format!("genesis.l1Forks[{i}]");
+            let Some(index) = L1_FORKS.iter().position(|f| *f == fork.fork) else {
+                return bad(&field, &format!("fork must be one of {L1_FORKS:?}"));
+            };
+            let in_order = match previous {
+                None => fork.from == 0,
+                Some((before, from)) => index > before && fork.from > from,
+            };
+            if !in_order || fork.from > MAX_TIME {
+                return bad(
+                    &field,
+                    "the first fork is from 0, each later one a later fork from a later time",
+                );
+            }
+            previous = Some((index, fork.from));
+        }
+        match previous {
+            Some((last, _)) if last >= 2 => {}
+            _ => return bad("genesis.l1Forks", "must end at osaka or later"),
         }
         if self.genesis.timestamp > MAX_TIME {
             return bad("genesis.timestamp", &format!("above {MAX_TIME}"));

@@ -2,6 +2,7 @@
 //! against its versioned hash), and posting new batches as blob transactions.
 
 use alloy_eips::{
+    eip4844::BlobTransactionSidecar,
     eip4844::{c_kzg, env_settings::EnvKzgSettings, kzg_to_versioned_hash},
     eip7594::BlobTransactionSidecarEip7594,
     eip7910::EthConfig,
@@ -11,7 +12,7 @@ use alloy_primitives::{Address, B256};
 use alloy_provider::{transport::TransportError, Provider};
 use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use alloy_sol_types::{SolCall, SolEvent};
-use execute::{chain::ScheduleError, ForkSchedule};
+use execute::{forks::ForksError, Fork, ForkSchedule};
 use l1_contracts::inbox::Inbox;
 use rollup::{
     batch::{encode, BatchBlock, BatchError},
@@ -65,7 +66,7 @@ pub enum L1Error {
     Blob(#[from] BlobError),
     /// The node's `eth_config` is not a fork schedule the L2 can follow.
     #[error("the L1 node's fork schedule (eth_config): {0}")]
-    Schedule(#[source] ScheduleError),
+    Schedule(#[source] ForksError),
 }
 
 /// The L1's fork schedule as its node serves it (EIP-7910's `eth_config`): the current fork and
@@ -395,13 +396,16 @@ pub fn versioned_hash(blob: &Blob) -> Result<B256, L1Error> {
     Ok(kzg_to_versioned_hash(commitment.to_bytes().as_slice()))
 }
 
-/// A transaction posting `blocks` as one batch to `inbox`: a blob transaction (EIP-7594 cell
-/// proofs) calling `submit([blocks.len()])`. Fees and nonce are left to the provider's fillers.
+/// A transaction posting `blocks` as one batch to `inbox`: a blob transaction calling
+/// `submit([blocks.len()])`, with the sidecar the L1 takes at `l1_fork` (the fork of the block it
+/// is to land in): EIP-7594 cell proofs from Osaka on, EIP-4844 blob proofs before. Fees and
+/// nonce are left to the provider's fillers.
 pub fn batch_transaction(
     inbox: Address,
     blocks: &[BatchBlock],
+    l1_fork: Fork,
 ) -> Result<TransactionRequest, L1Error> {
-    payload_transaction(inbox, &encode(blocks)?, blocks.len() as u16)
+    payload_transaction(inbox, &encode(blocks)?, blocks.len() as u16, l1_fork)
 }
 
 /// A transaction posting any `payload` as one batch declaring `block_count` blocks, well-formed
@@ -410,8 +414,9 @@ pub fn payload_transaction(
     inbox: Address,
     payload: &[u8],
     block_count: u16,
+    l1_fork: Fork,
 ) -> Result<TransactionRequest, L1Error> {
-    blob_transaction(inbox, &*blob_from_payload(payload)?, block_count)
+    blob_transaction(inbox, &*blob_from_payload(payload)?, block_count, l1_fork)
 }
 
 /// A transaction posting `blob` exactly as given as one batch declaring `block_count` blocks:
@@ -420,14 +425,24 @@ pub fn blob_transaction(
     inbox: Address,
     blob: &Blob,
     block_count: u16,
+    l1_fork: Fork,
 ) -> Result<TransactionRequest, L1Error> {
-    let sidecar =
-        BlobTransactionSidecarEip7594::try_from_blobs(vec![*blob]).map_err(BlobError::from)?;
     let call = Inbox::submitCall {
         blockCounts: vec![block_count],
     };
-    Ok(TransactionRequest::default()
+    let request = TransactionRequest::default()
         .with_to(inbox)
-        .with_input(call.abi_encode())
-        .with_blob_sidecar_7594(sidecar))
+        .with_input(call.abi_encode());
+    Ok(if l1_fork >= Fork::Osaka {
+        let sidecar =
+            BlobTransactionSidecarEip7594::try_from_blobs(vec![*blob]).map_err(BlobError::from)?;
+        request.with_blob_sidecar_7594(sidecar)
+    } else {
+        let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(
+            vec![*blob],
+            EnvKzgSettings::Default.get(),
+        )
+        .map_err(BlobError::from)?;
+        request.with_blob_sidecar_4844(sidecar)
+    })
 }

@@ -112,7 +112,11 @@ async fn derivation_from_l1_reproduces_the_sequencers_blocks() {
             .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (U64::from(2),))
             .await
             .unwrap();
-        let receipt = mined(&provider, batch_transaction(inbox, &blocks).unwrap()).await;
+        let receipt = mined(
+            &provider,
+            batch_transaction(inbox, &blocks, Fork::Osaka).unwrap(),
+        )
+        .await;
         let l1 = provider
             .get_block_by_number(receipt.block_number().unwrap().into())
             .await
@@ -181,7 +185,11 @@ async fn a_blob_with_bytes_the_payload_ignores_opens_from_the_copy_as_posted() {
         versioned_hash(&posted).unwrap(),
         versioned_hash(&rebuilt).unwrap()
     );
-    mined(&provider, blob_transaction(inbox, &posted, 1).unwrap()).await;
+    mined(
+        &provider,
+        blob_transaction(inbox, &posted, 1, Fork::Osaka).unwrap(),
+    )
+    .await;
 
     let head = provider.get_block_number().await.unwrap();
     let batch = L1Source::new(provider.clone(), server.url(), inbox)

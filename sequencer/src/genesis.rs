@@ -1,13 +1,20 @@
 //! The development genesis: the load generator's senders (with its storage contract and token)
 //! and any accounts to fund, so that every party can build the same chain from flags alone.
 
+use std::path::PathBuf;
+
 use alloy_primitives::{Address, U256};
+use alloy_provider::Provider;
 use execute::{
+    forks::ForksError,
     witness::{system_contracts, AccountState},
     workload::Workload,
     ExecuteError, Fork, ForkSchedule,
 };
-use l2_node::node::Genesis;
+use l2_node::{
+    l1::{fork_schedule, L1Error},
+    node::Genesis,
+};
 use rollup::rules::L2Config;
 
 /// Balance of each funded account: 1,000 ether.
@@ -73,9 +80,67 @@ pub struct GenesisArgs {
     /// Fee recipient of every L2 block.
     #[arg(long, default_value_t = Address::repeat_byte(0xfe))]
     pub fee_recipient: Address,
+    /// The L1's genesis file (the devnet's `--genesis`), to take its fork schedule from instead
+    /// of the L1 node's `eth_config`, which reaches back only to the current fork.
+    #[arg(long, env = "L1_GENESIS")]
+    pub l1_genesis: Option<PathBuf>,
+}
+
+/// Why the L1's fork schedule could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum L1ForksError {
+    /// The genesis file could not be read.
+    #[error("reading the L1 genesis {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The genesis file is not genesis JSON.
+    #[error("parsing the L1 genesis {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// The genesis file's forks are not a schedule EXECUTE applies.
+    #[error("the L1 genesis {path}: {source}")]
+    Forks {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: ForksError,
+    },
+    /// The L1 node did not tell.
+    #[error(transparent)]
+    Node(#[from] L1Error),
 }
 
 impl GenesisArgs {
+    /// The L1's forks: from `--l1-genesis` if given, else from the node behind `provider`.
+    pub async fn l1_schedule<P: Provider>(
+        &self,
+        provider: &P,
+    ) -> Result<ForkSchedule, L1ForksError> {
+        let Some(path) = &self.l1_genesis else {
+            return Ok(fork_schedule(provider).await?);
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| L1ForksError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let genesis = serde_json::from_str(&text).map_err(|source| L1ForksError::Parse {
+            path: path.clone(),
+            source,
+        })?;
+        ForkSchedule::from_genesis(&genesis).map_err(|source| L1ForksError::Forks {
+            path: path.clone(),
+            source,
+        })
+    }
+
     /// The genesis these flags name, on the L1 forks of `schedule`.
     pub fn genesis(&self, schedule: ForkSchedule) -> Result<Genesis, ExecuteError> {
         dev_genesis(

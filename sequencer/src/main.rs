@@ -9,7 +9,7 @@ use alloy_primitives::Address;
 use anyhow::{Context, Result};
 use clap::Parser;
 use l1_contracts::provider::{l1_provider, load_key};
-use l2_node::{l1::fork_schedule, node::L2Node};
+use l2_node::node::L2Node;
 use sequencer::{
     genesis::{load_generator, GenesisArgs},
     pool::Pool,
@@ -89,9 +89,11 @@ async fn main() -> Result<()> {
 
     let sequencer_key = load_key(args.key_file.as_deref(), "SEQUENCER_KEY")?;
     let poster = l1_provider(url.clone(), sequencer_key);
-    let schedule = fork_schedule(&poster)
+    let schedule = args
+        .genesis
+        .l1_schedule(&poster)
         .await
-        .with_context(|| format!("reading the L1's forks from {}", args.l1_rpc))?;
+        .with_context(|| format!("the L1's forks (from {})", args.l1_rpc))?;
     let genesis = args.genesis.genesis(schedule).context("the L2 genesis")?;
     let config = genesis.config.clone();
     let node = L2Node::open(&args.state_dir, genesis, args.start_block)

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use alloy_primitives::Address;
 use alloy_provider::Provider;
-use execute::workload::Workload;
+use execute::{workload::Workload, Fork};
 use l1_contracts::call::{send, ContractError};
 use l2_node::{
     l1::{batch_transaction, L1Error, L1Source},
@@ -140,7 +140,14 @@ impl<P: Provider + Clone> Sequencer<P> {
         );
         if !blocks.is_empty() {
             let txs = blocks.iter().map(|b| b.transactions.len()).sum();
-            let request = batch_transaction(self.config.inbox, &blocks)?;
+            // The L1's fork of the next block decides the sidecar's form; at a fork boundary a
+            // refused transaction is built again on the next tick.
+            let l1_fork = node
+                .config()
+                .schedule
+                .at(l1_time + 1)
+                .map_or(Fork::Osaka, |a| a.fork);
+            let request = batch_transaction(self.config.inbox, &blocks, l1_fork)?;
             send(&self.poster, request, "batch").await?;
             tick.posted = Some((blocks.len(), txs));
         }

@@ -10,6 +10,7 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
+use alloy_eips::eip7840::BlobParams;
 use alloy_primitives::{hex, Address, U256, U64};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::BlockNumberOrTag;
@@ -19,7 +20,7 @@ use devnet::{
     server::Server,
     Node, NodeConfig,
 };
-use execute::{ChainConfig, Fork, ForkSchedule};
+use execute::{chain::ScheduleError, Activation, BlobSchedule, ChainConfig, Fork, ForkSchedule};
 use l1_contracts::{
     deploy::{deploy_rollup, DeployError, Deployment},
     provider::l1_provider,
@@ -143,6 +144,31 @@ impl NetworkConfig {
             max_log_range: None,
         }
     }
+}
+
+/// Seconds since the Unix epoch, the devnet's clock.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// An L1 that forks under the rollup: Prague until `osaka`, Osaka until `bpo1`, then BPO1 with
+/// mainnet's blob parameters (timestamps in seconds).
+pub fn prague_osaka_bpo1(osaka: u64, bpo1: u64) -> Result<ForkSchedule, ScheduleError> {
+    let params = BlobParams::bpo1();
+    ForkSchedule::new(vec![
+        ChainConfig::mainnet(Fork::Prague).activation(),
+        Activation {
+            timestamp: osaka,
+            ..ChainConfig::mainnet(Fork::Osaka).activation()
+        },
+        Activation {
+            timestamp: bpo1,
+            fork: Fork::Osaka,
+            blobs: BlobSchedule::try_from(&params).expect("mainnet's update fraction fits"),
+        },
+    ])
 }
 
 /// The running devnet with the rollup deployed.
@@ -358,10 +384,7 @@ pub async fn advance_time(provider: &impl Provider, seconds: u64) -> Result<()> 
         .await?
         .ok_or(NetworkError::NoHead)?;
     // Blocks mined in a burst run ahead of the wall clock (a second each at least).
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let ahead = head.header.timestamp.saturating_sub(now);
+    let ahead = head.header.timestamp.saturating_sub(unix_now());
     let offset = U64::from(seconds.saturating_add(ahead).saturating_add(1));
     provider
         .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (offset,))

@@ -3,7 +3,8 @@
 //! (it drops a transaction), and the watchtower, having derived the chain from L1 alone,
 //! challenges the lie, bisects it down to one transaction against the lying proposer's
 //! defence, wins with one EXECUTE call and withdraws the bonds; the proposer then claims the
-//! block again, honestly. What is narrated is read from L1's logs as it lands.
+//! block again, honestly. What is narrated is read from L1's logs as it lands. With
+//! `--forks-after`, the L1 forks from Prague to Osaka and then to BPO1 while this happens.
 
 use std::{
     collections::HashMap,
@@ -21,7 +22,7 @@ use l1_contracts::{blob_data::BlobData, inbox::Inbox};
 use l1_contracts::{rollup::Rollup, status::GameStatus};
 use rollup::lie::BlockLie;
 use rollup::lie::Lie;
-use testnet::{Network, NetworkConfig};
+use testnet::{prague_osaka_bpo1, unix_now, Network, NetworkConfig};
 
 /// L2 blocks between claims.
 const EVERY: u64 = 4;
@@ -34,6 +35,15 @@ const BLOCKS_PER_BATCH: usize = 2;
 /// The demo gives up after this long.
 const TIMEOUT: Duration = Duration::from_secs(600);
 const ETHER: f64 = 1e18;
+
+/// `toolkit demo`'s settings.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DemoArgs {
+    /// Run across L1 forks: Prague from the start, Osaka this many seconds later, BPO1 twice as
+    /// many (without it, Osaka throughout).
+    #[arg(long, value_name = "SECONDS")]
+    forks_after: Option<u64>,
+}
 
 fn short(hash: B256) -> String {
     let hex = hash.to_string();
@@ -253,10 +263,17 @@ impl Narrator {
 }
 
 /// Runs the demo; fails if the lie is not caught and paid for in time.
-pub(crate) async fn run() -> Result<()> {
+pub(crate) async fn run(args: DemoArgs) -> Result<()> {
     let started = Instant::now();
     println!("Optimistic native rollup demo: an L1 devnet with EXECUTE, a rollup, a lying proposer and a watchtower");
-    let network = Network::start(NetworkConfig::dev(4_242)).await?;
+    let mut config = NetworkConfig::dev(4_242);
+    if let Some(after) = args.forks_after {
+        let now = unix_now();
+        config.l1_schedule = prague_osaka_bpo1(now + after, now + 2 * after)?;
+    }
+    let schedule = config.l1_schedule.clone();
+    let mut fork = schedule.at(unix_now()).copied();
+    let network = Network::start(config).await?;
     let d = &network.deployment;
     println!(
         "L1 devnet at {} (chain {}); rollup {}, inbox {}, blob reader {}",
@@ -266,6 +283,14 @@ pub(crate) async fn run() -> Result<()> {
         d.inbox,
         d.blob_data
     );
+    if args.forks_after.is_some() {
+        let forks: Vec<String> = schedule
+            .activations()
+            .iter()
+            .map(|a| format!("{:?} from L1 time {}", a.fork, a.timestamp))
+            .collect();
+        println!("L1 forks: {}", forks.join(", "));
+    }
     let dir = tempfile::tempdir()?;
     let mut sequencer = network.sequencer(
         &dir.path().join("sequencer"),
@@ -320,8 +345,11 @@ pub(crate) async fn run() -> Result<()> {
             narrator.say(
                 None,
                 format!(
-                    "(the proposer will drop transaction {k} of L2 block {LIE_BLOCK}'s {} from its claim)",
-                    record.candidates.len()
+                    "(the proposer will drop transaction {k} of L2 block {LIE_BLOCK}'s {} from its claim; a block under {})",
+                    record.candidates.len(),
+                    schedule
+                        .at(record.header.timestamp)
+                        .map_or("no fork".into(), |a| format!("{:?}", a.fork))
                 ),
             );
         }
@@ -352,6 +380,29 @@ pub(crate) async fn run() -> Result<()> {
         }
         let report = challenger.tick().await?;
         let logs = narrator.poll(&reader, d.rollup).await?;
+        let head = reader
+            .get_block_by_number(Default::default())
+            .await?
+            .context("the devnet has a head")?;
+        let active = schedule.at(head.header.timestamp).copied();
+        if active != fork {
+            if let Some(a) = active {
+                let what = match fork {
+                    Some(before) if before.fork == a.fork => {
+                        format!("a blob-parameter fork ({:?} rules", a.fork)
+                    }
+                    _ => format!("{:?} ({:?} rules", a.fork, a.fork),
+                };
+                narrator.say(
+                    Some(head.header.number),
+                    format!(
+                        "the L1 forks to {what}, {} blobs per block at most); the rollup goes on, nothing upgraded",
+                        a.blobs.max
+                    ),
+                );
+            }
+            fork = active;
+        }
         withdrawn += report.withdrawn;
         if !report.withdrawn.is_zero() {
             narrator.say(

@@ -42,7 +42,7 @@ enum Command {
     Network(network_cmd::NetworkArgs),
     /// The whole loop on an embedded devnet: batches in blobs, a wrong claim, the bisection and
     /// the EXECUTE step that rejects it.
-    Demo,
+    Demo(demo::DemoArgs),
     /// Replays dispute fixtures end to end on an embedded devnet (real contracts, real EXECUTE)
     /// and checks each expected outcome; prints a line per fixture and `N passed, M failed`.
     Replay {
@@ -171,9 +171,9 @@ fn main() -> ExitCode {
             out,
             check,
         }) => fixtures::generate_all(&scenarios, &out, check).map(|()| ExitCode::SUCCESS),
-        Command::Demo => tokio::runtime::Runtime::new()
+        Command::Demo(args) => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
-            .and_then(|runtime| runtime.block_on(demo::run()))
+            .and_then(|runtime| runtime.block_on(demo::run(args)))
             .map(|()| ExitCode::SUCCESS),
     };
     match result {

@@ -8,7 +8,7 @@ use std::{net::SocketAddr, time::Duration};
 use alloy_primitives::hex;
 use anyhow::{Context, Result};
 use rollup::lie::BlockLie;
-use testnet::{Network, NetworkConfig, KEYS, L1_CHAIN_ID, SENDERS};
+use testnet::{prague_osaka_bpo1, unix_now, Network, NetworkConfig, KEYS, L1_CHAIN_ID, SENDERS};
 
 /// `toolkit network`'s settings.
 #[derive(Debug, clap::Args)]
@@ -38,15 +38,24 @@ pub(crate) struct NetworkArgs {
     /// gas:BLOCK, timestamp:BLOCK, include:BLOCK:K), for a watchtower to catch.
     #[arg(long)]
     lie: Option<BlockLie>,
+    /// Run across L1 forks: Prague from the start, Osaka this many seconds later, BPO1 twice as
+    /// many (without it, Osaka throughout).
+    #[arg(long, value_name = "SECONDS")]
+    forks_after: Option<u64>,
 }
 
 /// Starts the network, prints how to reach it, and runs until Ctrl-C.
 pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
-    let network = Network::start(NetworkConfig {
+    let mut config = NetworkConfig {
         addr: SocketAddr::from(([127, 0, 0, 1], args.port)),
         ..NetworkConfig::dev(args.chain_id)
-    })
-    .await?;
+    };
+    if let Some(after) = args.forks_after {
+        let now = unix_now();
+        config.l1_schedule = prague_osaka_bpo1(now + after, now + 2 * after)?;
+    }
+    let schedule = config.l1_schedule.clone();
+    let network = Network::start(config).await?;
     // The devnet lives in memory, so the sequencer's store lives as long as it does.
     let dir = tempfile::tempdir()?;
     let sequencer = network.sequencer(
@@ -76,6 +85,17 @@ pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
         d.inbox, d.inbox_block
     );
     println!("blob reader               {}", d.blob_data);
+    let now = unix_now();
+    for a in schedule.activations() {
+        let when = match a.timestamp.checked_sub(now) {
+            Some(wait) if wait > 0 => format!("in {wait} s (L1 time {})", a.timestamp),
+            _ => "now".to_string(),
+        };
+        println!(
+            "L1 fork                   {:?}, {} blobs per block at most: {when}",
+            a.fork, a.blobs.max
+        );
+    }
     println!(
         "sequencer key 0 {}, proposer key 1 {} (claims every {} blocks{})",
         network.keys[0].address(),
@@ -105,6 +125,13 @@ pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
         d.rollup
     );
     println!("  cast block-number --rpc-url {}", l2.url());
+    if args.forks_after.is_some() {
+        println!("  cast rpc eth_config --rpc-url {url}   # the current, next and last fork");
+        println!(
+            "(start the watchtower before Osaka: eth_config then names every fork; the rollup \
+             needs no upgrade as the L1 forks)"
+        );
+    }
     println!("Ctrl-C stops it.");
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
