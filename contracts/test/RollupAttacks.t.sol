@@ -138,7 +138,8 @@ contract RollupAttackTest is ScenarioTest {
 
     /// The header fields the L1's fork derives are the stepper's to supply, so a challenger
     /// could make the end header hash to anything else than the honest claim: the layout of an
-    /// older fork (no requests hash), an extra field, another requests hash, another base fee.
+    /// older fork (no requests hash), an extra field or a later fork's fields (Amsterdam's),
+    /// another requests hash, another base fee.
     /// EXECUTE takes only the values the fork at the block's timestamp gives, and the honest
     /// end step still wins.
     function test_ForkFieldsOnlyTakeTheForksValues() public {
@@ -147,11 +148,15 @@ contract RollupAttackTest is ScenarioTest {
         Rollup.StepInput memory step = endInput(1);
         bytes memory honest = step.forkFields;
         uint256 baseFee = step.baseFee;
-        bytes[4] memory forged = [
+        // Amsterdam's block access list hash and slot number, which the header decodes.
+        bytes memory accessList = RLP.encodeBytes(abi.encodePacked(keccak256("access list")));
+        bytes[6] memory forged = [
             bytes(""),
             bytes.concat(honest, RLP.encodeUint(0)),
             RLP.encodeBytes(abi.encodePacked(keccak256(honest))),
-            RLP.encodeList(honest)
+            RLP.encodeList(honest),
+            bytes.concat(honest, accessList),
+            bytes.concat(honest, accessList, RLP.encodeUint(0))
         ];
         vm.startPrank(challenger);
         for (uint256 i = 0; i < forged.length; ++i) {

@@ -325,9 +325,11 @@ pub fn execute_segment<'a, P: Preimages>(
                 return Err(InvalidBlock::StateRoot.into());
             }
         } else if chain.deposit_contract.is_zero() && header.requests_hash != requests_hash {
-            // Without a deposit contract, a block's requests come only from its end-of-block
-            // system calls, which this segment runs: its header's requests hash is decided here
-            // as for a whole block. (With one, earlier transactions' deposit logs count too.)
+            // Without a deposit contract, a block's requests come from its end-of-block system
+            // calls, which this segment runs, so its header's requests hash is decided here as
+            // for a whole block. (With one, earlier transactions' deposit logs count too; the
+            // block executor also reads logs of mainnet's deposit address, which the rollup's
+            // genesis leaves without code and no creation can reach.)
             return Err(InvalidBlock::RequestsHash.into());
         }
     }

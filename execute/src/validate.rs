@@ -95,6 +95,7 @@ pub fn validate_header(
         header.requests_hash.is_some() == (fork >= Fork::Prague),
         InvalidBlock::ForkFields,
     )?;
+    ensure(only_supported_fields(header), InvalidBlock::ForkFields)?;
 
     if let Some(params) = chain.blob_params() {
         let (Some(blob_gas_used), Some(excess), Some(_)) = (
@@ -130,6 +131,39 @@ pub fn validate_header(
         )?;
     }
     Ok(())
+}
+
+/// Whether `header` holds no field of a fork after those EXECUTE supports (Osaka). Such fields
+/// decode as optional trailing items but no rule here checks them, so a stepper could append
+/// them and change the header's hash. The copy names every field, so an alloy version that adds
+/// one fails to compile here until it is handled.
+fn only_supported_fields(header: &Header) -> bool {
+    let Header {
+        block_access_list_hash,
+        slot_number,
+        parent_hash: _,
+        ommers_hash: _,
+        beneficiary: _,
+        state_root: _,
+        transactions_root: _,
+        receipts_root: _,
+        logs_bloom: _,
+        difficulty: _,
+        number: _,
+        gas_limit: _,
+        gas_used: _,
+        timestamp: _,
+        extra_data: _,
+        mix_hash: _,
+        nonce: _,
+        base_fee_per_gas: _,
+        withdrawals_root: _,
+        blob_gas_used: _,
+        excess_blob_gas: _,
+        parent_beacon_block_root: _,
+        requests_hash: _,
+    } = header;
+    block_access_list_hash.is_none() && slot_number.is_none()
 }
 
 /// Checks a whole block's body against its header: transaction and withdrawal roots, and

@@ -151,7 +151,7 @@ fn segments_compose_to_the_block() {
 
 /// On a chain without a deposit contract (a rollup's), a segment that ends the block decides the
 /// header's requests hash, which the rollup's contracts take from the stepper: another value is
-/// refused, though the segment's own run is the same.
+/// refused, though the segment's own run is the same, and so are fields of a later fork.
 #[test]
 fn an_end_segment_pins_the_requests_hash() {
     let rollup_like = ChainConfig {
@@ -210,6 +210,18 @@ fn an_end_segment_pins_the_requests_hash() {
         run(&forged),
         Err(ExecuteError::Invalid(InvalidBlock::RequestsHash))
     ));
+    // Fields of a later fork (Amsterdam's) decode as optional trailing items; none is taken.
+    let mut access_list = end.trace.clone();
+    access_list.header.block_access_list_hash = Some(B256::repeat_byte(8));
+    let mut slot = end.trace.clone();
+    slot.header.block_access_list_hash = Some(B256::repeat_byte(8));
+    slot.header.slot_number = Some(0);
+    for later in [access_list, slot] {
+        assert!(matches!(
+            run(&later),
+            Err(ExecuteError::Invalid(InvalidBlock::ForkFields))
+        ));
+    }
 }
 
 /// A `debug_executionWitness` response (reth/geth shape) imports into a trace EXECUTE accepts.

@@ -140,8 +140,7 @@ impl<P: Provider + Clone> Sequencer<P> {
         );
         if !blocks.is_empty() {
             let txs = blocks.iter().map(|b| b.transactions.len()).sum();
-            // The L1's fork of the next block decides the sidecar's form; at a fork boundary a
-            // refused transaction is built again on the next tick.
+            // The L1's fork of the next block decides the sidecar's form.
             let l1_fork = node
                 .config()
                 .schedule
