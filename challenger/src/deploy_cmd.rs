@@ -62,12 +62,11 @@ pub(crate) async fn run(args: DeployArgs) -> Result<()> {
             args.l1_rpc
         );
     }
-    let schedule = args
+    let genesis = args
         .genesis
-        .l1_schedule(&provider)
+        .genesis_on_l1(&provider)
         .await
-        .with_context(|| format!("the L1's forks (from {})", args.l1_rpc))?;
-    let genesis = args.genesis.genesis(schedule).context("the L2 genesis")?;
+        .with_context(|| format!("the L2 genesis on the L1's forks (from {})", args.l1_rpc))?;
     let genesis_hash = L2Chain::new(
         genesis.config.clone(),
         genesis.accounts.clone(),

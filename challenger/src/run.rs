@@ -101,12 +101,11 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
     let signer = load_key(args.key_file.as_deref(), "CHALLENGER_KEY")?;
     let address = signer.address();
     let provider = l1_provider(url, signer);
-    let schedule = args
+    let genesis = args
         .genesis
-        .l1_schedule(&provider)
+        .genesis_on_l1(&provider)
         .await
-        .with_context(|| format!("the L1's forks (from {})", args.l1_rpc))?;
-    let genesis = args.genesis.genesis(schedule).context("the L2 genesis")?;
+        .with_context(|| format!("the L2 genesis on the L1's forks (from {})", args.l1_rpc))?;
     let node = L2Node::open(&args.state_dir, genesis, args.start_block)
         .with_context(|| format!("opening the L2 store in {}", args.state_dir.display()))?;
     let config = WatchConfig {

@@ -52,6 +52,9 @@ impl Fork {
         Fork::Osaka,
     ];
 
+    /// The newest supported fork.
+    pub const LATEST: Fork = Fork::ALL[Fork::ALL.len() - 1];
+
     /// The revm spec that implements this fork.
     pub const fn spec_id(self) -> SpecId {
         match self {

@@ -96,8 +96,7 @@ impl L2Config {
         accounts: Vec<(Address, AccountState)>,
     ) -> Vec<(Address, AccountState)> {
         let mut alloc = accounts;
-        let latest = *Fork::ALL.last().expect("EXECUTE supports a fork");
-        for (address, mut contract) in system_contracts(latest) {
+        for (address, mut contract) in system_contracts(Fork::LATEST) {
             if address == eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS
                 || address == eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS
             {

@@ -31,8 +31,7 @@ pub fn dev_genesis(
     fee_recipient: Address,
 ) -> Result<Genesis, ExecuteError> {
     let config = L2Config::new(chain_id, schedule, fee_recipient);
-    let latest = *Fork::ALL.last().expect("EXECUTE supports a fork");
-    let system: Vec<Address> = system_contracts(latest)
+    let system: Vec<Address> = system_contracts(Fork::LATEST)
         .into_iter()
         .map(|(a, _)| a)
         .collect();
@@ -116,6 +115,9 @@ pub enum L1ForksError {
     /// The L1 node did not tell.
     #[error(transparent)]
     Node(#[from] L1Error),
+    /// The L2 genesis cannot be built on these forks.
+    #[error("the L2 genesis: {0}")]
+    Genesis(#[from] ExecuteError),
 }
 
 impl GenesisArgs {
@@ -139,6 +141,12 @@ impl GenesisArgs {
             path: path.clone(),
             source,
         })
+    }
+
+    /// The genesis these flags name, on the L1's forks (see [`Self::l1_schedule`]).
+    pub async fn genesis_on_l1<P: Provider>(&self, provider: &P) -> Result<Genesis, L1ForksError> {
+        let schedule = self.l1_schedule(provider).await?;
+        Ok(self.genesis(schedule)?)
     }
 
     /// The genesis these flags name, on the L1 forks of `schedule`.

@@ -89,12 +89,11 @@ async fn main() -> Result<()> {
 
     let sequencer_key = load_key(args.key_file.as_deref(), "SEQUENCER_KEY")?;
     let poster = l1_provider(url.clone(), sequencer_key);
-    let schedule = args
+    let genesis = args
         .genesis
-        .l1_schedule(&poster)
+        .genesis_on_l1(&poster)
         .await
-        .with_context(|| format!("the L1's forks (from {})", args.l1_rpc))?;
-    let genesis = args.genesis.genesis(schedule).context("the L2 genesis")?;
+        .with_context(|| format!("the L2 genesis on the L1's forks (from {})", args.l1_rpc))?;
     let config = genesis.config.clone();
     let node = L2Node::open(&args.state_dir, genesis, args.start_block)
         .with_context(|| format!("opening the L2 store in {}", args.state_dir.display()))?;

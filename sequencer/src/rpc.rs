@@ -1,9 +1,16 @@
 //! The L2 JSON-RPC endpoint: users send transactions to the pool and read the derived chain's
-//! head state (`eth_` methods a wallet needs), and `rollup_status` tells where derivation stands.
+//! head state and blocks (`eth_` methods a wallet needs), and `rollup_status` tells where
+//! derivation stands.
 
 use std::{net::SocketAddr, sync::Arc};
 
+use alloy_consensus::{
+    transaction::{Recovered, SignerRecoverable},
+    Transaction as _, TxEnvelope,
+};
+use alloy_eips::{eip1559::BaseFeeParams, eip2718::Decodable2718};
 use alloy_primitives::{Address, Bytes, B256, U256, U64};
+use alloy_rpc_types_eth::{Block, BlockTransactions, Header as RpcHeader, Transaction};
 use axum::{
     body::Bytes as Body,
     extract::{DefaultBodyLimit, State},
@@ -13,13 +20,17 @@ use axum::{
     Router,
 };
 use jsonrpc::{HttpServer, Params, RpcError};
-use l2_node::node::L2Node;
+use l2_node::{node::L2Node, store::BlockRecord};
 use serde_json::{json, Value};
 
 use crate::pool::Pool;
 
 /// Largest request body: a batch of transactions as large as a blob, hex-encoded.
 const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The priority fee suggested to wallets: the pool orders by fee, and the L2 has no shortage of
+/// space at today's loads, so one gwei (what L1 clients suggest) is enough.
+const SUGGESTED_TIP: u64 = 1_000_000_000;
 
 /// What the endpoint and the sequencer loop share.
 #[derive(Debug)]
@@ -90,6 +101,56 @@ fn head_only(node: &L2Node, params: &Params, index: usize) -> Result<(), RpcErro
     }
 }
 
+/// The base fee of the block after the head.
+fn next_base_fee(node: &L2Node) -> u64 {
+    let head = node.head();
+    head.base_fee_per_gas.map_or(0, |fee| {
+        BaseFeeParams::ethereum().next_block_base_fee(head.gas_used, head.gas_limit, fee)
+    })
+}
+
+/// A derived block as `eth_getBlockByNumber` serves it: the included candidates only, as hashes
+/// or (`full`) as transactions with their senders.
+fn rpc_block(record: &BlockRecord, full: bool) -> Result<Block, RpcError> {
+    let header = &record.header;
+    let hash = header.hash_slow();
+    let included = record
+        .candidates
+        .iter()
+        .zip(record.positions.windows(2))
+        .filter(|(_, pair)| pair[1].included > pair[0].included)
+        .map(|(raw, _)| raw);
+    let transactions = if full {
+        let txs = included
+            .enumerate()
+            .map(|(index, raw)| {
+                // The inclusion rule admitted it, so it decodes and its signature recovers.
+                let tx = TxEnvelope::decode_2718_exact(raw.as_ref()).map_err(RpcError::server)?;
+                let sender = tx.recover_signer().map_err(RpcError::server)?;
+                Ok(Transaction {
+                    effective_gas_price: Some(tx.effective_gas_price(header.base_fee_per_gas)),
+                    inner: Recovered::new_unchecked(tx, sender),
+                    block_hash: Some(hash),
+                    block_number: Some(header.number),
+                    transaction_index: Some(index as u64),
+                    block_timestamp: Some(header.timestamp),
+                })
+            })
+            .collect::<Result<_, RpcError>>()?;
+        BlockTransactions::Full(txs)
+    } else {
+        BlockTransactions::Hashes(included.map(alloy_primitives::keccak256).collect())
+    };
+    let mut rpc_header = RpcHeader::new(header.clone());
+    rpc_header.total_difficulty = Some(U256::ZERO);
+    Ok(Block {
+        header: rpc_header,
+        uncles: Vec::new(),
+        transactions,
+        withdrawals: header.withdrawals_root.map(|_| Vec::new().into()),
+    })
+}
+
 fn dispatch(
     node: &L2Node,
     shared: &Shared,
@@ -99,8 +160,19 @@ fn dispatch(
     let state = node.state();
     let nonce = |address: Address| state.account(address).map_or(0, |a| a.nonce);
     match method {
+        "web3_clientVersion" => Ok(json!(concat!(
+            "native-rollup-sequencer/",
+            env!("CARGO_PKG_VERSION")
+        ))),
         "eth_chainId" => Ok(hex(node.config().chain_id())),
         "net_version" => Ok(json!(node.config().chain_id().to_string())),
+        "net_listening" => Ok(json!(true)),
+        // The node is always at the head it derived; `rollup_status` tells how far L1 is read.
+        "eth_syncing" => Ok(json!(false)),
+        "eth_gasPrice" => Ok(json!(
+            U256::from(next_base_fee(node)) + U256::from(SUGGESTED_TIP)
+        )),
+        "eth_maxPriorityFeePerGas" => Ok(json!(U256::from(SUGGESTED_TIP))),
         "eth_blockNumber" => Ok(hex(node.head().number)),
         "eth_sendRawTransaction" => {
             let raw: Bytes = params.get(0, "transaction")?;
@@ -135,6 +207,7 @@ fn dispatch(
         }
         "eth_getBlockByNumber" => {
             let tag: String = params.get(0, "block")?;
+            let full: bool = params.optional(1, "full")?.unwrap_or(false);
             let number = match tag.as_str() {
                 "latest" | "pending" | "safe" | "finalized" => node.head().number,
                 "earliest" => 0,
@@ -143,22 +216,10 @@ fn dispatch(
                     .map_err(|_| RpcError::params(format!("bad block {other}")))?
                     .to(),
             };
-            let Ok(header) = node.store().header(number) else {
+            let Ok(record) = node.store().block(number) else {
                 return Ok(Value::Null);
             };
-            Ok(json!({
-                "number": hex(header.number),
-                "hash": header.hash_slow(),
-                "parentHash": header.parent_hash,
-                "stateRoot": header.state_root,
-                "transactionsRoot": header.transactions_root,
-                "receiptsRoot": header.receipts_root,
-                "timestamp": hex(header.timestamp),
-                "gasUsed": hex(header.gas_used),
-                "gasLimit": hex(header.gas_limit),
-                "baseFeePerGas": header.base_fee_per_gas.map(hex),
-                "miner": header.beneficiary,
-            }))
+            serde_json::to_value(rpc_block(&record, full)?).map_err(RpcError::server)
         }
         "rollup_status" => {
             let cursor = node.cursor().map_err(RpcError::server)?;

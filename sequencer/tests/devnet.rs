@@ -11,6 +11,7 @@ use std::{
 
 use alloy_primitives::{Address, U256};
 use alloy_provider::{Provider, ProviderBuilder};
+use alloy_rpc_types_eth::TransactionTrait;
 use alloy_sol_types::SolCall;
 use devnet::{
     accounts::{dev_accounts, DEV_MNEMONIC},
@@ -161,6 +162,48 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
     let head = l2.get_block_number().await.unwrap();
     assert_eq!(head, 3, "one block per batch at this load");
 
+    // The blocks serve their included transactions as a wallet reads them.
+    let mut found = None;
+    for n in 1..=head {
+        let block = l2
+            .get_block_by_number(n.into())
+            .full()
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            block.header.hash,
+            l2_header_hash(&shared, n).await,
+            "block {n}"
+        );
+        let hashes: Vec<_> = block.transactions.hashes().collect();
+        let light = l2.get_block_by_number(n.into()).await.unwrap().unwrap();
+        assert_eq!(light.transactions.hashes().collect::<Vec<_>>(), hashes);
+        let ours = block
+            .transactions
+            .txns()
+            .find(|tx| *tx.inner.tx_hash() == *pending.tx_hash())
+            .map(|tx| (n, tx.inner.signer(), tx.inner.to(), tx.inner.value()));
+        found = found.or(ours);
+    }
+    assert_eq!(
+        found,
+        Some((1, user().address(), Some(recipient), U256::from(ETHER))),
+        "the transfer is in the first block, sender recovered"
+    );
+    let head_block = l2.get_block_by_number(head.into()).await.unwrap().unwrap();
+    let gas_price = l2.get_gas_price().await.unwrap();
+    assert!(gas_price > u128::from(head_block.header.base_fee_per_gas.unwrap()) / 2);
+    assert_eq!(
+        l2.get_max_priority_fee_per_gas().await.unwrap(),
+        1_000_000_000
+    );
+    let version: String = l2
+        .raw_request("web3_clientVersion".into(), ())
+        .await
+        .unwrap();
+    assert!(version.starts_with("native-rollup-sequencer/"), "{version}");
+
     // An L1 reorg takes the next batch away; another one replaces it.
     let snapshot: U256 = server_call(&server, "evm_snapshot", serde_json::json!([])).await;
     let dropped = sequencer.tick().await.unwrap();
@@ -233,6 +276,11 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
 
     l2_rpc.shutdown().await.unwrap();
     server.shutdown().await.unwrap();
+}
+
+async fn l2_header_hash(shared: &Shared, number: u64) -> alloy_primitives::B256 {
+    let node = shared.node.lock().await;
+    node.store().header(number).unwrap().hash_slow()
 }
 
 async fn server_call<T: serde::de::DeserializeOwned>(
