@@ -26,7 +26,7 @@ fn input(pre: Position, step: &TracedSegment) -> StepInput {
 
 /// The step proving candidate `k` of `block` is included; `None` if it was skipped.
 pub fn candidate_step(block: &DerivedBlock, k: usize) -> Option<StepInput> {
-    let step = block.steps.get(k)?.as_ref()?;
+    let step = block.steps.get(k)?.as_ref().ok()?;
     Some(input(block.positions[k], step))
 }
 

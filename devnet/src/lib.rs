@@ -22,5 +22,5 @@ pub mod rpc;
 pub mod server;
 pub mod store;
 
-pub use call::{CallError, CallRequest};
+pub use execute::call::{CallError, CallRequest};
 pub use node::{MinedBlock, Node, NodeConfig, TxError};

@@ -239,6 +239,8 @@ pub struct Node {
     /// Admitted transactions waiting for the next block (interval mining only).
     pending: Vec<PendingTx>,
     store: Option<ChainStore>,
+    /// Log and block filters JSON-RPC clients installed.
+    filters: Mutex<eth_rpc::Filters>,
 }
 
 /// A transaction admitted but not yet mined.
@@ -306,6 +308,7 @@ impl Node {
             snapshots: Vec::new(),
             pending: Vec::new(),
             store: None,
+            filters: Mutex::default(),
         }
     }
 
@@ -390,6 +393,11 @@ impl Node {
     /// The forks this chain and its EXECUTE follow.
     pub const fn schedule(&self) -> &ForkSchedule {
         &self.config.schedule
+    }
+
+    /// The log and block filters JSON-RPC clients installed on this node.
+    pub const fn filters(&self) -> &Mutex<eth_rpc::Filters> {
+        &self.filters
     }
 
     /// The newest block.

@@ -138,6 +138,57 @@ fn logs_are_filtered_by_block_address_and_topic() {
 }
 
 #[test]
+fn filters_report_each_new_log_and_block_once() {
+    let node = node();
+    send_to_emitter(&node);
+    let logs = call(
+        &node,
+        "eth_newFilter",
+        json!([{ "address": EMITTER, "topics": [TOPIC] }]),
+    )["result"]
+        .clone();
+    let other = call(&node, "eth_newFilter", json!([{ "topics": [B256::ZERO] }]))["result"].clone();
+    let blocks = call(&node, "eth_newBlockFilter", json!([]))["result"].clone();
+    assert_ne!(logs, blocks);
+    let changes = |id: &Value| call(&node, "eth_getFilterChanges", json!([id]))["result"].clone();
+    assert_eq!(
+        changes(&logs),
+        json!([]),
+        "the log before the filter is not new"
+    );
+    let hash = send_to_emitter(&node)["result"].clone();
+    send_to_emitter(&node);
+    let new_logs = changes(&logs);
+    assert_eq!(new_logs.as_array().unwrap().len(), 2);
+    assert_eq!(new_logs[0]["transactionHash"], hash);
+    assert_eq!(changes(&logs), json!([]), "each log is reported once");
+    assert_eq!(changes(&other), json!([]), "another topic matches nothing");
+    let new_blocks = changes(&blocks);
+    assert_eq!(new_blocks.as_array().unwrap().len(), 2);
+    let latest = call(&node, "eth_getBlockByNumber", json!(["latest", false]));
+    assert_eq!(new_blocks[1], latest["result"]["hash"]);
+    // Every log the filter matches, whatever was polled.
+    let all = call(&node, "eth_getFilterLogs", json!([logs]))["result"].clone();
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        1,
+        "no fromBlock: the latest block"
+    );
+    assert_eq!(
+        call(&node, "eth_uninstallFilter", json!([logs]))["result"],
+        json!(true)
+    );
+    assert_eq!(
+        call(&node, "eth_uninstallFilter", json!([logs]))["result"],
+        json!(false)
+    );
+    let gone = call(&node, "eth_getFilterChanges", json!([logs]));
+    assert_eq!(code(&gone), SERVER_ERROR, "{gone}");
+    let hash_filter = call(&node, "eth_newFilter", json!([{ "blockHash": B256::ZERO }]));
+    assert_eq!(code(&hash_filter), INVALID_PARAMS);
+}
+
+#[test]
 fn snapshots_revert_blocks_state_and_clock() {
     let node = node();
     let id = call(&node, "evm_snapshot", json!([]))["result"].clone();

@@ -428,7 +428,7 @@ impl Scenario {
             let block = &chain.blocks[place.block as usize - 1];
             Ok(block.steps[place.index]
                 .as_ref()
-                .is_some_and(|s| s.trace.encode_to_vec().len() <= MAX_STEP_BYTES))
+                .is_ok_and(|s| s.trace.encode_to_vec().len() <= MAX_STEP_BYTES))
         };
         // The largest size whose step is still included (the trace grows with it).
         let (mut fits, mut over) = (0, limit);
@@ -610,7 +610,7 @@ fn game(
     let k = position - 1;
     let (step, execute) = if k == m {
         (Step::ProveEnd, Some(true))
-    } else if honest.blocks[at as usize - 1].steps[k as usize].is_some() {
+    } else if honest.blocks[at as usize - 1].steps[k as usize].is_ok() {
         (Step::ProveCandidate, Some(true))
     } else {
         // The rules skip the candidate; the liar's value cannot be proven: its clock decides.
@@ -722,7 +722,7 @@ fn expected(fixture: &Fixture) -> Result<Outcome, String> {
         if let Some((id, game)) = leaf {
             let block = &honest.blocks[game.block as usize - 1];
             let k = game.position as usize - 1;
-            let (Some(step), Some(Some(traced))) = (candidate_step(block, k), block.steps.get(k))
+            let (Some(step), Some(Ok(traced))) = (candidate_step(block, k), block.steps.get(k))
             else {
                 return Err(format!(
                     "no honest step at candidate {k} of block {}",

@@ -398,7 +398,7 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
         let (id, block, k) = (id as u64, game.ctx.parent.number + 1, game.lo);
         let node = self.defender.node();
         let derived = off_runtime(|| node.replay(block))?;
-        let Some(Some(traced)) = derived.steps.get(k as usize) else {
+        let Some(Ok(traced)) = derived.steps.get(k as usize) else {
             return Ok(());
         };
         let honest = self.defender.prove_candidate(id, block, k).await?;

@@ -10,11 +10,13 @@
 //! - [`executor`]: runs a segment with alloy-evm's block executor and checks the block.
 //! - [`store`]: where a complete state keeps its nodes (in memory, or a caller's database).
 //! - [`witness`]: records the minimal trace of a segment from a complete state.
+//! - [`call`]: message calls over a state with nothing committed (`eth_call`, `eth_estimateGas`).
 //! - [`precompile`] and [`pricing`]: the revm precompile, its ABI and its gas market.
 //! - [`workload`]: seeded blocks of mixed transactions, for load and benchmarks.
 //! - `reference` (the `test-utils` feature): plain revm to check EXECUTE against, and a ready
 //!   true EXECUTE input.
 
+pub mod call;
 pub mod chain;
 pub mod evm;
 pub mod executor;

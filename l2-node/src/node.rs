@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use alloy_consensus::Header;
+use alloy_consensus::{transaction::SignerRecoverable, Header, TxEnvelope};
+use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{keccak256, Address, Bytes, B256};
 use alloy_provider::Provider;
 use execute::{
@@ -22,7 +23,8 @@ use rollup::{
 use crate::{
     l1::{L1Error, L1Source},
     store::{
-        BatchRecord, BlockRecord, L1Cursor, L1Origin, L2Store, PruneStats, SledNodes, StoreError,
+        BatchRecord, BlockBody, BlockRecord, L1Cursor, L1Origin, L2Store, PruneStats,
+        SkippedCandidate, SledNodes, StoreError,
     },
 };
 
@@ -172,7 +174,7 @@ impl L2Node {
                 positions: vec![Position::start(header.state_root)],
                 header,
             };
-            store.init(identity, &record, chain.state_mut().store_mut(), start)?;
+            store.init(identity, record, chain.state_mut().store_mut(), start)?;
         }
         store.check_identity(identity)?;
         let chain = load(&store, config.clone())?;
@@ -309,13 +311,14 @@ impl L2Node {
                     return Err(NodeError::Execute { number, source });
                 }
             };
-            records.push(BlockRecord {
+            let record = BlockRecord {
                 header: block_derived.header.clone(),
                 declared: block.timestamp,
                 origin,
                 candidates: block_derived.candidates.clone(),
                 positions: block_derived.positions.clone(),
-            });
+            };
+            records.push((record, body_of(&block_derived)));
             derived.push(block_derived);
         }
         let cursor = L1Cursor {
@@ -504,6 +507,32 @@ impl L2Node {
 }
 
 /// The chain at the store's head.
+/// What `block` did for its senders: the candidates it included with their senders and
+/// receipts, and why it skipped the others.
+fn body_of(block: &DerivedBlock) -> BlockBody {
+    let mut body = BlockBody::default();
+    for (k, (raw, step)) in block.candidates.iter().zip(&block.steps).enumerate() {
+        match step {
+            Ok(step) => {
+                // EXECUTE ran it, so it decodes and its signature recovers.
+                let sender = TxEnvelope::decode_2718_exact(raw.as_ref())
+                    .ok()
+                    .and_then(|tx| tx.recover_signer().ok())
+                    .unwrap_or_default();
+                body.transactions.push(raw.clone());
+                body.senders.push(sender);
+                body.receipts.extend(step.receipts.iter().cloned());
+            }
+            Err(skip) => body.skipped.push(SkippedCandidate {
+                candidate: k as u64,
+                hash: keccak256(raw),
+                reason: skip.to_string(),
+            }),
+        }
+    }
+    body
+}
+
 fn load(store: &L2Store, config: L2Config) -> Result<L2Chain<SledNodes>, NodeError> {
     let head = store.head()?.unwrap_or(0);
     let first = head.saturating_sub(BLOCKHASH_WINDOW as u64 - 1);

@@ -1,6 +1,8 @@
 //! The L2 node's on-disk store (sled): trie nodes and bytecode by hash, a record per derived
 //! block, each batch's blob as posted (disputes open it on L1 long after beacon nodes have pruned
-//! it), and the derivation's L1 cursor.
+//! it), the derivation's L1 cursor, and what wallets read: each block's included transactions
+//! with their receipts and the reasons its other candidates were skipped, found by block hash
+//! and transaction hash.
 //!
 //! Nodes are content-addressed and never overwritten, so the state at every position of every
 //! block whose nodes are kept stays readable, rolling back is moving the head, and pruning is a
@@ -9,10 +11,11 @@
 
 use std::path::Path;
 
-use alloy_consensus::Header;
+use alloy_consensus::{Header, ReceiptEnvelope};
 use alloy_primitives::{
+    keccak256,
     map::{B256Map, B256Set},
-    Bytes, B256,
+    Address, Bytes, B256,
 };
 use alloy_rlp::{Decodable, RlpDecodable, RlpEncodable};
 use alloy_trie::TrieAccount;
@@ -28,6 +31,9 @@ const CODE: u8 = b'c';
 const BLOCK: u8 = b'b';
 const HEADER: u8 = b'h';
 const BATCH: u8 = b'x';
+const BODY: u8 = b'r';
+const TX: u8 = b't';
+const HASH: u8 = b'k';
 const IDENTITY: &[u8] = b"m/identity";
 const HEAD: &[u8] = b"m/head";
 const CURSOR: &[u8] = b"m/cursor";
@@ -113,6 +119,44 @@ pub struct BlockRecord {
     pub candidates: Vec<Bytes>,
     /// Positions `0..=m`.
     pub positions: Vec<Position>,
+}
+
+/// A candidate the inclusion rule skipped.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct SkippedCandidate {
+    /// Its index among the block's candidates.
+    pub candidate: u64,
+    /// The hash of its bytes (the transaction hash, when they are one).
+    pub hash: B256,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// What a block did for its senders: the transactions it included with their senders and
+/// receipts (the three lists run in parallel), and the candidates it skipped. Kept when the
+/// block's state is pruned, like its header.
+#[derive(Debug, Clone, Default, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct BlockBody {
+    /// The included transactions, EIP-2718 encoded, in order.
+    pub transactions: Vec<Bytes>,
+    /// Their senders.
+    pub senders: Vec<Address>,
+    /// Their receipts (cumulative gas from the start of the block).
+    pub receipts: Vec<ReceiptEnvelope>,
+    /// The skipped candidates.
+    pub skipped: Vec<SkippedCandidate>,
+}
+
+/// Where a transaction hash was last seen in the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct TxLocation {
+    /// The block.
+    pub block: u64,
+    /// Its index among the block's included transactions, or (`included` false) among its
+    /// skipped candidates.
+    pub index: u64,
+    /// Whether the block included it.
+    pub included: bool,
 }
 
 fn key(prefix: u8, id: &[u8]) -> Vec<u8> {
@@ -341,6 +385,25 @@ impl L2Store {
         decode(&k, &value)
     }
 
+    /// What block `number` included and skipped.
+    pub fn body(&self, number: u64) -> Result<BlockBody, StoreError> {
+        let k = key(BODY, &number.to_be_bytes());
+        let value = self.tree.get(&k)?.ok_or(StoreError::MissingBlock(number))?;
+        decode(&k, &value)
+    }
+
+    /// The number of the block with `hash`, if the chain holds it.
+    pub fn block_number(&self, hash: B256) -> Result<Option<u64>, StoreError> {
+        let k = key(HASH, hash.as_slice());
+        self.tree.get(&k)?.map(|v| decode(&k, &v)).transpose()
+    }
+
+    /// Where transaction `hash` was included, or else last skipped, if anywhere.
+    pub fn transaction(&self, hash: B256) -> Result<Option<TxLocation>, StoreError> {
+        let k = key(TX, hash.as_slice());
+        self.tree.get(&k)?.map(|v| decode(&k, &v)).transpose()
+    }
+
     /// Headers `from..=to`.
     pub fn headers(&self, from: u64, to: u64) -> Result<Vec<Header>, StoreError> {
         (from..=to).map(|n| self.header(n)).collect()
@@ -350,7 +413,7 @@ impl L2Store {
     pub fn init(
         &self,
         identity: B256,
-        genesis: &BlockRecord,
+        genesis: BlockRecord,
         nodes: &mut SledNodes,
         cursor: L1Cursor,
     ) -> Result<(), StoreError> {
@@ -358,7 +421,7 @@ impl L2Store {
         batch.insert(IDENTITY, alloy_rlp::encode(identity));
         self.write_blocks(
             &mut batch,
-            std::slice::from_ref(genesis),
+            &[(genesis, BlockBody::default())],
             nodes,
             Some(cursor),
         )?;
@@ -381,18 +444,52 @@ impl L2Store {
     fn write_blocks(
         &self,
         batch: &mut sled::Batch,
-        blocks: &[BlockRecord],
+        blocks: &[(BlockRecord, BlockBody)],
         nodes: &mut SledNodes,
         cursor: Option<L1Cursor>,
     ) -> Result<(), StoreError> {
-        let roots: Vec<B256> = blocks.iter().map(|b| b.header.state_root).collect();
+        let roots: Vec<B256> = blocks.iter().map(|b| b.0.header.state_root).collect();
         nodes.drain_into(batch, &roots)?;
-        for record in blocks {
-            let number = record.header.number.to_be_bytes();
+        // An inclusion outranks a skip of the same hash (a transaction skipped once, when its
+        // sender could not pay, and included later); among equals the later block wins.
+        let mut locations = B256Map::<TxLocation>::default();
+        for (record, body) in blocks {
+            let block = record.header.number;
+            let number = block.to_be_bytes();
             batch.insert(key(BLOCK, &number), alloy_rlp::encode(record));
             batch.insert(key(HEADER, &number), alloy_rlp::encode(&record.header));
+            batch.insert(key(BODY, &number), alloy_rlp::encode(body));
+            batch.insert(
+                key(HASH, record.header.hash_slow().as_slice()),
+                alloy_rlp::encode(block),
+            );
+            for (index, raw) in body.transactions.iter().enumerate() {
+                let location = TxLocation {
+                    block,
+                    index: index as u64,
+                    included: true,
+                };
+                locations.insert(keccak256(raw), location);
+            }
+            for (index, skipped) in body.skipped.iter().enumerate() {
+                let included = match locations.get(&skipped.hash) {
+                    Some(seen) => seen.included,
+                    None => self.transaction(skipped.hash)?.is_some_and(|l| l.included),
+                };
+                if !included {
+                    let location = TxLocation {
+                        block,
+                        index: index as u64,
+                        included: false,
+                    };
+                    locations.insert(skipped.hash, location);
+                }
+            }
         }
-        if let Some(last) = blocks.last() {
+        for (hash, location) in locations {
+            batch.insert(key(TX, hash.as_slice()), alloy_rlp::encode(location));
+        }
+        if let Some((last, _)) = blocks.last() {
             batch.insert(HEAD, alloy_rlp::encode(last.header.number));
         }
         if let Some(cursor) = cursor {
@@ -401,11 +498,11 @@ impl L2Store {
         Ok(())
     }
 
-    /// Writes derived blocks, the nodes their states created, the batch that carried them (its
-    /// index and record) and the L1 cursor, atomically.
+    /// Writes derived blocks with their bodies, the nodes their states created, the batch that
+    /// carried them (its index and record) and the L1 cursor, atomically.
     pub fn commit(
         &self,
-        blocks: &[BlockRecord],
+        blocks: &[(BlockRecord, BlockBody)],
         nodes: &mut SledNodes,
         carried_by: Option<(u64, &BatchRecord)>,
         cursor: L1Cursor,
@@ -431,6 +528,7 @@ impl L2Store {
         let head = self.head()?.unwrap_or(0);
         let mut batch = sled::Batch::default();
         for n in number + 1..=head {
+            self.forget_body(&mut batch, n, number)?;
             batch.remove(key(BLOCK, &n.to_be_bytes()));
             batch.remove(key(HEADER, &n.to_be_bytes()));
         }
@@ -439,6 +537,32 @@ impl L2Store {
         self.remove_batches_from(&mut batch, cursor.next_batch)?;
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
+        Ok(())
+    }
+
+    /// Removes block `n`'s body and hash, and the transaction locations that point into blocks
+    /// after `keep` (a hash seen again in a kept block keeps that location).
+    fn forget_body(&self, batch: &mut sled::Batch, n: u64, keep: u64) -> Result<(), StoreError> {
+        let number = n.to_be_bytes();
+        if let Ok(header) = self.header(n) {
+            batch.remove(key(HASH, header.hash_slow().as_slice()));
+        }
+        let body = match self.body(n) {
+            Ok(body) => body,
+            Err(StoreError::MissingBlock(_)) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let hashes = body
+            .transactions
+            .iter()
+            .map(keccak256)
+            .chain(body.skipped.iter().map(|s| s.hash));
+        for hash in hashes {
+            if self.transaction(hash)?.is_some_and(|l| l.block > keep) {
+                batch.remove(key(TX, hash.as_slice()));
+            }
+        }
+        batch.remove(key(BODY, &number));
         Ok(())
     }
 

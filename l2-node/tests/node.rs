@@ -133,7 +133,7 @@ fn in_memory(batches: &[&L1Batch]) -> Vec<DerivedBlock> {
 
 fn assert_steps_verify(block: &DerivedBlock) {
     for (k, step) in block.steps.iter().enumerate() {
-        let Some(step) = step else { continue };
+        let Ok(step) = step else { continue };
         execute::verify_trace(
             block.positions[k].state_root,
             step.post_state_root,

@@ -59,10 +59,33 @@ pub struct DerivedBlock {
     pub candidates: Vec<Bytes>,
     /// Positions `0..=m`: before any candidate, then after each.
     pub positions: Vec<Position>,
-    /// For each candidate, the step that includes it (`None`: skipped).
-    pub steps: Vec<Option<TracedSegment>>,
+    /// For each candidate, the step that includes it, or why the inclusion rule skipped it.
+    pub steps: Vec<Result<TracedSegment, Skip>>,
     /// The end of the block: the end-of-block segment (or the whole block if none was included).
     pub end: TracedSegment,
+}
+
+/// Why the inclusion rule skipped a candidate (`docs/protocol.md`, section 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Skip {
+    /// The candidate is empty.
+    #[error("an empty candidate")]
+    Empty,
+    /// Blob transactions are never included: their blobs are not part of the batch.
+    #[error("a blob transaction")]
+    BlobTransaction,
+    /// EXECUTE refuses the one-transaction step (a bad signature, nonce, fee or balance...).
+    #[error("EXECUTE refuses it: {0}")]
+    Refused(ExecuteError),
+    /// The step would use more gas than one step may.
+    #[error("its step uses {0} gas, more than {MAX_STEP_GAS}")]
+    StepGas(u64),
+    /// The step's trace would be longer than one step's may be.
+    #[error("its step's trace is {0} bytes, more than {MAX_STEP_BYTES}")]
+    StepBytes(usize),
+    /// Test mode: a lying proposer dropped it.
+    #[error("dropped by a lying proposer")]
+    Dropped,
 }
 
 /// An L2 chain's head: the state at the head, in a node store, and the headers BLOCKHASH can
@@ -200,11 +223,11 @@ impl<S: NodeStore> L2Chain<S> {
         let mut steps = Vec::with_capacity(candidates.len());
         for (k, tx) in candidates.iter().enumerate() {
             let step = if lie == Some(Lie::Drop(k)) {
-                None
+                Err(Skip::Dropped)
             } else {
                 self.try_include(&chain, &template, &position, tx)
             };
-            if let Some(step) = &step {
+            if let Ok(step) = &step {
                 position = position.include(tx, step.post_state_root, step.gas_used);
             } else if lie == Some(Lie::Include(k)) {
                 position = position.include(tx, position.state_root, position.gas_used);
@@ -241,17 +264,19 @@ impl<S: NodeStore> L2Chain<S> {
         })
     }
 
-    /// The step including `tx` at `position`, if the inclusion rule admits it; the state moves
-    /// only then.
+    /// The step including `tx` at `position`, if the inclusion rule admits it (the state moves
+    /// only then), or why it does not.
     fn try_include(
         &mut self,
         chain: &ChainConfig,
         template: &Header,
         position: &Position,
         tx: &Bytes,
-    ) -> Option<TracedSegment> {
-        if tx.first().is_none_or(|t| *t == BLOB_TX_TYPE) {
-            return None;
+    ) -> Result<TracedSegment, Skip> {
+        match tx.first() {
+            None => return Err(Skip::Empty),
+            Some(&BLOB_TX_TYPE) => return Err(Skip::BlobTransaction),
+            Some(_) => {}
         }
         let staged = self
             .state
@@ -268,12 +293,16 @@ impl<S: NodeStore> L2Chain<S> {
                 transactions: vec![tx.clone()],
                 withdrawals: Vec::new(),
             })
-            .ok()?;
+            .map_err(Skip::Refused)?;
         let step = &staged.segment;
-        if step.gas_used > MAX_STEP_GAS || step.trace.encode_to_vec().len() > MAX_STEP_BYTES {
-            return None;
+        if step.gas_used > MAX_STEP_GAS {
+            return Err(Skip::StepGas(step.gas_used));
         }
-        Some(self.state.commit(staged))
+        let bytes = step.trace.encode_to_vec().len();
+        if bytes > MAX_STEP_BYTES {
+            return Err(Skip::StepBytes(bytes));
+        }
+        Ok(self.state.commit(staged))
     }
 
     /// The end step: the end-of-block segment after the included transactions, or the whole

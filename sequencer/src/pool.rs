@@ -98,6 +98,11 @@ impl Pool {
         self.queue.is_empty()
     }
 
+    /// Whether transaction `hash` is waiting in the pool.
+    pub fn contains(&self, hash: &B256) -> bool {
+        self.known.contains(hash)
+    }
+
     /// The nonce `sender`'s next transaction must have, given its nonce in the L2 state.
     pub fn pending_nonce(&self, sender: Address, state_nonce: u64) -> u64 {
         self.next_nonce

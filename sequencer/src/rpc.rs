@@ -1,16 +1,16 @@
-//! The L2 JSON-RPC endpoint: users send transactions to the pool and read the derived chain's
-//! head state and blocks (`eth_` methods a wallet needs), and `rollup_status` tells where
-//! derivation stands.
+//! The L2 JSON-RPC endpoint: users send transactions to the pool; read the derived chain's
+//! blocks, transactions, receipts, logs and fees (through `eth-rpc`) and its head state, calls
+//! and proofs; learn whether the inclusion rule took or skipped their transaction
+//! (`rollup_transactionStatus`); and `rollup_status` tells where derivation stands.
 
-use std::{net::SocketAddr, sync::Arc};
-
-use alloy_consensus::{
-    transaction::{Recovered, SignerRecoverable},
-    Transaction as _, TxEnvelope,
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::{SystemTime, UNIX_EPOCH},
 };
-use alloy_eips::{eip1559::BaseFeeParams, eip2718::Decodable2718};
-use alloy_primitives::{Address, Bytes, B256, U256, U64};
-use alloy_rpc_types_eth::{Block, BlockTransactions, Header as RpcHeader, Transaction};
+
+use alloy_eips::eip1559::BaseFeeParams;
+use alloy_primitives::{keccak256, map::HashMap, Address, Bytes, B256, U256, U64};
 use axum::{
     body::Bytes as Body,
     extract::{DefaultBodyLimit, State},
@@ -19,8 +19,14 @@ use axum::{
     routing::post,
     Router,
 };
+use eth_rpc::{BlockView, CallParams, Chain, Filters, NextFees};
+use execute::call::{CallEnv, CallRequest};
 use jsonrpc::{HttpServer, Params, RpcError};
-use l2_node::{node::L2Node, store::BlockRecord};
+use l2_node::{
+    node::{off_runtime, L2Node},
+    store::StoreError,
+};
+use rollup::derive::BLOCKHASH_WINDOW;
 use serde_json::{json, Value};
 
 use crate::pool::Pool;
@@ -32,13 +38,18 @@ const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// space at today's loads, so one gwei (what L1 clients suggest) is enough.
 const SUGGESTED_TIP: u64 = 1_000_000_000;
 
+/// The most blocks one `eth_getLogs` may cover (what public providers commonly allow).
+pub const MAX_LOG_RANGE: u64 = 10_000;
+
 /// What the endpoint and the sequencer loop share.
 #[derive(Debug)]
 pub struct Shared {
     /// The L2 node: the chain derived from L1.
     pub node: tokio::sync::Mutex<L2Node>,
     /// Transactions waiting for a batch.
-    pub pool: std::sync::Mutex<Pool>,
+    pub pool: Mutex<Pool>,
+    /// Log and block filters clients installed.
+    pub filters: Mutex<Filters>,
 }
 
 impl Shared {
@@ -46,7 +57,8 @@ impl Shared {
     pub fn new(node: L2Node, pool: Pool) -> Arc<Self> {
         Arc::new(Self {
             node: tokio::sync::Mutex::new(node),
-            pool: std::sync::Mutex::new(pool),
+            pool: Mutex::new(pool),
+            filters: Mutex::new(Filters::default()),
         })
     }
 
@@ -67,8 +79,11 @@ pub async fn serve(shared: Arc<Shared>, addr: SocketAddr) -> std::io::Result<Htt
 
 async fn handle(State(shared): State<Arc<Shared>>, body: Body) -> Response {
     let node = shared.node.lock().await;
-    let answer = jsonrpc::handle_body(&body, &mut |method, params| {
-        dispatch(&node, &shared, method, params)
+    // Calls run the EVM: off the async workers, which must keep serving.
+    let answer = off_runtime(|| {
+        jsonrpc::handle_body(&body, &mut |method, params| {
+            dispatch(&node, &shared, method, params)
+        })
     });
     match answer {
         Some(json) => (
@@ -82,6 +97,10 @@ async fn handle(State(shared): State<Arc<Shared>>, body: Body) -> Response {
 
 fn hex(n: u64) -> Value {
     json!(format!("{n:#x}"))
+}
+
+fn store_error(err: StoreError) -> RpcError {
+    RpcError::server(err)
 }
 
 /// Only the head's state is served.
@@ -109,46 +128,141 @@ fn next_base_fee(node: &L2Node) -> u64 {
     })
 }
 
-/// A derived block as `eth_getBlockByNumber` serves it: the included candidates only, as hashes
-/// or (`full`) as transactions with their senders.
-fn rpc_block(record: &BlockRecord, full: bool) -> Result<Block, RpcError> {
-    let header = &record.header;
-    let hash = header.hash_slow();
-    let included = record
-        .candidates
+/// The derived chain as the read methods see it: the included transactions of each block with
+/// their receipts, from the node's store.
+struct DerivedChain<'a>(&'a L2Node);
+
+impl Chain for DerivedChain<'_> {
+    fn latest(&self) -> u64 {
+        self.0.head().number
+    }
+
+    fn visit_block(
+        &self,
+        number: u64,
+        visit: &mut dyn FnMut(BlockView<'_>),
+    ) -> Result<bool, RpcError> {
+        if number > self.latest() {
+            return Ok(false);
+        }
+        let store = self.0.store();
+        let header = store.header(number).map_err(store_error)?;
+        let body = store.body(number).map_err(store_error)?;
+        let tx_hashes: Vec<B256> = body.transactions.iter().map(keccak256).collect();
+        visit(BlockView {
+            header: &header,
+            hash: header.hash_slow(),
+            transactions: &body.transactions,
+            tx_hashes: &tx_hashes,
+            senders: &body.senders,
+            receipts: &body.receipts,
+            blob_base_fee: 0,
+        });
+        Ok(true)
+    }
+
+    fn block_number(&self, hash: B256) -> Result<Option<u64>, RpcError> {
+        self.0.store().block_number(hash).map_err(store_error)
+    }
+
+    fn transaction_location(&self, hash: B256) -> Result<Option<(u64, usize)>, RpcError> {
+        Ok(self
+            .0
+            .store()
+            .transaction(hash)
+            .map_err(store_error)?
+            .filter(|l| l.included)
+            .map(|l| (l.block, l.index as usize)))
+    }
+
+    fn max_log_range(&self) -> u64 {
+        MAX_LOG_RANGE
+    }
+
+    fn next_fees(&self) -> NextFees {
+        NextFees {
+            base_fee: next_base_fee(self.0),
+            blob_base_fee: 0,
+        }
+    }
+
+    fn max_blob_gas(&self) -> u64 {
+        0
+    }
+}
+
+/// Runs `run` over the head state in the next block's environment: its timestamp is now (and
+/// after the head's), as the next batch would declare it.
+fn with_call_env<R>(
+    node: &L2Node,
+    run: impl FnOnce(
+        &CallEnv<'_, execute::state::RecordingPreimages<'_, l2_node::store::SledNodes>>,
+    ) -> R,
+) -> Result<R, RpcError> {
+    let head = node.head();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let timestamp = now.max(head.timestamp + 1);
+    let config = node.config();
+    let chain = config.chain_at(timestamp).map_err(RpcError::server)?;
+    let header = config.template(head, &chain, timestamp);
+    let from = head.number.saturating_sub(BLOCKHASH_WINDOW as u64 - 1);
+    let hashes: HashMap<u64, B256> = node
+        .store()
+        .headers(from, head.number)
+        .map_err(store_error)?
         .iter()
-        .zip(record.positions.windows(2))
-        .filter(|(_, pair)| pair[1].included > pair[0].included)
-        .map(|(raw, _)| raw);
-    let transactions = if full {
-        let txs = included
-            .enumerate()
-            .map(|(index, raw)| {
-                // The inclusion rule admitted it, so it decodes and its signature recovers.
-                let tx = TxEnvelope::decode_2718_exact(raw.as_ref()).map_err(RpcError::server)?;
-                let sender = tx.recover_signer().map_err(RpcError::server)?;
-                Ok(Transaction {
-                    effective_gas_price: Some(tx.effective_gas_price(header.base_fee_per_gas)),
-                    inner: Recovered::new_unchecked(tx, sender),
-                    block_hash: Some(hash),
-                    block_number: Some(header.number),
-                    transaction_index: Some(index as u64),
-                    block_timestamp: Some(header.timestamp),
-                })
-            })
-            .collect::<Result<_, RpcError>>()?;
-        BlockTransactions::Full(txs)
-    } else {
-        BlockTransactions::Hashes(included.map(alloy_primitives::keccak256).collect())
+        .map(|h| (h.number, h.hash_slow()))
+        .collect();
+    let state = node.state();
+    let preimages = state.preimages();
+    Ok(run(&CallEnv {
+        state_root: state.root(),
+        preimages: &preimages,
+        block_hashes: &hashes,
+        header: &header,
+        chain: &chain,
+        execute: None,
+        blob_base_fee: 0,
+    }))
+}
+
+/// `rollup_transactionStatus`: whether the pool holds transaction `hash`, a block included it,
+/// or the inclusion rule skipped it (and why).
+fn transaction_status(node: &L2Node, shared: &Shared, hash: B256) -> Result<Value, RpcError> {
+    let store = node.store();
+    let Some(location) = store.transaction(hash).map_err(store_error)? else {
+        let status = if shared.pool().contains(&hash) {
+            "pending"
+        } else {
+            "unknown"
+        };
+        return Ok(json!({ "status": status }));
     };
-    let mut rpc_header = RpcHeader::new(header.clone());
-    rpc_header.total_difficulty = Some(U256::ZERO);
-    Ok(Block {
-        header: rpc_header,
-        uncles: Vec::new(),
-        transactions,
-        withdrawals: header.withdrawals_root.map(|_| Vec::new().into()),
-    })
+    let block = store.header(location.block).map_err(store_error)?;
+    if location.included {
+        return Ok(json!({
+            "status": "included",
+            "blockNumber": hex(location.block),
+            "blockHash": block.hash_slow(),
+            "transactionIndex": hex(location.index),
+        }));
+    }
+    let body = store.body(location.block).map_err(store_error)?;
+    let skipped = usize::try_from(location.index)
+        .ok()
+        .and_then(|i| body.skipped.get(i))
+        .ok_or_else(|| {
+            RpcError::server(format!("block {} is stored inconsistently", location.block))
+        })?;
+    Ok(json!({
+        "status": "skipped",
+        "blockNumber": hex(location.block),
+        "blockHash": block.hash_slow(),
+        "candidateIndex": hex(skipped.candidate),
+        "reason": skipped.reason,
+    }))
 }
 
 fn dispatch(
@@ -157,6 +271,9 @@ fn dispatch(
     method: &str,
     params: Params,
 ) -> Result<Value, RpcError> {
+    if let Some(answer) = eth_rpc::dispatch(&DerivedChain(node), &shared.filters, method, &params) {
+        return answer;
+    }
     let state = node.state();
     let nonce = |address: Address| state.account(address).map_or(0, |a| a.nonce);
     match method {
@@ -205,22 +322,27 @@ fn dispatch(
             head_only(node, &params, 2)?;
             Ok(json!(B256::from(state.storage(address, slot))))
         }
-        "eth_getBlockByNumber" => {
-            let tag: String = params.get(0, "block")?;
-            let full: bool = params.optional(1, "full")?.unwrap_or(false);
-            let number = match tag.as_str() {
-                "latest" | "pending" | "safe" | "finalized" => node.head().number,
-                "earliest" => 0,
-                other => other
-                    .parse::<U64>()
-                    .map_err(|_| RpcError::params(format!("bad block {other}")))?
-                    .to(),
-            };
-            let Ok(record) = node.store().block(number) else {
-                return Ok(Value::Null);
-            };
-            serde_json::to_value(rpc_block(&record, full)?).map_err(RpcError::server)
+        "eth_getProof" => {
+            head_only(node, &params, 2)?;
+            eth_rpc::get_proof(&params, |address, slots| state.proof(address, slots))
         }
+        "eth_call" => {
+            head_only(node, &params, 1)?;
+            let request: CallParams = params.get(0, "call")?;
+            let request = CallRequest::from(request);
+            let (output, _) =
+                with_call_env(node, |env| env.call(&request))?.map_err(eth_rpc::call_error)?;
+            Ok(json!(output))
+        }
+        "eth_estimateGas" => {
+            head_only(node, &params, 1)?;
+            let request: CallParams = params.get(0, "call")?;
+            let request = CallRequest::from(request);
+            let gas = with_call_env(node, |env| env.estimate_gas(&request))?
+                .map_err(eth_rpc::call_error)?;
+            Ok(json!(U64::from(gas)))
+        }
+        "rollup_transactionStatus" => transaction_status(node, shared, params.get(0, "hash")?),
         "rollup_status" => {
             let cursor = node.cursor().map_err(RpcError::server)?;
             Ok(json!({

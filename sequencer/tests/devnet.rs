@@ -2,16 +2,20 @@
 //! sent to the L2 endpoint lands in a blob batch; with the load generator posting batch after
 //! batch, an independent node deriving from L1 alone reproduces every block hash and state root;
 //! an L1 reorg that takes a batch away is rolled back by both; the proposer's claims carry the
-//! chain's hashes, or the lie it was told to tell.
+//! chain's hashes, or the lie it was told to tell. A wallet reads what it sent through the L2
+//! endpoint: receipts, logs and filters, calls and gas estimates, and why a transaction the
+//! inclusion rule skipped was skipped.
 
 use std::{
     net::SocketAddr,
     sync::{Arc, Mutex},
 };
 
-use alloy_primitives::{Address, U256};
+use alloy_consensus::TxEip1559;
+use alloy_eips::BlockNumberOrTag;
+use alloy_primitives::{hex, Address, TxKind, B256, U256};
 use alloy_provider::{Provider, ProviderBuilder};
-use alloy_rpc_types_eth::TransactionTrait;
+use alloy_rpc_types_eth::{Filter, Log, TransactionRequest, TransactionTrait};
 use alloy_sol_types::SolCall;
 use devnet::{
     accounts::{dev_accounts, DEV_MNEMONIC},
@@ -29,7 +33,11 @@ use l2_node::{
     node::{Genesis, L2Node},
 };
 use rollup::lie::BlockLie;
-use rollup::{derive::L2Chain, lie::Lie, wallet::L2Wallet};
+use rollup::{
+    derive::L2Chain,
+    lie::Lie,
+    wallet::{L2Wallet, MAX_FEE_PER_GAS},
+};
 use sequencer::{
     genesis::{dev_genesis, load_generator},
     pool::Pool,
@@ -40,6 +48,10 @@ use sequencer::{
 
 const CHAIN_ID: u64 = 902;
 const ETHER: u128 = 10u128.pow(18);
+/// Init code of a contract whose code logs topic 7 with the word 42 and returns 42.
+const LOGGER_INIT: [u8; 29] = hex!("6011600c60003960116000f3602a600052600760206000a160206000f3");
+/// Bytes of that contract's code.
+const LOGGER_CODE_LEN: usize = 17;
 
 fn user() -> L2Wallet {
     L2Wallet::from_seed(b"sequencer test user", CHAIN_ID)
@@ -148,6 +160,40 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
         l2.send_raw_transaction(&gap).await.is_err(),
         "a nonce gap is refused"
     );
+    // The user deploys a contract and calls it.
+    let contract_tx = |nonce: u64, to: TxKind, input: &[u8]| {
+        user().sign(TxEip1559 {
+            nonce,
+            gas_limit: 100_000,
+            max_fee_per_gas: MAX_FEE_PER_GAS,
+            max_priority_fee_per_gas: 1,
+            to,
+            input: input.to_vec().into(),
+            ..Default::default()
+        })
+    };
+    let contract = user().address().create(1);
+    let deploy = *l2
+        .send_raw_transaction(&contract_tx(1, TxKind::Create, &LOGGER_INIT))
+        .await
+        .unwrap()
+        .tx_hash();
+    let call = *l2
+        .send_raw_transaction(&contract_tx(2, TxKind::Call(contract), &[]))
+        .await
+        .unwrap()
+        .tx_hash();
+    // A sender without funds: the pool admits its next nonce, and the inclusion rule skips it.
+    let broke = L2Wallet::from_seed(b"no funds", CHAIN_ID).transfer(0, recipient, U256::from(1));
+    let broke = *l2.send_raw_transaction(&broke).await.unwrap().tx_hash();
+    assert_eq!(status(&l2, broke).await["status"], "pending");
+    assert_eq!(status(&l2, B256::repeat_byte(9)).await["status"], "unknown");
+    // Filters installed before the batches: they report what the batches bring.
+    let log_filter = l2
+        .new_filter(&Filter::new().address(contract))
+        .await
+        .unwrap();
+    let block_filter = l2.new_block_filter().await.unwrap();
 
     let mut ticks = Vec::new();
     for _ in 0..3 {
@@ -191,6 +237,116 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
         Some((1, user().address(), Some(recipient), U256::from(ETHER))),
         "the transfer is in the first block, sender recovered"
     );
+
+    // Receipts, transactions and blocks by hash, as a wallet waits for what it sent.
+    let receipt = l2
+        .get_transaction_receipt(*pending.tx_hash())
+        .await
+        .unwrap()
+        .expect("the transfer's receipt");
+    assert!(receipt.status());
+    assert_eq!(receipt.gas_used, 21_000);
+    assert_eq!(receipt.from, user().address());
+    assert_eq!(receipt.to, Some(recipient));
+    assert_eq!(receipt.block_number, Some(1));
+    assert_eq!(receipt.block_hash, Some(l2_header_hash(&shared, 1).await));
+    let tx = l2
+        .get_transaction_by_hash(*pending.tx_hash())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (tx.block_number, tx.inner.signer()),
+        (Some(1), user().address())
+    );
+    let by_hash = l2
+        .get_block_by_hash(receipt.block_hash.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_hash.header.number, 1);
+    assert!(l2
+        .get_block_by_hash(B256::repeat_byte(9))
+        .await
+        .unwrap()
+        .is_none());
+    let deployed = l2.get_transaction_receipt(deploy).await.unwrap().unwrap();
+    assert_eq!(deployed.contract_address, Some(contract));
+    assert_eq!(
+        l2.get_code_at(contract).await.unwrap().len(),
+        LOGGER_CODE_LEN
+    );
+    let called = l2.get_transaction_receipt(call).await.unwrap().unwrap();
+    assert!(called.status());
+    let seven = B256::with_last_byte(7);
+    let logged = called.inner.logs();
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0].topics(), &[seven]);
+    assert_eq!(
+        logged[0].data().data.as_ref(),
+        B256::with_last_byte(42).as_slice()
+    );
+
+    // Logs by range and through the filters installed before.
+    let logs = l2
+        .get_logs(&Filter::new().address(contract).from_block(0))
+        .await
+        .unwrap();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0].transaction_hash, Some(call));
+    assert_eq!(logs[0].log_index, logged[0].log_index);
+    let none = l2
+        .get_logs(
+            &Filter::new()
+                .address(contract)
+                .event_signature(B256::repeat_byte(1)),
+        )
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "another topic matches nothing");
+    let changes: Vec<Log> = l2.get_filter_changes(log_filter).await.unwrap();
+    assert_eq!(changes, logs);
+    let again: Vec<Log> = l2.get_filter_changes(log_filter).await.unwrap();
+    assert!(again.is_empty(), "a second poll reports nothing new");
+    let blocks: Vec<B256> = l2.get_filter_changes(block_filter).await.unwrap();
+    assert_eq!(blocks.len() as u64, head);
+    assert!(l2.uninstall_filter(log_filter).await.unwrap());
+
+    // Calls and gas estimates over the head state.
+    let output = l2
+        .call(TransactionRequest::default().to(contract))
+        .await
+        .unwrap();
+    assert_eq!(U256::from_be_slice(&output), U256::from(42));
+    let gas = l2
+        .estimate_gas(
+            TransactionRequest::default()
+                .from(user().address())
+                .to(contract),
+        )
+        .await
+        .unwrap();
+    assert!((21_000..100_000).contains(&gas), "{gas}");
+    let proof = l2.get_proof(recipient, Vec::new()).await.unwrap();
+    assert_eq!(proof.balance, U256::from(ETHER));
+    assert!(!proof.account_proof.is_empty());
+    let history = l2
+        .get_fee_history(head, BlockNumberOrTag::Latest, &[50.0])
+        .await
+        .unwrap();
+    assert_eq!(history.base_fee_per_gas.len() as u64, head + 1);
+    assert_eq!(history.reward.unwrap().len() as u64, head);
+
+    // The sender learns that its transaction was skipped, and why.
+    let skipped = status(&l2, broke).await;
+    assert_eq!(skipped["status"], "skipped", "{skipped}");
+    let reason = skipped["reason"].as_str().unwrap();
+    assert!(reason.starts_with("EXECUTE refuses it"), "{reason}");
+    assert!(l2.get_transaction_receipt(broke).await.unwrap().is_none());
+    let included = status(&l2, *pending.tx_hash()).await;
+    assert_eq!(included["status"], "included");
+    assert_eq!(included["blockNumber"], "0x1");
+
     let head_block = l2.get_block_by_number(head.into()).await.unwrap().unwrap();
     let gas_price = l2.get_gas_price().await.unwrap();
     assert!(gas_price > u128::from(head_block.header.base_fee_per_gas.unwrap()) / 2);
@@ -276,6 +432,12 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
 
     l2_rpc.shutdown().await.unwrap();
     server.shutdown().await.unwrap();
+}
+
+async fn status(l2: &impl Provider, hash: B256) -> serde_json::Value {
+    l2.raw_request("rollup_transactionStatus".into(), (hash,))
+        .await
+        .unwrap()
 }
 
 async fn l2_header_hash(shared: &Shared, number: u64) -> alloy_primitives::B256 {

@@ -121,7 +121,7 @@ pub(crate) fn run(bench: SyncBench) -> Result<()> {
             .steps
             .iter()
             .zip(&derived.candidates)
-            .filter(|(step, _)| step.is_some())
+            .filter(|(step, _)| step.is_ok())
             .map(|(_, tx)| tx.clone())
             .collect();
         let header = &derived.header;
