@@ -9,7 +9,12 @@ cd "$(dirname "$0")"
 eest="${EEST_DIR:-../shared/eest/blockchain_tests}"
 
 npm install --no-audit --no-fund --loglevel=error
-export CAST="$PWD/node_modules/.bin/cast" FORGE="$PWD/node_modules/.bin/forge"
+# The platform packages' binaries: node_modules/.bin/{cast,forge} are npm wrappers that exit 0
+# whatever the tool returns, so no check through them could fail.
+foundry() { ls "$PWD"/node_modules/@foundry-rs/"$1"-*/bin/"$1" | head -n 1; }
+CAST="$(foundry cast)" FORGE="$(foundry forge)"
+export CAST FORGE
+"$FORGE" --version
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -38,6 +38,9 @@ pub enum GenesisError {
     /// The fork schedule is not one EXECUTE can apply.
     #[error("unsupported genesis: {0}")]
     Forks(#[from] ForksError),
+    /// The dev accounts could not be derived.
+    #[error(transparent)]
+    Accounts(#[from] crate::accounts::DeriveError),
 }
 
 /// Reads and converts a genesis file.
@@ -100,5 +103,7 @@ pub fn from_genesis(genesis: &Genesis) -> Result<NodeConfig, GenesisError> {
         blob_retention: MAINNET_RETENTION_BLOCKS,
         block_time: None,
         max_log_range: crate::node::MAX_LOG_RANGE,
+        // The dev keys sign only if the genesis funds them; they are public anyway.
+        unlocked: crate::accounts::dev_accounts(crate::accounts::DEV_MNEMONIC, 10)?,
     })
 }

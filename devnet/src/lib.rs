@@ -6,6 +6,7 @@
 //! - [`fork_config`]: EIP-7910's `eth_config` over that schedule.
 //! - [`node`]: the chain: state, blocks, admission and mining.
 //! - [`call`]: calls and gas estimates against the latest state.
+//! - [`unlocked`]: the dev accounts the node signs for (`eth_sendTransaction`, `eth_sign`...).
 //! - [`rpc`]: JSON-RPC methods over the node.
 //! - [`beacon`]: the beacon API's blob endpoints.
 //! - [`server`]: the HTTP endpoint.
@@ -21,6 +22,7 @@ pub mod node;
 pub mod rpc;
 pub mod server;
 pub mod store;
+pub mod unlocked;
 
 pub use execute::call::{CallError, CallRequest};
 pub use node::{MinedBlock, Node, NodeConfig, TxError};

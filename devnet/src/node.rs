@@ -15,6 +15,7 @@ use alloy_consensus::{
 };
 use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, Bytes, B256, U256};
+use alloy_signer_local::PrivateKeySigner;
 use execute::{
     header::{child_header, genesis_header},
     precompile::ExecuteHost,
@@ -61,6 +62,8 @@ pub struct NodeConfig {
     pub block_time: Option<u64>,
     /// Most blocks one `eth_getLogs` may span, as RPC providers limit it.
     pub max_log_range: u64,
+    /// Accounts the node signs for (`eth_sendTransaction`, `eth_sign`...).
+    pub unlocked: Vec<PrivateKeySigner>,
 }
 
 /// The widest `eth_getLogs` a devnet serves unless told otherwise (what Infura and others allow).
@@ -80,7 +83,8 @@ impl NodeConfig {
     /// A dev chain: ten accounts of the well-known dev mnemonic with 10,000 ether each.
     pub fn dev(chain_id: u64, fork: Fork) -> Result<Self, DeriveError> {
         let ether = U256::from(10u128.pow(18));
-        let mut alloc: Vec<_> = dev_accounts(DEV_MNEMONIC, 10)?
+        let unlocked = dev_accounts(DEV_MNEMONIC, 10)?;
+        let mut alloc: Vec<_> = unlocked
             .iter()
             .map(|s| {
                 let account = AccountState {
@@ -105,6 +109,7 @@ impl NodeConfig {
             blob_retention: MAINNET_RETENTION_BLOCKS,
             block_time: None,
             max_log_range: MAX_LOG_RANGE,
+            unlocked,
         })
     }
 }
@@ -393,6 +398,11 @@ impl Node {
     /// The forks this chain and its EXECUTE follow.
     pub const fn schedule(&self) -> &ForkSchedule {
         &self.config.schedule
+    }
+
+    /// How the chain was started.
+    pub(crate) const fn config(&self) -> &NodeConfig {
+        &self.config
     }
 
     /// The log and block filters JSON-RPC clients installed on this node.

@@ -3,7 +3,9 @@
 
 use std::sync::Mutex;
 
+use alloy_dyn_abi::TypedData;
 use alloy_primitives::{Bytes, B256, U256, U64};
+use alloy_rpc_types_eth::TransactionRequest;
 use eth_rpc::{BlockView, CallParams, Chain, NextFees};
 use execute::call::CallRequest;
 use jsonrpc::{Params, RpcError};
@@ -129,7 +131,43 @@ fn dispatch(node: &mut Node, method: &str, params: Params) -> Result<Value, RpcE
             )))
         }
         "eth_syncing" | "eth_mining" => Ok(json!(false)),
-        "eth_accounts" => Ok(json!(Vec::<alloy_primitives::Address>::new())),
+        "eth_accounts" => Ok(json!(node.unlocked())),
+        "eth_sendTransaction" => {
+            let request: TransactionRequest = params.get(0, "transaction")?;
+            let raw = node.sign_request(&request).map_err(RpcError::server)?;
+            let hash = node
+                .send_raw_transaction(&raw)
+                .map_err(|e| RpcError::new(SERVER_ERROR, e.to_string()))?;
+            Ok(json!(hash))
+        }
+        "eth_signTransaction" => {
+            let request: TransactionRequest = params.get(0, "transaction")?;
+            Ok(json!(node
+                .sign_request(&request)
+                .map_err(RpcError::server)?))
+        }
+        "eth_sign" | "personal_sign" => {
+            // eth_sign takes (address, message), personal_sign (message, address).
+            let (a, m) = if method == "eth_sign" { (0, 1) } else { (1, 0) };
+            let message: Bytes = params.get(m, "message")?;
+            let signature = node
+                .sign_message(params.get(a, "address")?, &message)
+                .map_err(RpcError::server)?;
+            Ok(json!(Bytes::from(signature.as_bytes())))
+        }
+        "eth_signTypedData_v4" => {
+            // Clients send the typed data as a JSON object or as a string holding one.
+            let data: Value = params.get(1, "typedData")?;
+            let data: TypedData = match data {
+                Value::String(text) => serde_json::from_str(&text),
+                other => serde_json::from_value(other),
+            }
+            .map_err(RpcError::params)?;
+            let signature = node
+                .sign_typed_data(params.get(0, "address")?, &data)
+                .map_err(RpcError::server)?;
+            Ok(json!(Bytes::from(signature.as_bytes())))
+        }
         "eth_gasPrice" => Ok(json!(
             U256::from(node.next_base_fee()) + U256::from(1_000_000_000u64)
         )),

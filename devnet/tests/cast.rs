@@ -1,8 +1,9 @@
 //! The devnet driven by real Foundry `cast` over JSON-RPC: a transfer, a contract deployment
-//! read back, and EXECUTE answering true and false at full charge.
+//! read back, EXECUTE answering true and false at full charge, and the unlocked dev accounts
+//! (`cast send --unlocked`, `eth_sign`, `eth_signTypedData_v4`).
 //!
 //! `cast` comes from the npm package `@foundry-rs/cast` that `test.sh` installs; the binary is
-//! found at `$CAST` or `node_modules/.bin/cast` in the repository.
+//! found at `$CAST` or in the platform's package under `node_modules/@foundry-rs`.
 
 use std::{
     net::SocketAddr,
@@ -11,11 +12,20 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use devnet::{server::Server, Node, NodeConfig};
+use alloy_dyn_abi::TypedData;
+use alloy_primitives::Signature;
+use alloy_signer::SignerSync;
+use devnet::{
+    accounts::{dev_accounts, DEV_MNEMONIC},
+    server::Server,
+    Node, NodeConfig,
+};
 use execute::{reference::sample_step, ChainConfig, Fork};
 
 const KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const BOB: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+/// An address no key of the node holds.
+const STRANGER: &str = "0x000000000000000000000000000000000000dEaD";
 /// Init code returning the 2-byte runtime `0x6001` (PUSH1 1).
 const INIT: &str = "0x6160016000526002601ef3";
 
@@ -23,7 +33,15 @@ fn cast_path() -> PathBuf {
     std::env::var_os("CAST")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/cast")
+            // Not `node_modules/.bin/cast`: that npm wrapper exits 0 whatever cast returns.
+            let packages =
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node_modules/@foundry-rs");
+            let platform = std::fs::read_dir(&packages).into_iter().flatten().flatten();
+            platform
+                .filter(|e| e.file_name().to_string_lossy().starts_with("cast-"))
+                .map(|e| e.path().join("bin/cast"))
+                .find(|path| path.is_file())
+                .unwrap_or_else(|| packages.join("cast-linux-amd64/bin/cast"))
         })
 }
 
@@ -118,5 +136,64 @@ fn cast_transfers_deploys_and_calls_execute() {
         serde_json::json!(format!("{:#x}", step.gas_used))
     );
 
+    // The dev accounts are unlocked: the node fills, signs and sends for them.
+    let dev = dev_accounts(DEV_MNEMONIC, 1).unwrap().remove(0);
+    let from = dev.address().to_string();
+    let accounts = cast.rpc("eth_accounts", "[]");
+    assert_eq!(accounts.as_array().unwrap().len(), 10);
+    assert_eq!(
+        accounts[0].as_str().unwrap().to_lowercase(),
+        from.to_lowercase()
+    );
+    let before: u128 = cast.run(&["balance", BOB]).parse().unwrap();
+    cast.run(&["send", BOB, "--value", "7", "--unlocked", "--from", &from]);
+    let after: u128 = cast.run(&["balance", BOB]).parse().unwrap();
+    assert_eq!(after - before, 7);
+    let locked = Command::new(cast_path())
+        .args([
+            "send",
+            "--rpc-url",
+            &cast.url,
+            BOB,
+            "--unlocked",
+            "--from",
+            STRANGER,
+        ])
+        .args(["--value", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        !locked.status.success(),
+        "an account without a key is refused"
+    );
+
+    // Messages and typed data, signed as the key's holder signs them.
+    let signed = cast.rpc("eth_sign", &format!("[\"{from}\", \"0xdeadbeef\"]"));
+    let expected = dev.sign_message_sync(&[0xde, 0xad, 0xbe, 0xef]).unwrap();
+    assert_eq!(signature(&signed), expected);
+    let typed = serde_json::json!({
+        "types": {
+            "EIP712Domain": [{ "name": "name", "type": "string" }, { "name": "chainId", "type": "uint256" }],
+            "Mail": [{ "name": "to", "type": "address" }, { "name": "contents", "type": "string" }],
+        },
+        "primaryType": "Mail",
+        "domain": { "name": "devnet", "chainId": 31337 },
+        "message": { "to": BOB, "contents": "hello" },
+    });
+    let signed = cast.rpc(
+        "eth_signTypedData_v4",
+        &serde_json::json!([from, typed]).to_string(),
+    );
+    let data: TypedData = serde_json::from_value(typed).unwrap();
+    let expected = dev.sign_dynamic_typed_data_sync(&data).unwrap();
+    assert_eq!(signature(&signed), expected);
+
     runtime.block_on(server.shutdown()).unwrap();
+}
+
+fn signature(answer: &serde_json::Value) -> Signature {
+    let hex = answer
+        .as_str()
+        .unwrap_or_else(|| panic!("not a signature: {answer}"));
+    Signature::from_raw(&alloy_primitives::hex::decode(hex).unwrap()).unwrap()
 }

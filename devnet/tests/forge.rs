@@ -2,7 +2,7 @@
 //! the node's state, signs, broadcasts and waits for receipts, all over JSON-RPC.
 //!
 //! `forge` comes from the npm package `@foundry-rs/forge` that `test.sh` installs; the binary is
-//! found at `$FORGE` or `node_modules/.bin/forge` in the repository.
+//! found at `$FORGE` or in the platform's package under `node_modules/@foundry-rs`.
 
 use std::{
     net::SocketAddr,
@@ -22,7 +22,19 @@ use execute::Fork;
 fn forge_path() -> PathBuf {
     std::env::var_os("FORGE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("node_modules/.bin/forge"))
+        .unwrap_or_else(|| {
+            // The binary of the platform's package: `node_modules/.bin/forge` is an npm wrapper
+            // that exits 0 whatever forge returns.
+            let packages = repo().join("node_modules/@foundry-rs");
+            std::fs::read_dir(&packages)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|entry| entry.file_name().to_string_lossy().starts_with("forge-"))
+                .map(|entry| entry.path().join("bin/forge"))
+                .find(|path| path.is_file())
+                .unwrap_or_else(|| packages.join("forge-linux-amd64/bin/forge"))
+        })
 }
 
 fn repo() -> PathBuf {

@@ -1,8 +1,9 @@
 //! The L2 node over its sled store, fed hand-built L1 histories: it derives what an in-memory
 //! derivation derives, resumes after a restart, rebuilds verifiable steps for any kept block,
-//! prunes old state, treats malformed batches by the protocol's rules, and rolls back a reorg.
+//! prunes old state, treats malformed batches by the protocol's rules, and rolls back a reorg;
+//! it finds blocks and transactions by hash, with the reason for each skipped candidate.
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{keccak256, Address, B256, U256};
 use execute::{witness::AccountState, Fork};
 use l2_node::{
     node::{Genesis, L2Node, NodeError},
@@ -314,6 +315,69 @@ fn a_reorg_rolls_back_to_the_last_canonical_batch() {
     drop(node);
     let node = L2Node::open(dir.path(), genesis(), 0).unwrap();
     assert_eq!(node.head().number, 0, "the rollback is on disk");
+}
+
+#[test]
+fn transactions_are_found_by_hash_and_a_skip_never_hides_an_inclusion() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = L2Node::open(dir.path(), genesis(), 0).unwrap();
+    let mut nonce = 0;
+    let a0 = batch(0, 1, 1, 0xa0, &mut nonce);
+    node.apply(&a0).unwrap();
+    let first = &a0.payload;
+    let blocks = rollup::batch::decode(first, 2, a0.l1_timestamp);
+    let sent = blocks[0].transactions[0].clone();
+    let hash = keccak256(&sent);
+    let store = node.store();
+    let found = store.transaction(hash).unwrap().unwrap();
+    assert_eq!((found.block, found.index, found.included), (1, 0, true));
+    let body = store.body(1).unwrap();
+    assert_eq!(body.transactions.len(), 3);
+    assert_eq!(body.senders, vec![wallet().address(); 3]);
+    assert_eq!(body.receipts.len(), 3);
+    let block_hash = store.header(1).unwrap().hash_slow();
+    assert_eq!(store.block_number(block_hash).unwrap(), Some(1));
+
+    // The same transaction again, and one no one can pay for: both skipped, with their reasons;
+    // the first stays found where it was included.
+    let broke = L2Wallet::from_seed(b"no funds", CHAIN_ID).transfer(0, Address::ZERO, U256::ONE);
+    let again = vec![BatchBlock {
+        timestamp: 30,
+        transactions: vec![sent, broke.clone()],
+    }];
+    node.apply(&raw_batch(1, 3, 3, 0xa0, encode(&again).unwrap(), 1))
+        .unwrap();
+    let store = node.store();
+    assert_eq!(store.transaction(hash).unwrap(), Some(found));
+    let body = store.body(3).unwrap();
+    assert!(body.transactions.is_empty());
+    let reasons: Vec<_> = body.skipped.iter().map(|s| s.reason.as_str()).collect();
+    assert_eq!(reasons.len(), 2);
+    assert!(
+        reasons.iter().all(|r| r.starts_with("EXECUTE refuses it")),
+        "{reasons:?}"
+    );
+    let skipped = store.transaction(keccak256(&broke)).unwrap().unwrap();
+    assert_eq!(
+        (skipped.block, skipped.index, skipped.included),
+        (3, 1, false)
+    );
+
+    // A reorg forgets what the removed blocks held.
+    assert_eq!(
+        node.rewind(|n| Ok(Some(l1_hash(n, if n >= 3 { 0xb0 } else { 0xa0 }))))
+            .unwrap(),
+        1
+    );
+    let store = node.store();
+    assert_eq!(store.transaction(keccak256(&broke)).unwrap(), None);
+    assert_eq!(
+        store.transaction(hash).unwrap(),
+        Some(found),
+        "kept block's entry stays"
+    );
+    assert!(matches!(store.body(3), Err(StoreError::MissingBlock(3))));
+    assert_eq!(store.block_number(block_hash).unwrap(), Some(1));
 }
 
 #[test]
