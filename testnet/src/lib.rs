@@ -360,6 +360,28 @@ pub fn challenger_beside(exe: &Path) -> Result<std::path::PathBuf> {
     Ok(path)
 }
 
+/// Foundry's `tool` (`cast`, `forge`): `$CAST`/`$FORGE` as `test.sh` sets them, or the binary of
+/// the platform's npm package under the repository's `node_modules/@foundry-rs` (not
+/// `node_modules/.bin`, whose wrappers exit 0 whatever the tool returns).
+pub fn foundry_tool(tool: &str) -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os(tool.to_uppercase()) {
+        return path.into();
+    }
+    let packages = Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/@foundry-rs");
+    std::fs::read_dir(&packages)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{tool}-"))
+        })
+        .map(|e| e.path().join("bin").join(tool))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| packages.join(format!("{tool}-linux-amd64/bin/{tool}")))
+}
+
 /// `challenger games`' table from the `challenger` binary, with `args` (the L1 endpoint and the
 /// rollup).
 pub fn games_table(challenger: &Path, args: &[&str]) -> Result<String> {

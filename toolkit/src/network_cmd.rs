@@ -1,13 +1,16 @@
 //! `toolkit network`: a standalone rollup network in one command, to point `challenger run`,
 //! `challenger games`, `cast` or a wallet at: the L1 devnet with EXECUTE (JSON-RPC and beacon
 //! API), the rollup's contracts deployed, and the sequencer (L2 JSON-RPC, generated load, blob
-//! batches) and proposer running until Ctrl-C (or SIGTERM).
+//! batches) and proposer running until Ctrl-C (or SIGTERM). The free dev keys are funded on both
+//! chains, so a user can act on the L2 at once.
 
 use std::{net::SocketAddr, time::Duration};
 
-use alloy_primitives::hex;
+use alloy_primitives::{hex, Address};
 use anyhow::{Context, Result};
+use devnet::accounts::{addresses, dev_accounts, DEV_MNEMONIC};
 use rollup::lie::BlockLie;
+use sequencer::genesis::dev_genesis;
 use testnet::{prague_osaka_bpo1, unix_now, Network, NetworkConfig, KEYS, L1_CHAIN_ID, SENDERS};
 
 /// `toolkit network`'s settings.
@@ -54,6 +57,20 @@ pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
         let now = unix_now();
         config.l1_schedule = prague_osaka_bpo1(now + after, now + 2 * after)?;
     }
+    // Keys 0 and 1 are the sequencer's and the proposer's; the others are the users'.
+    let free: Vec<Address> = addresses(&dev_accounts(DEV_MNEMONIC, KEYS)?)[2..].to_vec();
+    config.genesis = dev_genesis(
+        args.chain_id,
+        config.l1_schedule.clone(),
+        SENDERS,
+        &free,
+        config.genesis.config.fee_recipient,
+    )?;
+    let fund = free
+        .iter()
+        .map(Address::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
     let schedule = config.l1_schedule.clone();
     let network = Network::start(config).await?;
     // The devnet lives in memory, so the sequencer's store lives as long as it does.
@@ -105,7 +122,7 @@ pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
             .map(|l| format!(", lying: {l}"))
             .unwrap_or_default()
     );
-    println!("free dev keys (funded on L1):");
+    println!("free dev keys (funded on L1, and with 1,000 ether each on the L2):");
     for i in 2..KEYS as usize {
         println!("  {i}  {}  {}", network.keys[i].address(), key(i));
     }
@@ -113,7 +130,7 @@ pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
     println!("from another terminal:");
     println!(
         "  CHALLENGER_KEY={} challenger run --l1-rpc {url} --rollup {} --start-block {} \
-         --chain-id {} --senders {SENDERS} --state-dir ./challenger-data",
+         --chain-id {} --senders {SENDERS} --fund {fund} --state-dir ./challenger-data",
         key(2),
         d.rollup,
         d.inbox_block,
@@ -125,6 +142,12 @@ pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
         d.rollup
     );
     println!("  cast block-number --rpc-url {}", l2.url());
+    println!(
+        "  cast send --rpc-url {} --private-key {} {} --value 1ether   # on the L2",
+        l2.url(),
+        key(3),
+        network.keys[4].address()
+    );
     if args.forks_after.is_some() {
         println!("  cast rpc eth_config --rpc-url {url}   # the current, next and last fork");
         println!(

@@ -1,6 +1,7 @@
 //! `toolkit network` is a standalone network a watchtower can be pointed at: the command line
 //! it prints is run as printed (the operator's `challenger` binary, beside the toolkit's), and
-//! the watchtower catches the proposer's lie.
+//! the watchtower catches the proposer's lie. The `cast send` it prints moves L2 ether from a
+//! free dev key, through real Foundry `cast` waiting for its receipt on the L2.
 
 use std::{
     io::{BufRead, BufReader},
@@ -69,6 +70,46 @@ fn a_watchtower_run_as_printed_catches_the_networks_lying_proposer() {
         .iter()
         .find_map(|l| l.trim().strip_prefix("challenger games "))
         .expect("a games command line");
+    // A user acts on the L2 at once: a free dev key holds L2 ether, and cast's transfer lands.
+    let send_line = printed
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("cast send "))
+        .expect("a cast send command line");
+    let send: Vec<&str> = send_line
+        .split('#')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let cast = testnet::foundry_tool("cast");
+    let sent = Command::new(&cast)
+        .arg("send")
+        .args(&send)
+        .args(["--json", "--timeout", "60"])
+        .output()
+        .unwrap_or_else(|e| panic!("cast at {}: {e}", cast.display()));
+    assert!(
+        sent.status.success(),
+        "cast send on the L2: {}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let receipt: serde_json::Value = serde_json::from_slice(&sent.stdout).unwrap();
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    let l2_url = send[1];
+    let balance = Command::new(&cast)
+        .args(["balance", "--rpc-url", l2_url, send[4]])
+        .output()
+        .unwrap();
+    let balance: u128 = String::from_utf8_lossy(&balance.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        balance,
+        1_001 * 10u128.pow(18),
+        "1,000 at genesis and 1 sent"
+    );
+
     let mut words = run_line.split_whitespace();
     let key = words.next().unwrap();
     assert_eq!(words.next(), Some("challenger"));
