@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit/property/differential tests, the devnet driven by real
-# Foundry `cast` and `forge script`, the end-to-end demo and standalone network, every dispute
+# Foundry `cast` and `forge script`, viem and ethers (clients/dapp.mjs) on the devnet and the L2, the end-to-end demo and standalone network, every dispute
 # fixture replayed, the contracts' Foundry tests, and the EEST conformance suite through EXECUTE. Installs what it needs: cargo fetches what Cargo.lock names, npm the pinned
 # Foundry, solc-js and forge-std of package.json.
 set -euo pipefail

@@ -77,6 +77,7 @@ impl Node {
                     value,
                     gas: None,
                     blob_hashes: Vec::new(),
+                    access_list: request.access_list.clone().unwrap_or_default(),
                 })
                 .map_err(UnlockedError::Estimate)?,
         };

@@ -138,6 +138,32 @@ fn logs_are_filtered_by_block_address_and_topic() {
 }
 
 #[test]
+fn oversized_requests_are_refused_with_standard_errors() {
+    let node = node();
+    let request = json!({ "jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": [] });
+    let batch = Value::Array(vec![request; jsonrpc::MAX_BATCH + 1]).to_string();
+    let answer = handle_body(&node, batch.as_bytes()).unwrap();
+    assert_eq!(code(&answer), INVALID_REQUEST, "{answer}");
+    let percentiles: Vec<f64> = vec![50.0; eth_rpc::MAX_REWARD_PERCENTILES + 1];
+    let history = call(
+        &node,
+        "eth_feeHistory",
+        json!(["0x400", "latest", percentiles]),
+    );
+    assert_eq!(code(&history), INVALID_PARAMS, "{history}");
+    let falling = call(
+        &node,
+        "eth_feeHistory",
+        json!(["0x1", "latest", [60.0, 10.0]]),
+    );
+    assert_eq!(code(&falling), INVALID_PARAMS);
+    assert_eq!(
+        call(&node, "eth_chainId", json!([]))["result"],
+        json!("0x7a69")
+    );
+}
+
+#[test]
 fn filters_report_each_new_log_and_block_once() {
     let node = node();
     send_to_emitter(&node);

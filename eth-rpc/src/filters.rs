@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_primitives::U64;
+use alloy_primitives::U256;
 use alloy_rpc_types_eth::Filter;
 use jsonrpc::RpcError;
 
@@ -33,16 +33,16 @@ struct Installed {
     polled: Instant,
 }
 
-/// The installed filters of one server.
+/// The installed filters of one server. Ids are random, so that a client cannot poll or remove
+/// another's filter by guessing its id.
 #[derive(Debug, Default)]
 pub struct Filters {
-    next_id: u64,
-    installed: HashMap<u64, Installed>,
+    installed: HashMap<U256, Installed>,
 }
 
 impl Filters {
     /// Installs a filter that reports blocks after `latest`; its id.
-    pub fn install(&mut self, kind: FilterKind, latest: u64) -> Result<U64, RpcError> {
+    pub fn install(&mut self, kind: FilterKind, latest: u64) -> Result<U256, RpcError> {
         let now = Instant::now();
         self.installed
             .retain(|_, f| now.duration_since(f.polled) < FILTER_TIMEOUT);
@@ -51,27 +51,27 @@ impl Filters {
                 "too many filters installed (at most {MAX_FILTERS}); uninstall some"
             )));
         }
-        self.next_id += 1;
+        let id = U256::from_be_slice(alloy_primitives::B128::random().as_slice());
         self.installed.insert(
-            self.next_id,
+            id,
             Installed {
                 kind,
                 next_block: latest + 1,
                 polled: now,
             },
         );
-        Ok(U64::from(self.next_id))
+        Ok(id)
     }
 
     /// Removes filter `id`; whether it was installed.
-    pub fn uninstall(&mut self, id: U64) -> bool {
-        self.installed.remove(&id.to()).is_some()
+    pub fn uninstall(&mut self, id: U256) -> bool {
+        self.installed.remove(&id).is_some()
     }
 
     /// What filter `id` watches, without polling it.
-    pub fn kind(&self, id: U64) -> Result<FilterKind, RpcError> {
+    pub fn kind(&self, id: U256) -> Result<FilterKind, RpcError> {
         self.installed
-            .get(&id.to())
+            .get(&id)
             .map(|f| f.kind.clone())
             .ok_or_else(not_found)
     }
@@ -81,10 +81,10 @@ impl Filters {
     /// reports from its new head on.
     pub fn poll(
         &mut self,
-        id: U64,
+        id: U256,
         latest: u64,
     ) -> Result<(FilterKind, std::ops::RangeInclusive<u64>), RpcError> {
-        let filter = self.installed.get_mut(&id.to()).ok_or_else(not_found)?;
+        let filter = self.installed.get_mut(&id).ok_or_else(not_found)?;
         filter.polled = Instant::now();
         let from = filter.next_block.min(latest + 1);
         filter.next_block = latest + 1;

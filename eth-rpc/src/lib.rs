@@ -27,6 +27,10 @@ use serde_json::{json, Value};
 
 /// The most blocks `eth_feeHistory` reports at once.
 pub const MAX_FEE_HISTORY: u64 = 1024;
+/// The most reward percentiles one `eth_feeHistory` may ask for (geth's limit).
+pub const MAX_REWARD_PERCENTILES: usize = 100;
+/// The most logs one `eth_getLogs` answers (what public providers allow).
+pub const MAX_LOGS: usize = 10_000;
 
 /// The fees of the block after the latest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +109,8 @@ pub struct CallParams {
     gas: Option<U64>,
     #[serde(default)]
     blob_versioned_hashes: Vec<B256>,
+    #[serde(default)]
+    access_list: alloy_eips::eip2930::AccessList,
 }
 
 impl From<CallParams> for CallRequest {
@@ -117,6 +123,7 @@ impl From<CallParams> for CallRequest {
             value: p.value.unwrap_or_default(),
             gas: p.gas.map(|g| g.to()),
             blob_hashes: p.blob_versioned_hashes,
+            access_list: p.access_list,
         }
     }
 }
@@ -213,6 +220,11 @@ pub fn logs(
     }
     let mut out = Vec::new();
     for number in blocks {
+        if out.len() > MAX_LOGS {
+            return Err(RpcError::server(format!(
+                "query returned more than {MAX_LOGS} results; ask for a shorter range"
+            )));
+        }
         // Not by the header's bloom: an L2 header commits to no receipts, so its bloom is empty.
         with_block(chain, number, |view| {
             out.extend(
@@ -222,6 +234,11 @@ pub fn logs(
             );
             Ok(())
         })?;
+    }
+    if out.len() > MAX_LOGS {
+        return Err(RpcError::server(format!(
+            "query returned more than {MAX_LOGS} results; ask for a shorter range"
+        )));
     }
     Ok(out)
 }
@@ -379,6 +396,11 @@ pub fn dispatch(
             let newest = resolve(chain, params.get(1, "newestBlock")?);
             let percentiles: Vec<f64> =
                 params.optional(2, "rewardPercentiles")?.unwrap_or_default();
+            if percentiles.len() > MAX_REWARD_PERCENTILES {
+                return Err(RpcError::params(format!(
+                    "at most {MAX_REWARD_PERCENTILES} rewardPercentiles"
+                )));
+            }
             if percentiles.windows(2).any(|w| w[0] > w[1])
                 || percentiles.iter().any(|p| !(0.0..=100.0).contains(p))
             {
@@ -402,7 +424,13 @@ pub fn dispatch(
         "eth_getFilterChanges" => (|| {
             let (kind, blocks) = filters().poll(params.get(0, "id")?, chain.latest())?;
             match kind {
-                FilterKind::Blocks => to_json(&block_hashes(chain, blocks)?),
+                FilterKind::Blocks => {
+                    // A slow poller gets the latest blocks the range cap allows.
+                    let to = *blocks.end();
+                    let from = (*blocks.start())
+                        .max(to.saturating_sub(chain.max_log_range().saturating_sub(1)));
+                    to_json(&block_hashes(chain, from..=to)?)
+                }
                 FilterKind::Logs(filter) => {
                     // The new blocks, within the filter's own numbered bounds if it has any
                     // (an absent or tagged bound does not narrow them).

@@ -2,6 +2,7 @@
 //! run on the devnet and on the L2 node.
 
 use alloy_consensus::Header;
+use alloy_eips::eip2930::AccessList;
 use alloy_evm::{Evm, EvmEnv};
 use alloy_primitives::{map::HashMap, Address, Bytes, TxKind, B256, U256};
 use revm::{
@@ -17,6 +18,8 @@ use crate::{
     state::{Preimages, WitnessDb},
 };
 
+/// EIP-1559's transaction type, for calls with an access list.
+const EIP1559_TX_TYPE: u8 = 2;
 /// EIP-4844's transaction type, for calls that carry blob hashes.
 const BLOB_TX_TYPE: u8 = 3;
 
@@ -35,6 +38,8 @@ pub struct CallRequest {
     pub gas: Option<u64>,
     /// Versioned hashes of blobs the call carries (a blob transaction's `BLOBHASH` values).
     pub blob_hashes: Vec<B256>,
+    /// Addresses and slots the call declares warm (EIP-2930), charged as a transaction's are.
+    pub access_list: AccessList,
 }
 
 /// Why a call did not succeed.
@@ -101,7 +106,14 @@ impl<P: Preimages> CallEnv<'_, P> {
         let cap = self.gas_cap(&env);
         let blob_tx = !request.blob_hashes.is_empty();
         let tx = TxEnv {
-            tx_type: if blob_tx { BLOB_TX_TYPE } else { 0 },
+            tx_type: if blob_tx {
+                BLOB_TX_TYPE
+            } else if request.access_list.is_empty() {
+                0
+            } else {
+                EIP1559_TX_TYPE
+            },
+            access_list: request.access_list.clone(),
             blob_hashes: request.blob_hashes.clone(),
             max_fee_per_blob_gas: if blob_tx { self.blob_base_fee } else { 0 },
             caller: request.from.unwrap_or_default(),

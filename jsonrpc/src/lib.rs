@@ -18,6 +18,9 @@ pub const SERVER_ERROR: i64 = -32000;
 /// A call that reverted (geth's code), with the revert data in `data`.
 pub const EXECUTION_REVERTED: i64 = 3;
 
+/// The most requests one batch may hold (geth's default limit).
+pub const MAX_BATCH: usize = 1000;
+
 /// A JSON-RPC error object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RpcError {
@@ -110,6 +113,13 @@ pub fn handle_body(
         Value::Array(batch) if batch.is_empty() => Some(response(
             Value::Null,
             Err(RpcError::new(INVALID_REQUEST, "empty batch")),
+        )),
+        Value::Array(batch) if batch.len() > MAX_BATCH => Some(response(
+            Value::Null,
+            Err(RpcError::new(
+                INVALID_REQUEST,
+                format!("a batch of {} requests; at most {MAX_BATCH}", batch.len()),
+            )),
         )),
         Value::Array(batch) => {
             let answers: Vec<Value> = batch

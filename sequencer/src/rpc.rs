@@ -231,14 +231,14 @@ fn with_call_env<R>(
 /// `rollup_transactionStatus`: whether the pool holds transaction `hash`, a block included it,
 /// or the inclusion rule skipped it (and why).
 fn transaction_status(node: &L2Node, shared: &Shared, hash: B256) -> Result<Value, RpcError> {
+    // The pool first: a batch poster may have put a pooled transaction's bytes in a block
+    // before its sender's nonce came due, and that skip does not decide its fate.
+    if shared.pool().contains(&hash) {
+        return Ok(json!({ "status": "pending" }));
+    }
     let store = node.store();
     let Some(location) = store.transaction(hash).map_err(store_error)? else {
-        let status = if shared.pool().contains(&hash) {
-            "pending"
-        } else {
-            "unknown"
-        };
-        return Ok(json!({ "status": status }));
+        return Ok(json!({ "status": "unknown" }));
     };
     let block = store.header(location.block).map_err(store_error)?;
     if location.included {

@@ -1,7 +1,9 @@
 //! `toolkit network` is a standalone network a watchtower can be pointed at: the command line
 //! it prints is run as printed (the operator's `challenger` binary, beside the toolkit's), and
 //! the watchtower catches the proposer's lie. The `cast send` it prints moves L2 ether from a
-//! free dev key, through real Foundry `cast` waiting for its receipt on the L2.
+//! free dev key, through real Foundry `cast` waiting for its receipt on the L2; viem and ethers
+//! run a dapp's everyday flows (`clients/dapp.mjs`) on both chains, and `forge script
+//! --broadcast` deploys on the L2.
 
 use std::{
     io::{BufRead, BufReader},
@@ -33,20 +35,12 @@ fn free_port() -> String {
     listener.local_addr().unwrap().port().to_string()
 }
 
-#[test]
-fn a_watchtower_run_as_printed_catches_the_networks_lying_proposer() {
-    let exe = env!("CARGO_BIN_EXE_toolkit");
-    let challenger = testnet::challenger_beside(exe.as_ref()).unwrap();
-    let mut network = Command::new(exe)
+/// Starts `toolkit network` with `args` and returns it with the lines it printed.
+fn network(args: &[&str]) -> (Killed, Vec<String>) {
+    let mut network = Command::new(env!("CARGO_BIN_EXE_toolkit"))
         .args(["network", "--port", &free_port(), "--l2-port", &free_port()])
-        .args([
-            "--interval-ms",
-            "300",
-            "--lie",
-            "drop:4:0",
-            "--load-gas",
-            "500000",
-        ])
+        .args(["--interval-ms", "300"])
+        .args(args)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -62,6 +56,78 @@ fn a_watchtower_run_as_printed_catches_the_networks_lying_proposer() {
             break;
         }
     }
+    (network, printed)
+}
+
+/// The word after `label` on the line that starts with it (an endpoint's URL).
+fn after(printed: &[String], label: &str) -> String {
+    printed
+        .iter()
+        .find_map(|l| l.strip_prefix(label))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no {label:?} in {printed:#?}"))
+        .to_string()
+}
+
+/// Free dev key `i`'s private key as printed.
+fn free_key(printed: &[String], i: usize) -> String {
+    printed
+        .iter()
+        .find_map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next() == Some(&i.to_string()))
+                .then(|| words.nth(1))
+                .flatten()
+        })
+        .unwrap_or_else(|| panic!("no key {i} in {printed:#?}"))
+        .to_string()
+}
+
+fn run(command: &mut Command, what: &str) {
+    let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what}:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn viem_ethers_and_forge_script_work_on_both_chains() {
+    let (network, printed) = network(&["--load-gas", "0"]);
+    let l1 = after(&printed, "L1 devnet with EXECUTE");
+    let l2 = after(&printed, "L2 sequencer JSON-RPC");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dapp = |name: &str, url: &str, chain: &str, key: &str| {
+        run(
+            Command::new("node").current_dir(&repo).args([
+                "clients/dapp.mjs",
+                name,
+                url,
+                chain,
+                key,
+            ]),
+            &format!("the dapp on {name}"),
+        );
+    };
+    dapp("L1", &l1, "31337", &free_key(&printed, 3));
+    dapp("L2", &l2, "901", &free_key(&printed, 4));
+    run(
+        Command::new(testnet::foundry_tool("forge"))
+            .current_dir(repo.join("contracts"))
+            .args(["script", "script/Deploy.s.sol:Deploy", "--broadcast"])
+            .args(["--rpc-url", &l2, "--private-key", &free_key(&printed, 5)]),
+        "forge script --broadcast on the L2",
+    );
+    drop(network);
+}
+
+#[test]
+fn a_watchtower_run_as_printed_catches_the_networks_lying_proposer() {
+    let exe = env!("CARGO_BIN_EXE_toolkit");
+    let challenger = testnet::challenger_beside(exe.as_ref()).unwrap();
+    let (network, printed) = network(&["--lie", "drop:4:0", "--load-gas", "500000"]);
     let run_line = printed
         .iter()
         .find_map(|l| l.trim().strip_prefix("CHALLENGER_KEY="))
