@@ -19,8 +19,12 @@ use alloy_signer_local::PrivateKeySigner;
 use execute::{
     header::{child_header, genesis_header},
     precompile::ExecuteHost,
+    store::MemoryStore,
     trace::Segment,
-    witness::{system_contracts, AccountProof, AccountState, CompleteState, TraceRequest},
+    witness::{
+        system_contracts, AccountProof, AccountState, CompleteState, StateAt, TraceRequest,
+        TracedSegment,
+    },
     ChainConfig, ChainParams, ExecuteMarket, Fork, ForkSchedule, PricingConfig,
 };
 
@@ -431,6 +435,38 @@ impl Node {
         Some((self.block(number)?, index))
     }
 
+    /// The trace of mined block `number` re-run from its parent's state (its EXECUTE calls at
+    /// the block's price): the witness `debug_executionWitness` serves. `None` for an unknown
+    /// block or the genesis, which has no parent.
+    pub fn retrace(&self, number: u64) -> Option<Result<TracedSegment, execute::ExecuteError>> {
+        let block = self.block(number)?;
+        let parent = self.block(number.checked_sub(1)?)?;
+        let first = (number as usize).saturating_sub(BLOCKHASH_WINDOW);
+        let market = ExecuteMarket {
+            price: block.execute_price,
+            ..ExecuteMarket::genesis(self.config.pricing)
+        };
+        let host = ExecuteHost {
+            market: Arc::new(Mutex::new(market)),
+            schedule: Arc::new(self.config.schedule.clone()),
+        };
+        let request = TraceRequest {
+            chain: self.chain_at(block.header.timestamp),
+            ancestors: self.blocks[first..number as usize]
+                .iter()
+                .map(|b| b.header.clone())
+                .collect(),
+            header: block.header.clone(),
+            segment: Segment::WHOLE_BLOCK,
+            transactions: block.transactions.clone(),
+            withdrawals: Vec::new(),
+        };
+        Some(
+            self.state
+                .retrace(parent.header.state_root, request, Some(host)),
+        )
+    }
+
     /// Next nonce of `address` in the latest state.
     pub fn nonce(&self, address: Address) -> u64 {
         self.state.account(address).map_or(0, |a| a.nonce)
@@ -450,6 +486,11 @@ impl Node {
     /// Seconds between blocks, when the node mines on an interval.
     pub const fn block_time(&self) -> Option<u64> {
         self.config.block_time
+    }
+
+    /// The state after block `number`, if mined: every mined block's state is kept.
+    pub fn state_at(&self, number: u64) -> Option<StateAt<'_, MemoryStore>> {
+        Some(self.state.state_at(self.block(number)?.header.state_root))
     }
 
     /// Balance of `address`.

@@ -1,13 +1,14 @@
 //! JSON-RPC 2.0 over the node: request parsing, batches, errors with the standard codes, and
-//! the `eth_`, `net_`, `web3_`, `evm_` and `execute_` methods.
+//! the `eth_`, `net_`, `web3_`, `debug_`, `evm_` and `execute_` methods.
 
 use std::sync::Mutex;
 
 use alloy_dyn_abi::TypedData;
+use alloy_eips::BlockId;
 use alloy_primitives::{Bytes, B256, U256, U64};
 use alloy_rpc_types_eth::TransactionRequest;
 use eth_rpc::{BlockView, CallParams, Chain, NextFees};
-use execute::call::CallRequest;
+use execute::{call::CallRequest, store::MemoryStore, witness::StateAt};
 use jsonrpc::{Params, RpcError};
 pub use jsonrpc::{
     EXECUTION_REVERTED, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
@@ -96,13 +97,31 @@ fn block_number(node: &Node, tag: Option<String>) -> Result<u64, RpcError> {
     }
 }
 
-/// State is kept for the latest block only.
-fn latest_state(node: &Node, tag: Option<String>) -> Result<(), RpcError> {
-    let number = block_number(node, tag)?;
+/// The number a block parameter names (a number, a tag or an EIP-1898 hash; the latest when
+/// absent), or geth's "header not found" for a block the chain does not hold.
+fn block_id(node: &Node, block: Option<BlockId>) -> Result<u64, RpcError> {
+    let Some(id) = block else {
+        return Ok(node.latest().header.number);
+    };
+    eth_rpc::resolve_id(node, id)?
+        .filter(|number| node.block(*number).is_some())
+        .ok_or_else(|| RpcError::new(SERVER_ERROR, "header not found"))
+}
+
+/// The state after the block a read names: every mined block's state is kept.
+fn state_at(node: &Node, block: Option<BlockId>) -> Result<StateAt<'_, MemoryStore>, RpcError> {
+    let number = block_id(node, block)?;
+    node.state_at(number)
+        .ok_or_else(|| RpcError::new(SERVER_ERROR, "header not found"))
+}
+
+/// Calls run on the latest state only.
+fn latest_state(node: &Node, block: Option<BlockId>) -> Result<(), RpcError> {
+    let number = block_id(node, block)?;
     if number != node.latest().header.number {
         return Err(RpcError::new(
             SERVER_ERROR,
-            format!("state of block {number} is not kept; only the latest"),
+            format!("calls run on the latest state only, not block {number}'s"),
         ));
     }
     Ok(())
@@ -173,32 +192,41 @@ fn dispatch(node: &mut Node, method: &str, params: Params) -> Result<Value, RpcE
         )),
         "eth_maxPriorityFeePerGas" => Ok(json!(U256::from(1_000_000_000u64))),
         "eth_getBalance" => {
-            latest_state(node, params.optional(1, "block")?)?;
-            Ok(json!(node.balance(params.get(0, "address")?)))
+            let state = state_at(node, params.optional(1, "block")?)?;
+            let account = state.account(params.get(0, "address")?);
+            Ok(json!(account.map_or(U256::ZERO, |a| a.balance)))
         }
         "eth_getTransactionCount" => {
-            let tag: Option<String> = params.optional(1, "block")?;
+            let block: Option<BlockId> = params.optional(1, "block")?;
             let address = params.get(0, "address")?;
-            if tag.as_deref() == Some("pending") {
+            if block == Some(BlockId::pending()) {
                 return Ok(json!(U64::from(node.pending_nonce(address))));
             }
-            latest_state(node, tag)?;
-            Ok(json!(U64::from(node.nonce(address))))
+            let account = state_at(node, block)?.account(address);
+            Ok(json!(U64::from(account.map_or(0, |a| a.nonce))))
         }
         "eth_getCode" => {
-            latest_state(node, params.optional(1, "block")?)?;
-            Ok(json!(node.code(params.get(0, "address")?)))
+            let state = state_at(node, params.optional(1, "block")?)?;
+            Ok(json!(state.code(params.get(0, "address")?)))
         }
         "eth_getStorageAt" => {
-            latest_state(node, params.optional(2, "block")?)?;
+            let state = state_at(node, params.optional(2, "block")?)?;
             let slot: U256 = params.get(1, "slot")?;
             Ok(json!(B256::from(
-                node.storage(params.get(0, "address")?, slot)
+                state.storage(params.get(0, "address")?, slot)
             )))
         }
         "eth_getProof" => {
-            latest_state(node, params.optional(2, "block")?)?;
-            eth_rpc::get_proof(&params, |address, slots| node.proof(address, slots))
+            let state = state_at(node, params.optional(2, "block")?)?;
+            eth_rpc::get_proof(&params, |address, slots| state.proof(address, slots))
+        }
+        "debug_executionWitness" => {
+            let number = block_id(node, Some(params.get(0, "block")?))?;
+            let traced = node
+                .retrace(number)
+                .ok_or_else(|| RpcError::params("the genesis block has no witness"))?
+                .map_err(RpcError::server)?;
+            Ok(json!(traced.trace.execution_witness()))
         }
         "eth_call" => {
             latest_state(node, params.optional(1, "block")?)?;

@@ -140,6 +140,26 @@ impl BlockView<'_> {
         })
     }
 
+    /// The block's consensus RLP (`debug_getRawBlock`): header, transactions, no ommers, and
+    /// an empty withdrawal list from Shanghai on (neither chain has withdrawals).
+    pub fn raw(&self) -> Result<Bytes, RpcError> {
+        self.check()?;
+        let transactions = self
+            .transactions
+            .iter()
+            .map(|raw| TxEnvelope::decode_2718_exact(raw.as_ref()).map_err(RpcError::server))
+            .collect::<Result<Vec<_>, _>>()?;
+        let block = alloy_consensus::Block {
+            header: self.header.clone(),
+            body: alloy_consensus::BlockBody {
+                transactions,
+                ommers: Vec::new(),
+                withdrawals: self.header.withdrawals_root.map(|_| Vec::new().into()),
+            },
+        };
+        Ok(alloy_rlp::encode(&block).into())
+    }
+
     /// The priority fee per gas paid at each percentile of the block's gas, lowest tips first
     /// (`eth_feeHistory`'s rewards).
     pub fn rewards(&self, percentiles: &[f64]) -> Vec<u128> {

@@ -334,6 +334,13 @@ pub fn dispatch(
             with_block(chain, number, |view| to_json(&view.block(full)?))
                 .map(Option::unwrap_or_default)
         })(),
+        "debug_getRawBlock" => (|| {
+            let number = resolve_id(chain, params.get(0, "block")?)?;
+            let Some(number) = number else {
+                return Ok(Value::Null);
+            };
+            with_block(chain, number, |view| Ok(json!(view.raw()?))).map(Option::unwrap_or_default)
+        })(),
         "eth_getBlockTransactionCountByNumber" | "eth_getBlockTransactionCountByHash" => (|| {
             let number = if method.ends_with("ByHash") {
                 chain.block_number(params.get(0, "hash")?)?

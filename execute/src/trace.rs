@@ -3,8 +3,8 @@
 //! Wire format: one version byte ([`TRACE_VERSION`]) followed by the RLP list of [`Trace`].
 //! `docs/trace-format.md` describes every field.
 
-use alloy_consensus::Header;
-use alloy_eips::eip4895::Withdrawal;
+use alloy_consensus::{Block, Header, TxEnvelope};
+use alloy_eips::{eip2718::Encodable2718, eip4895::Withdrawal};
 use alloy_primitives::Bytes;
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
 use alloy_rpc_types_debug::ExecutionWitness;
@@ -151,5 +151,42 @@ impl Trace {
                 codes: witness.codes,
             },
         })
+    }
+
+    /// [`Trace::from_execution_witness`] for a whole block as a node serves it (by
+    /// `debug_getRawBlock`, or `eth_getBlockByNumber` with full transactions).
+    pub fn from_block_and_witness(
+        chain: ChainParams,
+        block: Block<TxEnvelope>,
+        witness: ExecutionWitness,
+    ) -> Result<Self, ExecuteError> {
+        let transactions = block
+            .body
+            .transactions
+            .iter()
+            .map(|tx| tx.encoded_2718().into())
+            .collect();
+        let withdrawals = block
+            .body
+            .withdrawals
+            .map(|w| w.into_inner())
+            .unwrap_or_default();
+        Self::from_execution_witness(chain, block.header, transactions, withdrawals, witness)
+    }
+
+    /// The trace's preimages and ancestors as a `debug_executionWitness` response, as reth
+    /// serves one: trie nodes, bytecodes and ancestor header RLPs, oldest first. Key preimages
+    /// are not kept, so `keys` is empty.
+    pub fn execution_witness(&self) -> ExecutionWitness {
+        ExecutionWitness {
+            state: self.witness.state.clone(),
+            codes: self.witness.codes.clone(),
+            keys: Vec::new(),
+            headers: self
+                .ancestors
+                .iter()
+                .map(|header| alloy_rlp::encode(header).into())
+                .collect(),
+        }
     }
 }

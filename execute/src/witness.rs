@@ -282,58 +282,34 @@ impl<S: NodeStore> CompleteState<S> {
         RecordingPreimages::new(&self.store)
     }
 
+    /// The state at `root`, an earlier state root whose nodes the store still holds (every
+    /// root this state has been at, unless the store pruned them), to read.
+    pub fn state_at(&self, root: B256) -> StateAt<'_, S> {
+        StateAt {
+            root,
+            store: &self.store,
+        }
+    }
+
     /// The account at `address`, if it exists.
     pub fn account(&self, address: Address) -> Option<TrieAccount> {
-        let rlp = SparseTrie::from_root(self.root)
-            .get(&keccak256(address), &Nodes(&self.store))
-            .ok()??;
-        TrieAccount::decode(&mut rlp.as_slice()).ok()
+        self.state_at(self.root).account(address)
     }
 
     /// The value of a storage slot (zero when unset or the account does not exist).
     pub fn storage(&self, address: Address, slot: U256) -> U256 {
-        let Some(account) = self.account(address) else {
-            return U256::ZERO;
-        };
-        SparseTrie::from_root(account.storage_root)
-            .get(&keccak256(B256::from(slot)), &Nodes(&self.store))
-            .ok()
-            .flatten()
-            .and_then(|rlp| U256::decode(&mut rlp.as_slice()).ok())
-            .unwrap_or_default()
+        self.state_at(self.root).storage(address, slot)
     }
 
     /// EIP-1186 proofs of `address` and of its `slots`: the account-trie nodes to the account,
     /// and per slot the storage-trie nodes to it, root first.
     pub fn proof(&self, address: Address, slots: &[B256]) -> AccountProof {
-        let account = self.account(address).unwrap_or_default();
-        let storage_root = if self.account(address).is_some() {
-            account.storage_root
-        } else {
-            EMPTY_ROOT_HASH
-        };
-        // Every node of the current state is in the store, so no proof can miss one.
-        let path =
-            |root: B256, key: B256| mpt::proof(root, &key, &Nodes(&self.store)).unwrap_or_default();
-        AccountProof {
-            account,
-            storage_root,
-            account_proof: path(self.root, keccak256(address)),
-            storage: slots
-                .iter()
-                .map(|slot| {
-                    let value = self.storage(address, U256::from_be_bytes(slot.0));
-                    (*slot, value, path(storage_root, keccak256(slot)))
-                })
-                .collect(),
-        }
+        self.state_at(self.root).proof(address, slots)
     }
 
     /// The code of `address` (empty for accounts without code).
     pub fn code(&self, address: Address) -> Bytes {
-        self.account(address)
-            .and_then(|a| self.store.code(&a.code_hash))
-            .unwrap_or_default()
+        self.state_at(self.root).code(address)
     }
 
     /// The current state root.
@@ -351,7 +327,8 @@ impl<S: NodeStore> CompleteState<S> {
     /// Runs a segment from the current state without moving: [`CompleteState::commit`] applies
     /// it, dropping it leaves the state as it was.
     pub fn stage(&self, request: TraceRequest) -> Result<Staged, ExecuteError> {
-        self.run(request, true).map(|(staged, _)| staged)
+        self.run(self.root, request, self.options(true))
+            .map(|(staged, _)| staged)
     }
 
     /// Applies a staged segment: its writes go to the store and the state moves to its
@@ -418,7 +395,8 @@ impl<S: NodeStore> CompleteState<S> {
             header.blob_gas_used = Some(blob_gas);
         }
         let fork = request.chain.fork;
-        let (mut staged, (receipts_root, bloom, requests)) = self.run(request, false)?;
+        let (mut staged, (receipts_root, bloom, requests)) =
+            self.run(self.root, request, self.options(false))?;
         let traced = &mut staged.segment;
         let header = &mut traced.trace.header;
         header.state_root = traced.post_state_root;
@@ -431,22 +409,38 @@ impl<S: NodeStore> CompleteState<S> {
         Ok(staged)
     }
 
+    /// Re-runs a block or segment from `pre_state_root`, an earlier state whose nodes the store
+    /// still holds, with its outputs checked as a verifier checks them, and returns its minimal
+    /// trace: the witness of a past block. The state does not move. `execute` is the EXECUTE
+    /// host as the block saw it (its market at the block's price), for a chain that has EXECUTE.
+    pub fn retrace(
+        &self,
+        pre_state_root: B256,
+        request: TraceRequest,
+        execute: Option<ExecuteHost>,
+    ) -> Result<TracedSegment, ExecuteError> {
+        let options = RunOptions::verify(u64::MAX).with_execute(execute);
+        self.run(pre_state_root, request, options)
+            .map(|(staged, _)| staged.segment)
+    }
+
     fn run(
         &self,
+        pre_state_root: B256,
         request: TraceRequest,
-        check_outputs: bool,
+        options: RunOptions,
     ) -> Result<(Staged, BlockResults), ExecuteError> {
         let chain = request.chain;
         let mut trace = request.into_trace();
         let hashes = ancestor_hashes(&trace)?;
         let recording = RecordingPreimages::new(&self.store);
         let outcome = execute_segment(
-            self.root,
+            pre_state_root,
             &trace,
             &chain,
             &recording,
             &hashes,
-            &self.options(check_outputs),
+            &options,
         )?;
         let (receipts_root, bloom) = (outcome.receipts_root(), outcome.logs_bloom());
         let (post_state_root, gas_used, requests, receipts) = (
@@ -470,7 +464,7 @@ impl<S: NodeStore> CompleteState<S> {
 
         let segment = TracedSegment {
             trace,
-            pre_state_root: self.root,
+            pre_state_root,
             post_state_root,
             gas_used,
             receipts,
@@ -483,5 +477,74 @@ impl<S: NodeStore> CompleteState<S> {
             },
             (receipts_root, bloom, requests),
         ))
+    }
+}
+
+/// A state root read over a node store: accounts, storage, code and proofs at that root. Reads
+/// of nodes the store lacks (a pruned or unknown root) answer as if the entry were absent.
+#[derive(Debug, Clone, Copy)]
+pub struct StateAt<'a, S: ?Sized> {
+    root: B256,
+    store: &'a S,
+}
+
+impl<S: NodeStore + ?Sized> StateAt<'_, S> {
+    /// Whether the store holds the root node: the state is kept, and reads of it are answers.
+    pub fn is_kept(&self) -> bool {
+        self.root == EMPTY_ROOT_HASH || self.store.node(&self.root).is_some()
+    }
+
+    /// The account at `address`, if it exists.
+    pub fn account(&self, address: Address) -> Option<TrieAccount> {
+        let rlp = SparseTrie::from_root(self.root)
+            .get(&keccak256(address), &Nodes(self.store))
+            .ok()??;
+        TrieAccount::decode(&mut rlp.as_slice()).ok()
+    }
+
+    /// The value of a storage slot (zero when unset or the account does not exist).
+    pub fn storage(&self, address: Address, slot: U256) -> U256 {
+        let Some(account) = self.account(address) else {
+            return U256::ZERO;
+        };
+        SparseTrie::from_root(account.storage_root)
+            .get(&keccak256(B256::from(slot)), &Nodes(self.store))
+            .ok()
+            .flatten()
+            .and_then(|rlp| U256::decode(&mut rlp.as_slice()).ok())
+            .unwrap_or_default()
+    }
+
+    /// EIP-1186 proofs of `address` and of its `slots`: the account-trie nodes to the account,
+    /// and per slot the storage-trie nodes to it, root first.
+    pub fn proof(&self, address: Address, slots: &[B256]) -> AccountProof {
+        let account = self.account(address).unwrap_or_default();
+        let storage_root = if self.account(address).is_some() {
+            account.storage_root
+        } else {
+            EMPTY_ROOT_HASH
+        };
+        // A kept state has every node in the store, so no proof can miss one.
+        let path =
+            |root: B256, key: B256| mpt::proof(root, &key, &Nodes(self.store)).unwrap_or_default();
+        AccountProof {
+            account,
+            storage_root,
+            account_proof: path(self.root, keccak256(address)),
+            storage: slots
+                .iter()
+                .map(|slot| {
+                    let value = self.storage(address, U256::from_be_bytes(slot.0));
+                    (*slot, value, path(storage_root, keccak256(slot)))
+                })
+                .collect(),
+        }
+    }
+
+    /// The code of `address` (empty for accounts without code).
+    pub fn code(&self, address: Address) -> Bytes {
+        self.account(address)
+            .and_then(|a| self.store.code(&a.code_hash))
+            .unwrap_or_default()
     }
 }

@@ -1,16 +1,18 @@
 //! The L2 JSON-RPC endpoint: users send transactions to the pool; read the derived chain's
-//! blocks, transactions, receipts, logs and fees (through `eth-rpc`) and its head state, calls
-//! and proofs; learn whether the inclusion rule took or skipped their transaction
+//! blocks, transactions, receipts, logs and fees (through `eth-rpc`), the state and proofs of
+//! its recent blocks, calls on its head, and the execution witness of a block; learn whether the inclusion rule took or skipped their transaction
 //! (`rollup_transactionStatus`); and `rollup_status` tells where derivation stands.
 
 use std::{
+    collections::{BTreeMap, HashSet},
     net::SocketAddr,
     sync::{Arc, Mutex},
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use alloy_eips::eip1559::BaseFeeParams;
+use alloy_eips::{eip1559::BaseFeeParams, BlockId};
 use alloy_primitives::{keccak256, map::HashMap, Address, Bytes, B256, U256, U64};
+use alloy_rpc_types_debug::ExecutionWitness;
 use axum::{
     body::Bytes as Body,
     extract::{DefaultBodyLimit, State},
@@ -20,11 +22,14 @@ use axum::{
     Router,
 };
 use eth_rpc::{BlockView, CallParams, Chain, Filters, NextFees};
-use execute::call::{CallEnv, CallRequest};
+use execute::{
+    call::{CallEnv, CallRequest},
+    witness::StateAt,
+};
 use jsonrpc::{HttpServer, Params, RpcError};
 use l2_node::{
     node::{off_runtime, L2Node},
-    store::StoreError,
+    store::{SledNodes, StoreError},
 };
 use rollup::derive::BLOCKHASH_WINDOW;
 use serde_json::{json, Value};
@@ -103,21 +108,87 @@ fn store_error(err: StoreError) -> RpcError {
     RpcError::server(err)
 }
 
-/// Only the head's state is served.
+/// The number a block parameter names (a number, a tag or an EIP-1898 hash; the head when
+/// absent), or geth's "header not found" past the head or for an unknown hash.
+fn block_id(node: &L2Node, params: &Params, index: usize) -> Result<u64, RpcError> {
+    let Some(id) = params.optional::<BlockId>(index, "block")? else {
+        return Ok(node.head().number);
+    };
+    eth_rpc::resolve_id(&DerivedChain(node), id)?
+        .filter(|number| *number <= node.head().number)
+        .ok_or_else(|| RpcError::server("header not found"))
+}
+
+/// The state after the block a read names: the node keeps the states of its recent blocks
+/// (those it has not pruned).
+fn state_at<'a>(
+    node: &'a L2Node,
+    params: &Params,
+    index: usize,
+) -> Result<StateAt<'a, SledNodes>, RpcError> {
+    let number = block_id(node, params, index)?;
+    let store = node.store();
+    let oldest = store.oldest().map_err(store_error)?;
+    if number < oldest {
+        return Err(RpcError::server(format!(
+            "the state of block {number} is pruned; this node keeps it from block {oldest} on"
+        )));
+    }
+    let header = store.header(number).map_err(store_error)?;
+    Ok(node.state().state_at(header.state_root))
+}
+
+/// Calls run on the head's state only.
 fn head_only(node: &L2Node, params: &Params, index: usize) -> Result<(), RpcError> {
-    match params.optional::<String>(index, "block")?.as_deref() {
-        None | Some("latest" | "pending" | "safe" | "finalized") => Ok(()),
-        Some(tag) => {
-            let number: U64 = tag
-                .parse()
-                .map_err(|_| RpcError::params(format!("bad block {tag}")))?;
-            if number.to::<u64>() == node.head().number {
-                Ok(())
-            } else {
-                Err(RpcError::server("only the head's state is served"))
+    let number = block_id(node, params, index)?;
+    if number == node.head().number {
+        Ok(())
+    } else {
+        Err(RpcError::server(format!(
+            "calls run on the head's state only, not block {number}'s"
+        )))
+    }
+}
+
+/// `debug_executionWitness`: what EXECUTE reads to run block `number`'s included transactions
+/// and its end, from the dispute steps of a replay of the block (the union of their trie nodes,
+/// bytecodes and ancestor headers).
+fn execution_witness(node: &L2Node, number: u64) -> Result<ExecutionWitness, RpcError> {
+    if number == 0 {
+        return Err(RpcError::params("the genesis block has no witness"));
+    }
+    let block = node.replay(number).map_err(RpcError::server)?;
+    let traces = block
+        .steps
+        .iter()
+        .filter_map(|step| step.as_ref().ok())
+        .chain([&block.end])
+        .map(|step| &step.trace);
+    let (mut state, mut codes, mut headers) = (Vec::new(), Vec::new(), BTreeMap::new());
+    let mut seen = HashSet::new();
+    for trace in traces {
+        for node in &trace.witness.state {
+            if seen.insert(keccak256(node)) {
+                state.push(node.clone());
             }
         }
+        for code in &trace.witness.codes {
+            if seen.insert(keccak256(code)) {
+                codes.push(code.clone());
+            }
+        }
+        for header in &trace.ancestors {
+            headers
+                .entry(header.number)
+                .or_insert_with(|| alloy_rlp::encode(header).into());
+        }
     }
+    Ok(ExecutionWitness {
+        state,
+        codes,
+        keys: Vec::new(),
+        headers: headers.into_values().collect(),
+    })
 }
 
 /// The base fee of the block after the head.
@@ -298,33 +369,35 @@ fn dispatch(
         }
         "eth_getTransactionCount" => {
             let address: Address = params.get(0, "address")?;
-            let tag: Option<String> = params.optional(1, "block")?;
+            let tag: Option<String> = params.optional(1, "block").unwrap_or_default();
             if tag.as_deref() == Some("pending") {
                 return Ok(hex(shared.pool().pending_nonce(address, nonce(address))));
             }
-            head_only(node, &params, 1)?;
-            Ok(hex(nonce(address)))
+            let account = state_at(node, &params, 1)?.account(address);
+            Ok(hex(account.map_or(0, |a| a.nonce)))
         }
         "eth_getBalance" => {
             let address: Address = params.get(0, "address")?;
-            head_only(node, &params, 1)?;
-            let balance = state.account(address).map_or(U256::ZERO, |a| a.balance);
-            Ok(json!(balance))
+            let account = state_at(node, &params, 1)?.account(address);
+            Ok(json!(account.map_or(U256::ZERO, |a| a.balance)))
         }
         "eth_getCode" => {
             let address: Address = params.get(0, "address")?;
-            head_only(node, &params, 1)?;
-            Ok(json!(state.code(address)))
+            Ok(json!(state_at(node, &params, 1)?.code(address)))
         }
         "eth_getStorageAt" => {
             let address: Address = params.get(0, "address")?;
             let slot: U256 = params.get(1, "slot")?;
-            head_only(node, &params, 2)?;
+            let state = state_at(node, &params, 2)?;
             Ok(json!(B256::from(state.storage(address, slot))))
         }
         "eth_getProof" => {
-            head_only(node, &params, 2)?;
+            let state = state_at(node, &params, 2)?;
             eth_rpc::get_proof(&params, |address, slots| state.proof(address, slots))
+        }
+        "debug_executionWitness" => {
+            let number = block_id(node, &params, 0)?;
+            Ok(json!(execution_witness(node, number)?))
         }
         "eth_call" => {
             head_only(node, &params, 1)?;

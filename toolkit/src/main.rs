@@ -8,6 +8,7 @@ mod fixtures;
 mod network_cmd;
 mod run_bench;
 mod sync_bench;
+mod verify_block;
 
 use std::{path::PathBuf, process::ExitCode, time::Instant};
 
@@ -96,6 +97,10 @@ enum ExecuteCommand {
         #[arg(long, default_value_t = 5_000)]
         accounts: usize,
     },
+    /// Checks a block of any chain statelessly through EXECUTE, from a node's
+    /// `debug_executionWitness` (by --rpc) or a recorded block (--file); exits non-zero if
+    /// EXECUTE refuses it.
+    VerifyBlock(verify_block::VerifyBlockArgs),
     /// Runs execution-spec-tests BlockchainTest fixtures statelessly through EXECUTE.
     Conformance {
         /// Fixture files or directories (searched recursively for .json files).
@@ -130,6 +135,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Execute(ExecuteCommand::Verify(args)) => rollup_ffi::verify(&args),
         Command::Execute(ExecuteCommand::Conformance { paths }) => conformance(&paths),
+        Command::Execute(ExecuteCommand::VerifyBlock(args)) => tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(verify_block::run(args))),
         Command::Execute(ExecuteCommand::Bench {
             blocks,
             gas,
