@@ -76,7 +76,7 @@ fn wrong_requests_get_standard_codes_and_the_node_keeps_serving() {
     assert_eq!(
         code(&call(&node, "eth_getBalance", json!([EMITTER, "0x5"]))),
         SERVER_ERROR,
-        "no history"
+        "no block 5"
     );
 
     let batch = br#"[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"nope"}]"#;
@@ -312,4 +312,85 @@ fn eth_config_serves_the_fork_schedule_as_eip_7910_shapes_it() {
     );
     assert!(config.next.is_none() && config.last.is_none());
     assert_eq!(answer["result"]["current"]["chainId"], json!("0x7a69"));
+}
+
+#[test]
+fn past_states_raw_blocks_and_execution_witnesses_are_served() {
+    use alloy_consensus::Block;
+    use alloy_rlp::Decodable;
+    let node = node();
+    let signer = dev_accounts(DEV_MNEMONIC, 1).unwrap()[0].address();
+    send_to_emitter(&node);
+    send_to_emitter(&node);
+    let block_hash = |n: u64| {
+        let block = call(
+            &node,
+            "eth_getBlockByNumber",
+            json!([format!("{n:#x}"), false]),
+        );
+        serde_json::from_value::<B256>(block["result"]["hash"].clone()).unwrap()
+    };
+    // Reads at every mined block: by number, by tag, and by EIP-1898 hash.
+    let nonce = |block: Value| call(&node, "eth_getTransactionCount", json!([signer, block]));
+    assert_eq!(nonce(json!("earliest"))["result"], "0x0");
+    assert_eq!(nonce(json!("0x1"))["result"], "0x1");
+    assert_eq!(
+        nonce(json!({ "blockHash": block_hash(1) }))["result"],
+        "0x1"
+    );
+    assert_eq!(nonce(json!("latest"))["result"], "0x2");
+    let balance =
+        |block: &str| call(&node, "eth_getBalance", json!([signer, block]))["result"].clone();
+    assert_ne!(balance("0x0"), balance("0x2"), "the sender paid for gas");
+    assert_eq!(code(&nonce(json!("0x3"))), SERVER_ERROR, "not mined yet");
+    assert_eq!(
+        code(&nonce(json!({ "blockHash": B256::repeat_byte(1) }))),
+        SERVER_ERROR
+    );
+    let proof = call(&node, "eth_getProof", json!([signer, [], "0x1"]));
+    assert_eq!(proof["result"]["nonce"], "0x1");
+
+    // The raw block is the block the node hashes.
+    let raw: Bytes =
+        serde_json::from_value(call(&node, "debug_getRawBlock", json!(["0x2"]))["result"].clone())
+            .unwrap();
+    let block: Block<TxEnvelope> = Block::decode(&mut raw.as_ref()).unwrap();
+    assert_eq!(block.header.hash_slow(), block_hash(2));
+    assert_eq!(block.body.transactions.len(), 1);
+
+    // The witness of block 2 proves it statelessly through EXECUTE, and every node is needed.
+    let witness: alloy_rpc_types_debug::ExecutionWitness = serde_json::from_value(
+        call(&node, "debug_executionWitness", json!(["0x2"]))["result"].clone(),
+    )
+    .unwrap();
+    let (params, schedule) = {
+        let node = node.lock().unwrap();
+        (node.chain().params(), node.schedule().clone())
+    };
+    let verify = |witness: alloy_rpc_types_debug::ExecutionWitness| {
+        let trace = execute::Trace::from_block_and_witness(params, block.clone(), witness)?;
+        let parent = trace.parent().unwrap().state_root;
+        execute::verify_trace(
+            parent,
+            block.header.state_root,
+            &trace,
+            block.header.gas_used,
+            execute::Host::latest(&schedule),
+        )
+    };
+    verify(witness.clone()).unwrap();
+    for index in 0..witness.state.len() {
+        let mut short = witness.clone();
+        short.state.remove(index);
+        assert!(verify(short).is_err(), "node {index} is needed");
+    }
+    assert_eq!(
+        code(&call(&node, "debug_executionWitness", json!(["0x0"]))),
+        INVALID_PARAMS,
+        "the genesis has no parent"
+    );
+    assert_eq!(
+        code(&call(&node, "debug_executionWitness", json!(["0x9"]))),
+        SERVER_ERROR
+    );
 }

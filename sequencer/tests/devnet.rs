@@ -15,6 +15,7 @@ use alloy_consensus::TxEip1559;
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{hex, Address, TxKind, B256, U256};
 use alloy_provider::{Provider, ProviderBuilder};
+use alloy_rpc_types_debug::ExecutionWitness;
 use alloy_rpc_types_eth::{Filter, Log, TransactionRequest, TransactionTrait};
 use alloy_sol_types::SolCall;
 use devnet::{
@@ -22,7 +23,7 @@ use devnet::{
     server::Server,
     Node, NodeConfig,
 };
-use execute::{ChainConfig, Fork};
+use execute::{trace::Segment, ChainConfig, Fork};
 use l1_contracts::provider::l1_provider;
 use l1_contracts::{
     deploy::{deploy_rollup, Deployment},
@@ -359,6 +360,48 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
         .await
         .unwrap();
     assert!(version.starts_with("native-rollup-sequencer/"), "{version}");
+
+    // State at earlier blocks: the recipient had nothing before block 1.
+    let balance_at = |n: u64| l2.get_balance(recipient).number(n);
+    assert_eq!(balance_at(0).await.unwrap(), U256::ZERO);
+    assert_eq!(balance_at(1).await.unwrap(), U256::from(ETHER));
+    assert!(balance_at(head + 1).await.is_err(), "not derived yet");
+    // Block 1's witness proves its transactions statelessly through EXECUTE, as a dispute
+    // step over them would.
+    let witness: ExecutionWitness = l2
+        .raw_request(
+            "debug_executionWitness".into(),
+            (BlockNumberOrTag::Number(1),),
+        )
+        .await
+        .unwrap();
+    {
+        let node = shared.node.lock().await;
+        let header = node.store().header(1).unwrap();
+        let body = node.store().body(1).unwrap();
+        assert!(body.transactions.len() >= 2, "the transfer and the load");
+        let chain = node.config().chain_at(header.timestamp).unwrap();
+        let mut trace = execute::Trace::from_execution_witness(
+            chain.params(),
+            header.clone(),
+            body.transactions.clone(),
+            Vec::new(),
+            witness,
+        )
+        .unwrap();
+        trace.segment = Segment {
+            ends_block: false,
+            ..Segment::WHOLE_BLOCK
+        };
+        execute::verify_trace(
+            trace.parent().unwrap().state_root,
+            header.state_root,
+            &trace,
+            header.gas_used,
+            execute::Host::latest(&node.config().schedule),
+        )
+        .unwrap();
+    }
 
     // An L1 reorg takes the next batch away; another one replaces it.
     let snapshot: U256 = server_call(&server, "evm_snapshot", serde_json::json!([])).await;

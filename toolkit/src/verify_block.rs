@@ -4,7 +4,7 @@
 
 use std::{path::PathBuf, time::Instant};
 
-use alloy_consensus::{Block, Header, TxEnvelope};
+use alloy_consensus::{Block, TxEnvelope};
 use alloy_eips::{eip6110::MAINNET_DEPOSIT_CONTRACT_ADDRESS, eip7910::EthConfig, BlockNumberOrTag};
 use alloy_primitives::{Address, Bytes, B256, U64};
 use alloy_provider::{Provider, RootProvider};
@@ -21,8 +21,8 @@ pub(crate) struct VerifyBlockArgs {
     /// JSON-RPC URL of a node that serves `debug_executionWitness` (reth, geth, the devnet).
     #[arg(long, required_unless_present = "file", conflicts_with = "file")]
     rpc: Option<String>,
-    /// The block to check, with --rpc: a number or a tag.
-    #[arg(long, default_value = "latest")]
+    /// The block to check, with --rpc: a number (decimal or 0x-hex) or a tag (`latest`...).
+    #[arg(long, default_value = "latest", value_parser = parse_block)]
     block: BlockNumberOrTag,
     /// A recorded block instead: JSON with `blockRlp`, `executionWitness`, `chainId` and `fork`
     /// (the shape of the recorded blocks in `../shared/witnesses/`).
@@ -206,6 +206,13 @@ fn fixed_schedule(fork: &str, blobs: Option<BlobSchedule>) -> Result<ForkSchedul
     Ok(ForkSchedule::fixed(fork, blobs))
 }
 
+fn parse_block(text: &str) -> Result<BlockNumberOrTag, String> {
+    match text.parse::<u64>() {
+        Ok(number) => Ok(BlockNumberOrTag::Number(number)),
+        Err(_) => text.parse().map_err(|e| format!("{text}: {e}")),
+    }
+}
+
 fn parse_blobs(text: &str) -> Result<BlobSchedule, String> {
     let parts: Vec<u64> = text
         .split(',')
@@ -243,7 +250,7 @@ fn execution_witness(value: Value) -> Result<ExecutionWitness> {
             Value::String(_) => serde_json::from_value::<Bytes>(header)
                 .with_context(|| format!("witness header {index} is not hex")),
             object => serde_json::from_value::<alloy_rpc_types_eth::Header>(object)
-                .map(|h| alloy_rlp::encode(Header::from(h.inner)).into())
+                .map(|h| alloy_rlp::encode(h.inner).into())
                 .with_context(|| format!("witness header {index} is not a header")),
         })
         .collect::<Result<_>>()?;
@@ -257,6 +264,8 @@ fn execution_witness(value: Value) -> Result<ExecutionWitness> {
 
 #[cfg(test)]
 mod tests {
+    use alloy_consensus::Header;
+
     use super::*;
 
     #[test]
@@ -296,6 +305,17 @@ mod tests {
             let err = format!("{:#}", execution_witness(bad).unwrap_err());
             assert!(err.contains(says), "{err}");
         }
+    }
+
+    #[test]
+    fn blocks_are_numbers_in_decimal_or_hex_or_tags() {
+        assert_eq!(
+            parse_block("1265656"),
+            Ok(BlockNumberOrTag::Number(1_265_656))
+        );
+        assert_eq!(parse_block("0x10"), Ok(BlockNumberOrTag::Number(16)));
+        assert_eq!(parse_block("latest"), Ok(BlockNumberOrTag::Latest));
+        assert!(parse_block("yesterday").is_err());
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! it prints is run as printed (the operator's `challenger` binary, beside the toolkit's), and
 //! the watchtower catches the proposer's lie. The `cast send` it prints moves L2 ether from a
 //! free dev key, through real Foundry `cast` waiting for its receipt on the L2; viem and ethers
-//! run a dapp's everyday flows (`clients/dapp.mjs`) on both chains, and `forge script
-//! --broadcast` deploys on the L2.
+//! run a dapp's everyday flows (`clients/dapp.mjs`) on both chains, `forge script
+//! --broadcast` deploys on the L2, and every L1 block verifies through `toolkit execute
+//! verify-block` from the devnet's `debug_executionWitness`.
 
 use std::{
     io::{BufRead, BufReader},
@@ -119,6 +120,35 @@ fn viem_ethers_and_forge_script_work_on_both_chains() {
             .args(["script", "script/Deploy.s.sol:Deploy", "--broadcast"])
             .args(["--rpc-url", &l2, "--private-key", &free_key(&printed, 5)]),
         "forge script --broadcast on the L2",
+    );
+    // Every L1 block so far (deployments, blob batches, claims, the dapp's transactions)
+    // verifies statelessly through EXECUTE from the devnet's own debug_executionWitness.
+    let head = Command::new(testnet::foundry_tool("cast"))
+        .args(["block-number", "--rpc-url", &l1])
+        .output()
+        .unwrap();
+    let head: u64 = String::from_utf8_lossy(&head.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    let mut with_transactions = 0;
+    for number in 1..=head {
+        let out = Command::new(env!("CARGO_BIN_EXE_toolkit"))
+            .args(["execute", "verify-block", "--rpc", &l1])
+            .args(["--block", &number.to_string()])
+            .output()
+            .unwrap();
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && printed.contains("EXECUTE: true"),
+            "L1 block {number}:\n{printed}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        with_transactions += usize::from(!printed.contains(": 0 transactions"));
+    }
+    assert!(
+        with_transactions >= 5,
+        "{with_transactions} of {head} blocks"
     );
     drop(network);
 }
