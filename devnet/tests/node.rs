@@ -212,6 +212,20 @@ fn calls_and_estimates_see_the_latest_state_and_change_nothing() {
         ..Default::default()
     };
     assert_eq!(node.estimate_gas(&transfer).unwrap(), 21_000);
+    // Gas is free in a call, value is not.
+    let too_much = CallRequest {
+        value: node.balance(alice) + U256::from(1),
+        ..transfer.clone()
+    };
+    for refused in [
+        node.call(&too_much).map(|_| ()),
+        node.estimate_gas(&too_much).map(|_| ()),
+    ] {
+        let Err(CallError::Invalid(why)) = refused else {
+            panic!("{refused:?}");
+        };
+        assert!(why.starts_with("insufficient funds for transfer"), "{why}");
+    }
 
     let step = sample_step(
         ChainConfig {

@@ -9,6 +9,7 @@ use revm::{
     context::TxEnv,
     context_interface::result::{ExecutionResult, HaltReason},
     database::State,
+    Database,
 };
 
 use crate::{
@@ -84,8 +85,9 @@ impl<P: Preimages> CallEnv<'_, P> {
             .min(self.header.gas_limit)
     }
 
-    /// Runs `request` and discards its changes: its output and the gas it used. Nonce, balance
-    /// and base fee are not checked, as clients expect of `eth_call`.
+    /// Runs `request` and discards its changes: its output and the gas it used. Nonce and base
+    /// fee are not checked and gas costs nothing, as clients expect of `eth_call`; the value
+    /// sent must be in the caller's balance.
     pub fn call(&self, request: &CallRequest) -> Result<(Bytes, u64), CallError> {
         let mut state = State::builder()
             .with_database(WitnessDb::new(
@@ -94,6 +96,19 @@ impl<P: Preimages> CallEnv<'_, P> {
                 self.block_hashes,
             ))
             .build();
+        // Gas is free here, but value still moves: a caller cannot send what it lacks, as geth
+        // answers (its balance check is off only for gas).
+        let caller = request.from.unwrap_or_default();
+        let balance = state
+            .basic(caller)
+            .map_err(|e| CallError::Invalid(e.to_string()))?
+            .map_or(U256::ZERO, |account| account.balance);
+        if request.value > balance {
+            return Err(CallError::Invalid(format!(
+                "insufficient funds for transfer: have {balance} want {}",
+                request.value
+            )));
+        }
         let mut env = EvmEnv::for_eth_block(
             self.header,
             self.chain.hardforks(),
@@ -116,7 +131,7 @@ impl<P: Preimages> CallEnv<'_, P> {
             access_list: request.access_list.clone(),
             blob_hashes: request.blob_hashes.clone(),
             max_fee_per_blob_gas: if blob_tx { self.blob_base_fee } else { 0 },
-            caller: request.from.unwrap_or_default(),
+            caller,
             kind: request.to.map_or(TxKind::Create, TxKind::Call),
             data: request.data.clone(),
             value: request.value,
