@@ -220,11 +220,6 @@ pub fn logs(
     }
     let mut out = Vec::new();
     for number in blocks {
-        if out.len() > MAX_LOGS {
-            return Err(RpcError::server(format!(
-                "query returned more than {MAX_LOGS} results; ask for a shorter range"
-            )));
-        }
         // Not by the header's bloom: an L2 header commits to no receipts, so its bloom is empty.
         with_block(chain, number, |view| {
             out.extend(
@@ -234,11 +229,12 @@ pub fn logs(
             );
             Ok(())
         })?;
-    }
-    if out.len() > MAX_LOGS {
-        return Err(RpcError::server(format!(
-            "query returned more than {MAX_LOGS} results; ask for a shorter range"
-        )));
+        // Checked after each block, so a long range stops as soon as it is over.
+        if out.len() > MAX_LOGS {
+            return Err(RpcError::server(format!(
+                "query returned more than {MAX_LOGS} results; ask for a shorter range"
+            )));
+        }
     }
     Ok(out)
 }
@@ -311,6 +307,32 @@ fn block_hashes(
     Ok(hashes)
 }
 
+/// The block a by-number or by-hash method names in its first parameter: a number or tag for
+/// the `...Number...` form, a hash (`None` if unknown) for the `...Hash...` form.
+fn block_param(
+    chain: &(impl Chain + ?Sized),
+    method: &str,
+    params: &Params,
+) -> Result<Option<u64>, RpcError> {
+    if method.contains("Hash") {
+        chain.block_number(params.get(0, "hash")?)
+    } else {
+        Ok(Some(resolve(chain, params.get(0, "block")?)))
+    }
+}
+
+/// `answer` over block `number`; null when there is no such block.
+fn at_block(
+    chain: &(impl Chain + ?Sized),
+    number: Option<u64>,
+    answer: impl FnOnce(BlockView<'_>) -> Result<Value, RpcError>,
+) -> Result<Value, RpcError> {
+    let Some(number) = number else {
+        return Ok(Value::Null);
+    };
+    with_block(chain, number, answer).map(Option::unwrap_or_default)
+}
+
 /// Answers `method` if it is one of the read methods served here; `None` if it is not, for
 /// the caller's own dispatcher. `filters` holds the server's installed filters.
 pub fn dispatch(
@@ -322,77 +344,45 @@ pub fn dispatch(
     let filters = || filters.lock().unwrap_or_else(|p| p.into_inner());
     let answer = match method {
         "eth_getBlockByNumber" | "eth_getBlockByHash" => (|| {
-            let number = if method == "eth_getBlockByHash" {
-                chain.block_number(params.get(0, "hash")?)?
-            } else {
-                Some(resolve(chain, params.get(0, "block")?))
-            };
+            let number = block_param(chain, method, params)?;
             let full: bool = params.optional(1, "full")?.unwrap_or(false);
-            let Some(number) = number else {
-                return Ok(Value::Null);
-            };
-            with_block(chain, number, |view| to_json(&view.block(full)?))
-                .map(Option::unwrap_or_default)
+            at_block(chain, number, |view| to_json(&view.block(full)?))
         })(),
         "debug_getRawBlock" => (|| {
             let number = resolve_id(chain, params.get(0, "block")?)?;
-            let Some(number) = number else {
-                return Ok(Value::Null);
-            };
-            with_block(chain, number, |view| Ok(json!(view.raw()?))).map(Option::unwrap_or_default)
+            at_block(chain, number, |view| Ok(json!(view.raw()?)))
         })(),
         "eth_getBlockTransactionCountByNumber" | "eth_getBlockTransactionCountByHash" => (|| {
-            let number = if method.ends_with("ByHash") {
-                chain.block_number(params.get(0, "hash")?)?
-            } else {
-                Some(resolve(chain, params.get(0, "block")?))
-            };
-            let Some(number) = number else {
-                return Ok(Value::Null);
-            };
-            with_block(chain, number, |view| {
+            let number = block_param(chain, method, params)?;
+            at_block(chain, number, |view| {
                 Ok(json!(U64::from(view.transactions.len())))
             })
-            .map(Option::unwrap_or_default)
         })(
         ),
         "eth_getTransactionByHash" | "eth_getTransactionReceipt" => (|| {
             let hash: B256 = params.get(0, "hash")?;
-            let Some((number, index)) = chain.transaction_location(hash)? else {
-                return Ok(Value::Null);
-            };
-            with_block(chain, number, |view| {
+            let location = chain.transaction_location(hash)?;
+            at_block(chain, location.map(|(number, _)| number), |view| {
+                let index = location.map_or(0, |(_, index)| index);
                 if method == "eth_getTransactionByHash" {
                     to_json(&view.transaction(index)?)
                 } else {
                     to_json(&view.receipt(index)?)
                 }
             })
-            .map(Option::unwrap_or_default)
         })(),
         "eth_getTransactionByBlockNumberAndIndex" | "eth_getTransactionByBlockHashAndIndex" => {
             (|| {
-                let number = if method.contains("Hash") {
-                    chain.block_number(params.get(0, "hash")?)?
-                } else {
-                    Some(resolve(chain, params.get(0, "block")?))
-                };
+                let number = block_param(chain, method, params)?;
                 let index: U64 = params.get(1, "index")?;
-                let Some(number) = number else {
-                    return Ok(Value::Null);
-                };
-                with_block(chain, number, |view| {
+                at_block(chain, number, |view| {
                     to_json(&view.transaction(usize::try_from(index).unwrap_or(usize::MAX))?)
                 })
-                .map(Option::unwrap_or_default)
             })()
         }
         "eth_getBlockReceipts" => (|| {
-            let Some(number) = resolve_id(chain, params.get(0, "block")?)? else {
-                return Ok(Value::Null);
-            };
-            with_block(chain, number, |view| to_json(&view.receipts()?))
-                .map(Option::unwrap_or_default)
+            let number = resolve_id(chain, params.get(0, "block")?)?;
+            at_block(chain, number, |view| to_json(&view.receipts()?))
         })(),
         "eth_getLogs" => (|| {
             let filter: Filter = params.get(0, "filter")?;
