@@ -2,8 +2,13 @@
 //! requests, batches and notifications, errors with the standard codes, positional parameters,
 //! and the HTTP server they run on. What a method does is the caller's dispatcher.
 
-use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
+use std::fmt;
+
+use serde::{
+    de::{self, DeserializeOwned, DeserializeSeed, SeqAccess, Visitor},
+    Deserialize, Deserializer,
+};
+use serde_json::{json, value::RawValue, Value};
 
 /// Parse error: the body is not JSON.
 pub const PARSE_ERROR: i64 = -32700;
@@ -20,6 +25,10 @@ pub const EXECUTION_REVERTED: i64 = 3;
 
 /// The most requests one batch may hold (geth's default limit).
 pub const MAX_BATCH: usize = 1000;
+/// Most positional parameters one request may carry (no method takes more than four). With the
+/// batch cap it bounds what parsing a body allocates, whatever the body holds: requests and
+/// parameters stay raw text until a method asks for a parameter by its type.
+pub const MAX_PARAMS: usize = 16;
 
 /// A JSON-RPC error object.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,19 +75,18 @@ impl RpcError {
     }
 }
 
-/// A request's positional parameters.
-#[derive(Debug, Clone, Default)]
-pub struct Params(pub Vec<Value>);
+/// A request's positional parameters, as raw JSON until a method reads one by its type.
+#[derive(Debug, Default)]
+pub struct Params(Vec<Box<RawValue>>);
 
 impl Params {
     /// Parameter `index`, required; `name` appears in the error.
     pub fn get<T: DeserializeOwned>(&self, index: usize, name: &str) -> Result<T, RpcError> {
-        let value = self
+        let raw = self
             .0
             .get(index)
-            .cloned()
             .ok_or_else(|| RpcError::params(format!("missing {name}")))?;
-        serde_json::from_value(value).map_err(|e| RpcError::params(format!("{name}: {e}")))
+        serde_json::from_str(raw.get()).map_err(|e| RpcError::params(format!("{name}: {e}")))
     }
 
     /// Parameter `index`, absent or null allowed.
@@ -88,10 +96,65 @@ impl Params {
         name: &str,
     ) -> Result<Option<T>, RpcError> {
         match self.0.get(index) {
-            None | Some(Value::Null) => Ok(None),
+            None => Ok(None),
+            Some(raw) if raw.get() == "null" => Ok(None),
             Some(_) => self.get(index, name).map(Some),
         }
     }
+}
+
+/// A JSON array read as at most `.0` raw elements: one more is an error, found without reading
+/// the rest into memory.
+struct AtMost(usize);
+
+impl<'de> DeserializeSeed<'de> for AtMost {
+    type Value = Vec<&'de RawValue>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for AtMost {
+    type Value = Vec<&'de RawValue>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an array of at most {} items", self.0)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<&'de RawValue>()? {
+            if items.len() == self.0 {
+                return Err(de::Error::custom(format!("more than {} items", self.0)));
+            }
+            items.push(item);
+        }
+        Ok(items)
+    }
+}
+
+/// The elements of a JSON array, at most `max` of them.
+fn array_at_most(raw: &RawValue, max: usize) -> Result<Vec<&RawValue>, serde_json::Error> {
+    AtMost(max).deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+}
+
+/// A request object's members, raw; other members are skipped unread.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(default, borrow, deserialize_with = "present")]
+    jsonrpc: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    method: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    params: Option<&'a RawValue>,
+}
+
+/// A member that is there, even as `null` (an `id` of null still asks for an answer).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(deserializer).map(Some)
 }
 
 /// Answers one HTTP body, a request or a batch, with `dispatch` running each method. `None`
@@ -100,35 +163,43 @@ pub fn handle_body(
     body: &[u8],
     dispatch: &mut dyn FnMut(&str, Params) -> Result<Value, RpcError>,
 ) -> Option<Value> {
-    let value: Value = match serde_json::from_slice(body) {
-        Ok(value) => value,
-        Err(err) => {
-            return Some(response(
-                Value::Null,
-                Err(RpcError::new(PARSE_ERROR, format!("parse error: {err}"))),
-            ))
-        }
-    };
-    match value {
-        Value::Array(batch) if batch.is_empty() => Some(response(
-            Value::Null,
-            Err(RpcError::new(INVALID_REQUEST, "empty batch")),
-        )),
-        Value::Array(batch) if batch.len() > MAX_BATCH => Some(response(
+    let parse_error = |message: String| {
+        Some(response(
             Value::Null,
             Err(RpcError::new(
-                INVALID_REQUEST,
-                format!("a batch of {} requests; at most {MAX_BATCH}", batch.len()),
+                PARSE_ERROR,
+                format!("parse error: {message}"),
             )),
-        )),
-        Value::Array(batch) => {
+        ))
+    };
+    let text = match std::str::from_utf8(body) {
+        Ok(text) => text,
+        Err(err) => return parse_error(err.to_string()),
+    };
+    // The whole body is checked to be JSON first, without building it.
+    let raw: &RawValue = match serde_json::from_str(text) {
+        Ok(raw) => raw,
+        Err(err) => return parse_error(err.to_string()),
+    };
+    if !raw.get().starts_with('[') {
+        return handle_request(raw, dispatch);
+    }
+    let invalid = |message: String| {
+        Some(response(
+            Value::Null,
+            Err(RpcError::new(INVALID_REQUEST, message)),
+        ))
+    };
+    match array_at_most(raw, MAX_BATCH) {
+        Err(_) => invalid(format!("a batch of more than {MAX_BATCH} requests")),
+        Ok(batch) if batch.is_empty() => invalid("empty batch".into()),
+        Ok(batch) => {
             let answers: Vec<Value> = batch
                 .into_iter()
                 .filter_map(|r| handle_request(r, dispatch))
                 .collect();
             (!answers.is_empty()).then_some(Value::Array(answers))
         }
-        single => handle_request(single, dispatch),
     }
 }
 
@@ -140,36 +211,42 @@ fn response(id: Value, result: Result<Value, RpcError>) -> Value {
 }
 
 fn handle_request(
-    request: Value,
+    request: &RawValue,
     dispatch: &mut dyn FnMut(&str, Params) -> Result<Value, RpcError>,
 ) -> Option<Value> {
-    let Value::Object(mut object) = request else {
-        return Some(response(
-            Value::Null,
+    let invalid = |id: Value| {
+        Some(response(
+            id,
             Err(RpcError::new(INVALID_REQUEST, "invalid request")),
-        ));
+        ))
     };
-    let id = object.remove("id");
-    let method = match object.remove("method") {
-        Some(Value::String(method)) if object.get("jsonrpc") == Some(&json!("2.0")) => method,
-        _ => {
-            return Some(response(
-                id.unwrap_or(Value::Null),
-                Err(RpcError::new(INVALID_REQUEST, "invalid request")),
-            ))
-        }
+    let Ok(envelope) = serde_json::from_str::<Envelope<'_>>(request.get()) else {
+        return invalid(Value::Null);
     };
-    let params = match object.remove("params") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(params)) => params,
-        Some(_) => {
-            return Some(response(
-                id.unwrap_or(Value::Null),
-                Err(RpcError::params("params must be an array")),
-            ))
-        }
+    // An id is a string, a number or null: nothing else is echoed back.
+    let id = match envelope.id {
+        None => None,
+        Some(raw) if raw.get().starts_with(['[', '{']) => return invalid(Value::Null),
+        Some(raw) => Some(serde_json::from_str::<Value>(raw.get()).unwrap_or_default()),
     };
-    let result = dispatch(&method, Params(params));
+    let answer_id = || id.clone().unwrap_or(Value::Null);
+    let is =
+        |raw: Option<&RawValue>| raw.and_then(|r| serde_json::from_str::<String>(r.get()).ok());
+    if is(envelope.jsonrpc).as_deref() != Some("2.0") {
+        return invalid(answer_id());
+    }
+    let Some(method) = is(envelope.method) else {
+        return invalid(answer_id());
+    };
+    let params = match envelope.params {
+        None => Ok(Params::default()),
+        Some(raw) if raw.get() == "null" => Ok(Params::default()),
+        Some(raw) if raw.get().starts_with('[') => array_at_most(raw, MAX_PARAMS)
+            .map(|items| Params(items.into_iter().map(RawValue::to_owned).collect()))
+            .map_err(|_| RpcError::params(format!("at most {MAX_PARAMS} params"))),
+        Some(_) => Err(RpcError::params("params must be an array")),
+    };
+    let result = params.and_then(|params| dispatch(&method, params));
     // A request without an id is a notification: no answer.
     id.map(|id| response(id, result))
 }
@@ -219,5 +296,64 @@ impl HttpServer {
             let _ = tx.send(());
         }
         self.task.await.map_err(std::io::Error::other)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers with the method's name and its params' count.
+    fn answer(body: &str) -> Option<Value> {
+        handle_body(body.as_bytes(), &mut |method, params| {
+            let first: Option<Value> = params.optional(0, "first")?;
+            Ok(json!([method, params.0.len(), first]))
+        })
+    }
+
+    #[test]
+    fn an_id_of_null_is_answered_and_no_id_is_a_notification() {
+        let null_id = answer(r#"{"jsonrpc":"2.0","id":null,"method":"m"}"#).unwrap();
+        assert_eq!(null_id["result"], json!(["m", 0, null]));
+        assert!(answer(r#"{"jsonrpc":"2.0","method":"m","params":[1]}"#).is_none());
+        let string_id = answer(r#"{"jsonrpc":"2.0","id":"a","method":"m","params":[7]}"#);
+        assert_eq!(string_id.unwrap()["id"], json!("a"));
+    }
+
+    #[test]
+    fn params_are_read_by_type_and_capped() {
+        let answer_of = |params: &str| {
+            answer(&format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"m","params":{params}}}"#
+            ))
+            .unwrap()
+        };
+        assert_eq!(answer_of("[5, {}]")["result"], json!(["m", 2, 5]));
+        assert_eq!(answer_of("null")["result"], json!(["m", 0, null]));
+        let many = format!("[{}]", vec!["0"; MAX_PARAMS + 1].join(","));
+        assert_eq!(answer_of(&many)["error"]["code"], INVALID_PARAMS);
+        let most = format!("[{}]", vec!["0"; MAX_PARAMS].join(","));
+        assert_eq!(answer_of(&most)["result"], json!(["m", MAX_PARAMS, 0]));
+        assert_eq!(answer_of("{}")["error"]["code"], INVALID_PARAMS);
+    }
+
+    #[test]
+    fn malformed_envelopes_are_invalid_requests() {
+        for body in [
+            r#"{"jsonrpc":"2.0","id":[1],"method":"m"}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","method":"n"}"#,
+            r#"{"jsonrpc":"2.0","id":1}"#,
+            "[1]",
+        ] {
+            let answer = answer(body).unwrap();
+            let answer = answer.as_array().map_or(&answer, |a| &a[0]).clone();
+            assert_eq!(answer["error"]["code"], INVALID_REQUEST, "{body}");
+        }
+        let batch = format!("[{}]", vec!["1"; MAX_BATCH + 1].join(","));
+        assert_eq!(answer(&batch).unwrap()["error"]["code"], INVALID_REQUEST);
+        assert_eq!(answer("\u{0}").unwrap()["error"]["code"], PARSE_ERROR);
+        let not_utf8 = handle_body(&[0xff, 0xfe], &mut |_, _| Ok(Value::Null)).unwrap();
+        assert_eq!(not_utf8["error"]["code"], PARSE_ERROR);
     }
 }

@@ -6,6 +6,7 @@ mod bench;
 mod demo;
 mod fixtures;
 mod network_cmd;
+mod rpc_hostile;
 mod run_bench;
 mod sync_bench;
 mod verify_block;
@@ -58,6 +59,10 @@ enum Command {
     /// Dispute fixtures.
     #[command(subcommand)]
     Fixtures(FixturesCommand),
+    /// Hostile JSON-RPC against a node (the devnet's or the L2's): malformed, oversized and
+    /// nested bodies, batches past the cap, wrong types, then thousands of concurrent
+    /// connections; prints each answer and the node's memory, fails on a wrong answer.
+    RpcHostile(rpc_hostile::RpcHostileArgs),
     /// Writes the standard dispute scenario (an L2 history with every step's inputs) as JSON,
     /// for the contracts' game tests.
     Scenario(ScenarioArgs),
@@ -179,6 +184,10 @@ fn main() -> ExitCode {
             out,
             check,
         }) => fixtures::generate_all(&scenarios, &out, check).map(|()| ExitCode::SUCCESS),
+        Command::RpcHostile(args) => tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(rpc_hostile::run(args)))
+            .map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
             .and_then(|runtime| runtime.block_on(demo::run(args)))

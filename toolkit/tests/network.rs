@@ -4,7 +4,8 @@
 //! free dev key, through real Foundry `cast` waiting for its receipt on the L2; viem and ethers
 //! run a dapp's everyday flows (`clients/dapp.mjs`) on both chains, `forge script
 //! --broadcast` deploys on the L2, and every L1 block verifies through `toolkit execute
-//! verify-block` from the devnet's `debug_executionWitness`.
+//! verify-block` from the devnet's `debug_executionWitness`. `toolkit rpc-hostile` gets the
+//! standard error for every hostile body on both chains, and 2,000 connections at once served.
 
 use std::{
     io::{BufRead, BufReader},
@@ -250,5 +251,35 @@ fn a_watchtower_run_as_printed_catches_the_networks_lying_proposer() {
         std::thread::sleep(Duration::from_millis(500));
     }
     drop(watchtower);
+    drop(network);
+}
+
+#[test]
+fn hostile_json_rpc_gets_standard_errors_and_both_chains_keep_serving() {
+    let (network, printed) = network(&["--load-gas", "0"]);
+    let pid = network.0.id().to_string();
+    // The two servers' body limits (devnet/src/server.rs, sequencer/src/rpc.rs).
+    for (label, limit) in [
+        ("L1 devnet with EXECUTE", 64 << 20),
+        ("L2 sequencer JSON-RPC", 4 << 20),
+    ] {
+        let url = after(&printed, label);
+        let addr = url.trim_start_matches("http://");
+        let out = Command::new(env!("CARGO_BIN_EXE_toolkit"))
+            .args(["rpc-hostile", "--addr", addr, "--pid", &pid])
+            .args(["--body-limit", &limit.to_string(), "--connections", "2000"])
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && !report.contains("FAIL"),
+            "{label}:\n{report}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            report.contains("2000 connections open at once, 2000 answered"),
+            "{report}"
+        );
+    }
     drop(network);
 }
