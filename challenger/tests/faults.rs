@@ -1,6 +1,7 @@
 //! The watchtower under faults. `challenger run`, configured by a TOML file, reaches L1 only
 //! through a proxy that breaks every other request (connections dropped before or after the
-//! node saw the request, HTTP 503, JSON-RPC internal errors, delays): it still beats a lying
+//! node saw the request, HTTP 503, JSON-RPC internal errors, delays, HTTP 429 rate limits with
+//! and without `Retry-After`): it still beats a lying
 //! proposer within the clocks and withdraws, and its metrics say so. A watchtower whose L1 node
 //! lags a witness, or disagrees with one, refuses to act.
 
@@ -90,7 +91,7 @@ async fn handle(State(proxy): State<Arc<FaultyProxy>>, request: Request<Body>) -
         return (status, body).into_response();
     }
     proxy.faults.fetch_add(1, Ordering::SeqCst);
-    match (n / 2) % 5 {
+    match (n / 2) % 7 {
         0 => dropped(),
         1 => StatusCode::SERVICE_UNAVAILABLE.into_response(),
         2 if request.method() != axum::http::Method::POST => {
@@ -115,6 +116,9 @@ async fn handle(State(proxy): State<Arc<FaultyProxy>>, request: Request<Body>) -
             let (status, body) = proxy.forward(request).await;
             (status, body).into_response()
         }
+        // Rate limited, as public providers answer: without a pause, and asking for one.
+        4 => StatusCode::TOO_MANY_REQUESTS.into_response(),
+        5 => (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")]).into_response(),
         // The node saw the request (a transaction may be in its pool); the answer is lost.
         _ => {
             proxy.forward(request).await;

@@ -1,6 +1,7 @@
 //! The L1 provider the sequencer, the proposer and the watchtower send through: it signs, fills
 //! what a transaction needs, and retries what failed on the way (dropped connections, timeouts,
-//! server errors, garbled answers) with a pause between attempts.
+//! server errors, rate limits, garbled answers) with a pause between attempts, as long as the
+//! node asks when it sets one.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use alloy_provider::{DynProvider, Provider, ProviderBuilder};
 use alloy_rpc_client::{ClientBuilder, RpcClient};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_transport::{
-    layers::{RetryBackoffLayer, RetryPolicy},
+    layers::{RateLimitRetryPolicy, RetryBackoffLayer, RetryPolicy},
     RpcError, TransportError, TransportErrorKind,
 };
 
@@ -19,6 +20,9 @@ pub const RETRIES: u32 = 8;
 pub const BACKOFF: Duration = Duration::from_millis(250);
 /// Longest wait for one answer: a node that holds a connection open is a failed attempt.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// Longest pause a node's `Retry-After` (or a rate-limit error's backoff hint) imposes before
+/// one retry: a rate-limited party waits as asked, but not past what its clocks allow.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// JSON-RPC `Internal error`, what a node answers when it failed, not the request.
 const INTERNAL_ERROR: i64 = -32603;
@@ -43,8 +47,12 @@ impl RetryPolicy for TransientErrors {
         }
     }
 
-    fn backoff_hint(&self, _: &TransportError) -> Option<Duration> {
-        None
+    /// The pause a rate-limiting node asks for (HTTP `Retry-After` in seconds, or a backoff in
+    /// its error), at most [`MAX_RETRY_AFTER`]; without one, the layer's own [`BACKOFF`].
+    fn backoff_hint(&self, error: &TransportError) -> Option<Duration> {
+        RateLimitRetryPolicy::default()
+            .backoff_hint(error)
+            .map(|hint| hint.min(MAX_RETRY_AFTER))
     }
 }
 
@@ -128,4 +136,36 @@ pub fn load_key(
         ),
     };
     text.trim().parse().map_err(|_| KeyError::Invalid(source))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limits_are_retried_after_the_pause_the_node_asks_for() {
+        let limited = |after: Option<u64>| {
+            TransportErrorKind::http_error_with_retry_after(
+                429,
+                String::new(),
+                after.map(Duration::from_secs),
+            )
+        };
+        let policy = TransientErrors;
+        for after in [None, Some(3), Some(3_600)] {
+            assert!(policy.should_retry(&limited(after)), "{after:?}");
+        }
+        assert_eq!(policy.backoff_hint(&limited(None)), None);
+        assert_eq!(
+            policy.backoff_hint(&limited(Some(3))),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            policy.backoff_hint(&limited(Some(3_600))),
+            Some(MAX_RETRY_AFTER),
+            "capped"
+        );
+        // A refusal by the node is final, whatever else it says.
+        assert!(!policy.should_retry(&TransportErrorKind::http_error(400, String::new())));
+    }
 }
