@@ -8,6 +8,7 @@ use std::time::Duration;
 use alloy_network::EthereumWallet;
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
 use alloy_rpc_client::{ClientBuilder, RpcClient};
+use alloy_rpc_types_eth::{Filter, Log};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_transport::{
     layers::{RateLimitRetryPolicy, RetryBackoffLayer, RetryPolicy},
@@ -104,6 +105,54 @@ fn client(url: reqwest::Url, retries: u32, timeout: Duration) -> RpcClient {
             TransientErrors,
         ))
         .http_with_client(http, url)
+}
+
+/// JSON-RPC code public providers use for a request over their limits (EIP-1474 "limit
+/// exceeded").
+const LIMIT_EXCEEDED: i64 = -32005;
+
+/// Whether `error` is a node refusing a log query as too wide: too many blocks or too many
+/// results, in the words nodes and providers use for it.
+fn too_wide(error: &TransportError) -> bool {
+    let RpcError::ErrorResp(payload) = error else {
+        return false;
+    };
+    let message = payload.message.to_lowercase();
+    payload.code == LIMIT_EXCEEDED
+        || ["range", "more than", "too many", "limit", "exceed"]
+            .iter()
+            .any(|words| message.contains(words))
+}
+
+/// The logs `filter` matches in blocks `from..=to`, asked in ranges of at most `range` blocks.
+/// A range the node refuses as too wide (past its cap on blocks or on results, which public
+/// providers set at about 10,000) is halved and asked again, down to one block; what a single
+/// block cannot answer is an error.
+pub async fn logs_in_ranges(
+    provider: &impl Provider,
+    filter: &Filter,
+    from: u64,
+    to: u64,
+    range: u64,
+) -> Result<Vec<Log>, TransportError> {
+    let mut logs = Vec::new();
+    let mut width = range.max(1);
+    let mut start = from;
+    while start <= to {
+        let end = start.saturating_add(width - 1).min(to);
+        let query = filter.clone().from_block(start).to_block(end);
+        match provider.get_logs(&query).await {
+            Ok(found) => {
+                logs.extend(found);
+                start = end + 1;
+                // Widen again after a success, back to the configured range.
+                width = width.saturating_mul(2).min(range.max(1));
+            }
+            Err(error) if end > start && too_wide(&error) => width = (end - start).div_ceil(2),
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(logs)
 }
 
 /// Why a key could not be loaded (the key itself never appears in it).

@@ -13,7 +13,7 @@ use alloy_provider::{transport::TransportError, Provider};
 use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use alloy_sol_types::{SolCall, SolEvent};
 use execute::{forks::ForksError, Fork, ForkSchedule};
-use l1_contracts::inbox::Inbox;
+use l1_contracts::{inbox::Inbox, provider::logs_in_ranges};
 use rollup::{
     batch::{encode, BatchBlock, BatchError},
     blob::{blob_from_payload, payload, Blob, BlobError},
@@ -221,12 +221,8 @@ impl<P: Provider> L1Source<P> {
     pub async fn batches(&self, from: u64, to: u64) -> Result<Vec<L1Batch>, L1Error> {
         let filter = Filter::new()
             .address(self.inbox)
-            .event_signature(Inbox::BatchSubmitted::SIGNATURE_HASH)
-            .from_block(from)
-            .to_block(to);
-        let logs = self
-            .provider
-            .get_logs(&filter)
+            .event_signature(Inbox::BatchSubmitted::SIGNATURE_HASH);
+        let logs = logs_in_ranges(&self.provider, &filter, from, to, self.log_range)
             .await
             .map_err(|source| L1Error::Rpc {
                 what: "the inbox's logs",

@@ -8,7 +8,7 @@ use alloy_primitives::{Address, B256, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::Filter;
 use alloy_sol_types::SolEvent;
-use l1_contracts::rollup::Rollup;
+use l1_contracts::{provider::logs_in_ranges, rollup::Rollup};
 use l2_node::l1::DEFAULT_LOG_RANGE;
 
 use crate::WatchError;
@@ -107,40 +107,32 @@ impl SplitLog {
         games: &[u64],
     ) -> Result<(), WatchError> {
         let topics: Vec<B256> = games.iter().map(|&g| U256::from(g).into()).collect();
-        let mut from = start;
-        while from <= head {
-            let to = from.saturating_add(self.range - 1).min(head);
-            let filter = Filter::new()
-                .address(rollup)
-                .event_signature(Rollup::Split::SIGNATURE_HASH)
-                .topic1(topics.clone())
-                .from_block(from)
-                .to_block(to);
-            let logs = provider
-                .get_logs(&filter)
-                .await
-                .map_err(|source| WatchError::Rpc {
-                    what: "the games' splits",
-                    source,
-                })?;
-            for log in logs {
-                let (Some(l1_block), Ok(event)) =
-                    (log.block_number, Rollup::Split::decode_log(&log.inner))
-                else {
-                    continue;
-                };
-                let Ok(game) = u64::try_from(event.game) else {
-                    continue;
-                };
-                self.games.entry(game).or_default().push(SplitEvent {
-                    l1_block,
-                    level: event.level,
-                    lo: event.lo,
-                    hi: event.hi,
-                    values: event.data.values,
-                });
-            }
-            from = to + 1;
+        let filter = Filter::new()
+            .address(rollup)
+            .event_signature(Rollup::Split::SIGNATURE_HASH)
+            .topic1(topics);
+        let logs = logs_in_ranges(provider, &filter, start, head, self.range)
+            .await
+            .map_err(|source| WatchError::Rpc {
+                what: "the games' splits",
+                source,
+            })?;
+        for log in logs {
+            let (Some(l1_block), Ok(event)) =
+                (log.block_number, Rollup::Split::decode_log(&log.inner))
+            else {
+                continue;
+            };
+            let Ok(game) = u64::try_from(event.game) else {
+                continue;
+            };
+            self.games.entry(game).or_default().push(SplitEvent {
+                l1_block,
+                level: event.level,
+                lo: event.lo,
+                hi: event.hi,
+                values: event.data.values,
+            });
         }
         Ok(())
     }
