@@ -111,8 +111,16 @@ fn block_id(node: &Node, block: Option<BlockId>) -> Result<u64, RpcError> {
 /// The state after the block a read names: every mined block's state is kept.
 fn state_at(node: &Node, block: Option<BlockId>) -> Result<StateAt<'_, MemoryStore>, RpcError> {
     let number = block_id(node, block)?;
-    node.state_at(number)
-        .ok_or_else(|| RpcError::new(SERVER_ERROR, "header not found"))
+    let state = node
+        .state_at(number)
+        .ok_or_else(|| RpcError::new(SERVER_ERROR, "header not found"))?;
+    if !state.is_kept() {
+        return Err(RpcError::new(
+            SERVER_ERROR,
+            format!("missing trie node of block {number}'s state"),
+        ));
+    }
+    Ok(state)
 }
 
 /// Calls run on the latest state only.
@@ -224,7 +232,7 @@ fn dispatch(node: &mut Node, method: &str, params: Params) -> Result<Value, RpcE
             let number = block_id(node, Some(params.get(0, "block")?))?;
             let traced = node
                 .retrace(number)
-                .ok_or_else(|| RpcError::params("the genesis block has no witness"))?
+                .ok_or_else(|| RpcError::new(SERVER_ERROR, "the genesis block has no witness"))?
                 .map_err(RpcError::server)?;
             Ok(json!(traced.trace.execution_witness()))
         }

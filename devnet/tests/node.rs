@@ -224,7 +224,10 @@ fn calls_and_estimates_see_the_latest_state_and_change_nothing() {
         let Err(CallError::Invalid(why)) = refused else {
             panic!("{refused:?}");
         };
-        assert!(why.starts_with("insufficient funds for transfer"), "{why}");
+        assert!(
+            why.starts_with("insufficient funds for gas * price + value"),
+            "{why}"
+        );
     }
 
     let step = sample_step(

@@ -96,8 +96,8 @@ impl<P: Preimages> CallEnv<'_, P> {
                 self.block_hashes,
             ))
             .build();
-        // Gas is free here, but value still moves: a caller cannot send what it lacks, as geth
-        // answers (its balance check is off only for gas).
+        // Gas is free here (no price is charged), but value still moves: a caller cannot send
+        // what it lacks, which geth refuses in the same words.
         let caller = request.from.unwrap_or_default();
         let balance = state
             .basic(caller)
@@ -105,7 +105,8 @@ impl<P: Preimages> CallEnv<'_, P> {
             .map_or(U256::ZERO, |account| account.balance);
         if request.value > balance {
             return Err(CallError::Invalid(format!(
-                "insufficient funds for transfer: have {balance} want {}",
+                "insufficient funds for gas * price + value: address {caller} have {balance} \
+                 want {}",
                 request.value
             )));
         }

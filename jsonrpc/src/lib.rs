@@ -214,29 +214,39 @@ fn handle_request(
     request: &RawValue,
     dispatch: &mut dyn FnMut(&str, Params) -> Result<Value, RpcError>,
 ) -> Option<Value> {
-    let invalid = |id: Value| {
-        Some(response(
-            id,
-            Err(RpcError::new(INVALID_REQUEST, "invalid request")),
-        ))
-    };
+    match parts(request) {
+        Err(answer) => Some(answer),
+        Ok((id, method, params)) => {
+            let result = params.and_then(|params| dispatch(&method, params));
+            // A request without an id is a notification: no answer.
+            id.map(|id| response(id, result))
+        }
+    }
+}
+
+/// A request's id (`None` for a notification), method, and params or why they are refused; or
+/// the answer to an invalid request.
+type Parts = (Option<Value>, String, Result<Params, RpcError>);
+
+fn parts(request: &RawValue) -> Result<Parts, Value> {
+    let invalid = |id: Value| response(id, Err(RpcError::new(INVALID_REQUEST, "invalid request")));
     let Ok(envelope) = serde_json::from_str::<Envelope<'_>>(request.get()) else {
-        return invalid(Value::Null);
+        return Err(invalid(Value::Null));
     };
     // An id is a string, a number or null: nothing else is echoed back.
     let id = match envelope.id {
         None => None,
-        Some(raw) if raw.get().starts_with(['[', '{']) => return invalid(Value::Null),
+        Some(raw) if raw.get().starts_with(['[', '{']) => return Err(invalid(Value::Null)),
         Some(raw) => Some(serde_json::from_str::<Value>(raw.get()).unwrap_or_default()),
     };
     let answer_id = || id.clone().unwrap_or(Value::Null);
-    let is =
+    let text =
         |raw: Option<&RawValue>| raw.and_then(|r| serde_json::from_str::<String>(r.get()).ok());
-    if is(envelope.jsonrpc).as_deref() != Some("2.0") {
-        return invalid(answer_id());
+    if text(envelope.jsonrpc).as_deref() != Some("2.0") {
+        return Err(invalid(answer_id()));
     }
-    let Some(method) = is(envelope.method) else {
-        return invalid(answer_id());
+    let Some(method) = text(envelope.method) else {
+        return Err(invalid(answer_id()));
     };
     let params = match envelope.params {
         None => Ok(Params::default()),
@@ -246,9 +256,26 @@ fn handle_request(
             .map_err(|_| RpcError::params(format!("at most {MAX_PARAMS} params"))),
         Some(_) => Err(RpcError::params("params must be an array")),
     };
-    let result = params.and_then(|params| dispatch(&method, params));
-    // A request without an id is a notification: no answer.
-    id.map(|id| response(id, result))
+    Ok((id, method, params))
+}
+
+/// The id and params of a body that is one well-formed request (not a batch, not a
+/// notification) for `method`: for a server that answers that method apart from the others,
+/// outside the lock they share. Anything else is `None`, for [`handle_body`] to answer.
+pub fn single_call(body: &[u8], method: &str) -> Option<(Value, Params)> {
+    let raw: &RawValue = serde_json::from_str(std::str::from_utf8(body).ok()?).ok()?;
+    if raw.get().starts_with('[') {
+        return None;
+    }
+    match parts(raw).ok()? {
+        (Some(id), name, Ok(params)) if name == method => Some((id, params)),
+        _ => None,
+    }
+}
+
+/// The answer to request `id`: its result or its error.
+pub fn respond(id: Value, result: Result<Value, RpcError>) -> Value {
+    response(id, result)
 }
 
 /// An HTTP server (axum) that stops gracefully on request: what the toolkit's JSON-RPC servers
@@ -335,6 +362,24 @@ mod tests {
         let most = format!("[{}]", vec!["0"; MAX_PARAMS].join(","));
         assert_eq!(answer_of(&most)["result"], json!(["m", MAX_PARAMS, 0]));
         assert_eq!(answer_of("{}")["error"]["code"], INVALID_PARAMS);
+    }
+
+    #[test]
+    fn a_single_call_is_told_apart_from_batches_and_notifications() {
+        let call = |body: &str| single_call(body.as_bytes(), "m").map(|(id, p)| (id, p.0.len()));
+        assert_eq!(
+            call(r#"{"jsonrpc":"2.0","id":4,"method":"m","params":[1]}"#),
+            Some((json!(4), 1))
+        );
+        for other in [
+            r#"[{"jsonrpc":"2.0","id":4,"method":"m"}]"#,
+            r#"{"jsonrpc":"2.0","method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":4,"method":"n"}"#,
+            r#"{"jsonrpc":"2.0","id":4,"method":"m","params":{}}"#,
+            "{",
+        ] {
+            assert_eq!(call(other), None, "{other}");
+        }
     }
 
     #[test]

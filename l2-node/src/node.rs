@@ -442,33 +442,17 @@ impl L2Node {
     }
 
     fn replay_as(&self, number: u64, lie: Option<Lie>) -> Result<DerivedBlock, NodeError> {
-        let record = self.store.block(number)?;
-        if number == 0 || number < self.store.oldest()? {
-            return Err(StoreError::MissingBlock(number).into());
+        self.replayer().replay_as(number, lie)
+    }
+
+    /// What [`L2Node::replay`] needs, apart from the node: its store's handle and its rules. A
+    /// replay through it runs without holding the node (the JSON-RPC server's witnesses), and
+    /// fails, rather than answering wrong, if the node prunes the parent's state meanwhile.
+    pub fn replayer(&self) -> Replayer {
+        Replayer {
+            config: self.config.clone(),
+            store: self.store.clone(),
         }
-        let first = number.saturating_sub(BLOCKHASH_WINDOW as u64);
-        let ancestors = self.store.headers(first, number - 1)?;
-        let parent_root = ancestors.last().expect("the parent").state_root;
-        let mut chain = L2Chain::resume(
-            self.config.clone(),
-            CompleteState::at(parent_root, self.store.nodes()),
-            ancestors,
-        );
-        let (declared, l1_timestamp) = (record.declared, record.origin.timestamp);
-        #[cfg(feature = "lies")]
-        let derived = chain.derive_block_lying(declared, l1_timestamp, record.candidates, lie);
-        #[cfg(not(feature = "lies"))]
-        let derived = chain.derive_block(declared, l1_timestamp, record.candidates);
-        let derived = derived.map_err(|source| NodeError::Execute { number, source })?;
-        let stored = record.header.hash_slow();
-        if lie.is_none() && derived.hash != stored {
-            return Err(NodeError::Mismatch {
-                number,
-                stored,
-                derived: derived.hash,
-            });
-        }
-        Ok(derived)
     }
 
     /// The hash a dishonest proposer believes block `number` has after lying about block
@@ -506,7 +490,50 @@ impl L2Node {
     }
 }
 
-/// The chain at the store's head.
+/// Re-derives stored blocks from their parents' states: [`L2Node::replayer`].
+#[derive(Debug, Clone)]
+pub struct Replayer {
+    config: L2Config,
+    store: L2Store,
+}
+
+impl Replayer {
+    /// [`L2Node::replay`].
+    pub fn replay(&self, number: u64) -> Result<DerivedBlock, NodeError> {
+        self.replay_as(number, None)
+    }
+
+    fn replay_as(&self, number: u64, lie: Option<Lie>) -> Result<DerivedBlock, NodeError> {
+        let record = self.store.block(number)?;
+        if number == 0 || number < self.store.oldest()? {
+            return Err(StoreError::MissingBlock(number).into());
+        }
+        let first = number.saturating_sub(BLOCKHASH_WINDOW as u64);
+        let ancestors = self.store.headers(first, number - 1)?;
+        let parent_root = ancestors.last().expect("the parent").state_root;
+        let mut chain = L2Chain::resume(
+            self.config.clone(),
+            CompleteState::at(parent_root, self.store.nodes()),
+            ancestors,
+        );
+        let (declared, l1_timestamp) = (record.declared, record.origin.timestamp);
+        #[cfg(feature = "lies")]
+        let derived = chain.derive_block_lying(declared, l1_timestamp, record.candidates, lie);
+        #[cfg(not(feature = "lies"))]
+        let derived = chain.derive_block(declared, l1_timestamp, record.candidates);
+        let derived = derived.map_err(|source| NodeError::Execute { number, source })?;
+        let stored = record.header.hash_slow();
+        if lie.is_none() && derived.hash != stored {
+            return Err(NodeError::Mismatch {
+                number,
+                stored,
+                derived: derived.hash,
+            });
+        }
+        Ok(derived)
+    }
+}
+
 /// What `block` did for its senders: the candidates it included with their senders and
 /// receipts, and why it skipped the others.
 fn body_of(block: &DerivedBlock) -> BlockBody {

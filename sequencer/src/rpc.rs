@@ -28,7 +28,7 @@ use execute::{
 };
 use jsonrpc::{HttpServer, Params, RpcError};
 use l2_node::{
-    node::{off_runtime, L2Node},
+    node::{off_runtime, L2Node, Replayer},
     store::{SledNodes, StoreError},
 };
 use rollup::derive::BLOCKHASH_WINDOW;
@@ -55,6 +55,8 @@ pub struct Shared {
     pub pool: Mutex<Pool>,
     /// Log and block filters clients installed.
     pub filters: Mutex<Filters>,
+    /// One `debug_executionWitness` replay at a time: each re-derives a whole block.
+    witnesses: tokio::sync::Semaphore,
 }
 
 impl Shared {
@@ -64,6 +66,7 @@ impl Shared {
             node: tokio::sync::Mutex::new(node),
             pool: Mutex::new(pool),
             filters: Mutex::new(Filters::default()),
+            witnesses: tokio::sync::Semaphore::new(1),
         })
     }
 
@@ -82,14 +85,21 @@ pub async fn serve(shared: Arc<Shared>, addr: SocketAddr) -> std::io::Result<Htt
     HttpServer::start(app, addr).await
 }
 
+/// The method answered apart from the others (see [`witness`]).
+const WITNESS_METHOD: &str = "debug_executionWitness";
+
 async fn handle(State(shared): State<Arc<Shared>>, body: Body) -> Response {
-    let node = shared.node.lock().await;
-    // Calls run the EVM: off the async workers, which must keep serving.
-    let answer = off_runtime(|| {
-        jsonrpc::handle_body(&body, &mut |method, params| {
-            dispatch(&node, &shared, method, params)
+    let answer = if let Some((id, params)) = jsonrpc::single_call(&body, WITNESS_METHOD) {
+        Some(jsonrpc::respond(id, witness(&shared, &params).await))
+    } else {
+        let node = shared.node.lock().await;
+        // Calls run the EVM: off the async workers, which must keep serving.
+        off_runtime(|| {
+            jsonrpc::handle_body(&body, &mut |method, params| {
+                dispatch(&node, &shared, method, params)
+            })
         })
-    });
+    };
     match answer {
         Some(json) => (
             [(header::CONTENT_TYPE, "application/json")],
@@ -135,7 +145,14 @@ fn state_at<'a>(
         )));
     }
     let header = store.header(number).map_err(store_error)?;
-    Ok(node.state().state_at(header.state_root))
+    let state = node.state().state_at(header.state_root);
+    if !state.is_kept() {
+        return Err(RpcError::server(format!(
+            "missing trie node {} (the state of block {number})",
+            header.state_root
+        )));
+    }
+    Ok(state)
 }
 
 /// Calls run on the head's state only.
@@ -150,14 +167,29 @@ fn head_only(node: &L2Node, params: &Params, index: usize) -> Result<(), RpcErro
     }
 }
 
-/// `debug_executionWitness`: what EXECUTE reads to run block `number`'s included transactions
-/// and its end, from the dispute steps of a replay of the block (the union of their trie nodes,
-/// bytecodes and ancestor headers).
-fn execution_witness(node: &L2Node, number: u64) -> Result<ExecutionWitness, RpcError> {
+/// `debug_executionWitness`, answered alone (not in a batch) and apart from the other methods:
+/// the node is held only to find the block, and the replay, a whole block's derivation, runs
+/// without it, one at a time, so that no caller holds up the sequencer.
+async fn witness(shared: &Shared, params: &Params) -> Result<Value, RpcError> {
+    let (number, replayer) = {
+        let node = shared.node.lock().await;
+        (block_id(&node, params, 0)?, node.replayer())
+    };
+    let _turn = shared.witnesses.acquire().await.map_err(RpcError::server)?;
+    let witness = tokio::task::spawn_blocking(move || execution_witness(&replayer, number))
+        .await
+        .map_err(RpcError::server)??;
+    Ok(json!(witness))
+}
+
+/// What EXECUTE reads to run block `number`'s included transactions and its end, from the
+/// dispute steps of a replay of the block (the union of their trie nodes, bytecodes and
+/// ancestor headers).
+fn execution_witness(replayer: &Replayer, number: u64) -> Result<ExecutionWitness, RpcError> {
     if number == 0 {
-        return Err(RpcError::params("the genesis block has no witness"));
+        return Err(RpcError::server("the genesis block has no witness"));
     }
-    let block = node.replay(number).map_err(RpcError::server)?;
+    let block = replayer.replay(number).map_err(RpcError::server)?;
     let traces = block
         .steps
         .iter()
@@ -165,15 +197,16 @@ fn execution_witness(node: &L2Node, number: u64) -> Result<ExecutionWitness, Rpc
         .chain([&block.end])
         .map(|step| &step.trace);
     let (mut state, mut codes, mut headers) = (Vec::new(), Vec::new(), BTreeMap::new());
-    let mut seen = HashSet::new();
+    // Apart: a bytecode may hash as a trie node does (same bytes), and both must be served.
+    let (mut seen_nodes, mut seen_codes) = (HashSet::new(), HashSet::new());
     for trace in traces {
         for node in &trace.witness.state {
-            if seen.insert(keccak256(node)) {
+            if seen_nodes.insert(keccak256(node)) {
                 state.push(node.clone());
             }
         }
         for code in &trace.witness.codes {
-            if seen.insert(keccak256(code)) {
+            if seen_codes.insert(keccak256(code)) {
                 codes.push(code.clone());
             }
         }
@@ -395,10 +428,9 @@ fn dispatch(
             let state = state_at(node, &params, 2)?;
             eth_rpc::get_proof(&params, |address, slots| state.proof(address, slots))
         }
-        "debug_executionWitness" => {
-            let number = block_id(node, &params, 0)?;
-            Ok(json!(execution_witness(node, number)?))
-        }
+        WITNESS_METHOD => Err(RpcError::server(
+            "debug_executionWitness is answered alone: send it as a single request",
+        )),
         "eth_call" => {
             head_only(node, &params, 1)?;
             let request: CallParams = params.get(0, "call")?;

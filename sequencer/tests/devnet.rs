@@ -375,6 +375,19 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
         )
         .await
         .unwrap();
+    // Alone only: in a batch it would hold the node for every replay of the batch.
+    let batched: serde_json::Value = reqwest::Client::new()
+        .post(l2_rpc.url())
+        .json(&serde_json::json!([{
+            "jsonrpc": "2.0", "id": 1, "method": "debug_executionWitness", "params": ["0x1"]
+        }]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(batched[0]["error"]["code"], -32000, "{batched}");
     {
         let node = shared.node.lock().await;
         let header = node.store().header(1).unwrap();

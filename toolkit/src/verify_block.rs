@@ -139,8 +139,7 @@ fn read_file(path: &PathBuf, args: &VerifyBlockArgs) -> Result<Fetched> {
         deposit_contract: args
             .deposit_contract
             .unwrap_or(MAINNET_DEPOSIT_CONTRACT_ADDRESS),
-        block: Block::decode(&mut recorded.block_rlp.as_ref())
-            .context("blockRlp does not decode as a block")?,
+        block: decode_block(&recorded.block_rlp).context("blockRlp")?,
         hash: recorded.block_hash,
         witness: execution_witness(recorded.execution_witness)?,
     })
@@ -174,8 +173,15 @@ async fn fetch(url: &str, args: &VerifyBlockArgs) -> Result<Fetched> {
         .raw_request("debug_getRawBlock".into(), (args.block,))
         .await
         .context("debug_getRawBlock")?;
-    let block: Block<TxEnvelope> =
-        Block::decode(&mut raw.as_ref()).context("the node's raw block does not decode")?;
+    let block = decode_block(&raw).context("the node's raw block")?;
+    if let BlockNumberOrTag::Number(asked) = args.block {
+        if block.header.number != asked {
+            bail!(
+                "asked for block {asked}, the node served block {}",
+                block.header.number
+            );
+        }
+    }
     // The witness of the block fetched, not of whatever `latest` is by now.
     let number = BlockNumberOrTag::Number(block.header.number);
     let witness: Value = provider
@@ -193,6 +199,20 @@ async fn fetch(url: &str, args: &VerifyBlockArgs) -> Result<Fetched> {
         hash: None,
         witness: execution_witness(witness)?,
     })
+}
+
+/// A block from its whole RLP, nothing after it; ommers have been empty since the merge, and
+/// EXECUTE checks no ommers hash, so a block with any is refused here.
+fn decode_block(rlp: &[u8]) -> Result<Block<TxEnvelope>> {
+    let mut rest = rlp;
+    let block = Block::<TxEnvelope>::decode(&mut rest).context("does not decode as a block")?;
+    if !rest.is_empty() {
+        bail!("{} bytes follow the block", rest.len());
+    }
+    if !block.body.ommers.is_empty() {
+        bail!("the block has ommers, which no post-merge block has");
+    }
+    Ok(block)
 }
 
 /// A schedule of one fork for all time, with `blobs` or the fork's mainnet parameters.
@@ -316,6 +336,27 @@ mod tests {
         assert_eq!(parse_block("0x10"), Ok(BlockNumberOrTag::Number(16)));
         assert_eq!(parse_block("latest"), Ok(BlockNumberOrTag::Latest));
         assert!(parse_block("yesterday").is_err());
+    }
+
+    #[test]
+    fn blocks_decode_whole_and_without_ommers() {
+        let block = Block::<TxEnvelope> {
+            header: Header::default(),
+            body: alloy_consensus::BlockBody::default(),
+        };
+        let rlp = alloy_rlp::encode(&block);
+        assert_eq!(decode_block(&rlp).unwrap(), block);
+        let mut longer = rlp.clone();
+        longer.push(0);
+        assert!(decode_block(&longer).is_err());
+        let with_ommer = Block::<TxEnvelope> {
+            body: alloy_consensus::BlockBody {
+                ommers: vec![Header::default()],
+                ..Default::default()
+            },
+            ..block
+        };
+        assert!(decode_block(&alloy_rlp::encode(&with_ommer)).is_err());
     }
 
     #[test]
