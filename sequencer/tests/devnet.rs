@@ -376,17 +376,13 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
         .await
         .unwrap();
     // Alone only: in a batch it would hold the node for every replay of the batch.
-    let batched: serde_json::Value = reqwest::Client::new()
-        .post(l2_rpc.url())
-        .json(&serde_json::json!([{
+    let batched = post_json(
+        &l2_rpc.url(),
+        serde_json::json!([{
             "jsonrpc": "2.0", "id": 1, "method": "debug_executionWitness", "params": ["0x1"]
-        }]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        }]),
+    )
+    .await;
     assert_eq!(batched[0]["error"]["code"], -32000, "{batched}");
     {
         let node = shared.node.lock().await;
@@ -507,14 +503,19 @@ async fn server_call<T: serde::de::DeserializeOwned>(
     params: serde_json::Value,
 ) -> T {
     let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(server.url())
+    let answer = post_json(&server.url(), body).await;
+    serde_json::from_value(answer["result"].clone()).unwrap()
+}
+
+/// The JSON answer to a JSON body posted to `url`.
+async fn post_json(url: &str, body: serde_json::Value) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(url)
         .json(&body)
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    serde_json::from_value(answer["result"].clone()).unwrap()
+        .unwrap()
 }
