@@ -303,12 +303,9 @@ fn shorten(text: &str) -> String {
 /// One HTTP/1.1 POST on a new connection: its status and its JSON body, if any.
 async fn post(addr: SocketAddr, body: &[u8]) -> Result<(u16, Option<Value>)> {
     let mut stream = TcpStream::connect(addr).await?;
-    let head = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: \
-         {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
+    stream
+        .write_all(post_head(addr, body.len()).as_bytes())
+        .await?;
     // A node may refuse an oversized body before reading it all; its answer still counts.
     let _ = stream.write_all(body).await;
     let mut response = Vec::new();
@@ -316,6 +313,14 @@ async fn post(addr: SocketAddr, body: &[u8]) -> Result<(u16, Option<Value>)> {
         .await
         .context("no answer within 60 s")??;
     parse_response(&response)
+}
+
+/// The head of a one-shot HTTP/1.1 JSON POST of `length` bytes to `addr`.
+fn post_head(addr: SocketAddr, length: usize) -> String {
+    format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: \
+         {length}\r\nConnection: close\r\n\r\n"
+    )
 }
 
 fn parse_response(response: &[u8]) -> Result<(u16, Option<Value>)> {
@@ -351,11 +356,7 @@ async fn crowd(addr: SocketAddr, n: usize) -> Result<(usize, usize, Duration)> {
     }
     let held = streams.len();
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber" }).to_string();
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: \
-         {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
+    let request = format!("{}{body}", post_head(addr, body.len()));
     let tasks: Vec<_> = streams
         .into_iter()
         .map(|mut stream| {

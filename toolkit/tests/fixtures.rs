@@ -2,30 +2,21 @@
 //! fixture is refused naming the field, and a replay whose outcome differs from the fixture's
 //! expectation fails.
 
-use std::{path::PathBuf, process::Command};
+mod common;
+
+use std::path::PathBuf;
+
+use common::toolkit;
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
-fn challenger(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_toolkit"))
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }
 
 #[test]
 fn committed_fixtures_are_what_their_scenarios_generate() {
     let dir = fixtures();
     let scenarios = dir.join("scenarios.toml");
-    let (ok, out) = challenger(&[
+    let (ok, out) = toolkit(&[
         "fixtures",
         "generate",
         "--check",
@@ -85,7 +76,7 @@ fn a_malformed_fixture_is_refused_naming_the_field() {
     ];
     for (field, edit) in cases {
         let (_dir, path) = edited("honest-run", edit);
-        let (ok, out) = challenger(&["replay", path.to_str().unwrap()]);
+        let (ok, out) = toolkit(&["replay", path.to_str().unwrap()]);
         assert!(!ok, "{field}: {out}");
         assert!(out.contains(&format!("field `{field}`")), "{field}: {out}");
         assert!(out.contains("0 passed, 1 failed"), "{out}");
@@ -98,7 +89,7 @@ fn a_forgery_that_is_not_refused_as_expected_fails_the_replay() {
     let (_dir, path) = edited("forged-candidate-step", |j| {
         j["expect"]["forgeries"][0]["error"] = "WrongOutcome".into();
     });
-    let (ok, out) = challenger(&["replay", path.to_str().unwrap()]);
+    let (ok, out) = toolkit(&["replay", path.to_str().unwrap()]);
     assert!(!ok, "{out}");
     assert!(
         out.contains("expect.forgeries: expected") && out.contains("\"error\":\"NotOneRlpList\""),
@@ -111,7 +102,7 @@ fn a_replay_that_differs_from_the_expectation_fails() {
     let (_dir, path) = edited("dropped-transaction", |j| {
         j["expect"]["games"][0]["position"] = 2.into();
     });
-    let (ok, out) = challenger(&["replay", path.to_str().unwrap()]);
+    let (ok, out) = toolkit(&["replay", path.to_str().unwrap()]);
     assert!(!ok, "{out}");
     assert!(
         out.contains("expect.games[0]: expected") && out.contains("\"position\":3"),

@@ -4,7 +4,11 @@
 //! blob transaction calls, and EXECUTE refuses to guess it (`docs/trace-format.md`, "Witnesses
 //! from other clients").
 
-use std::{path::PathBuf, process::Command};
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::toolkit;
 
 fn recorded(name: &str) -> PathBuf {
     let dir = std::env::var_os("WITNESS_DIR").map_or_else(
@@ -21,19 +25,10 @@ fn recorded(name: &str) -> PathBuf {
 }
 
 /// Runs verify-block on `file`; its exit status and what it printed.
-fn verify(file: &PathBuf, extra: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_toolkit"))
-        .args(["execute", "verify-block", "--file"])
-        .arg(file)
-        .args(extra)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+fn verify(file: &Path, extra: &[&str]) -> (bool, String) {
+    let file = file.to_str().unwrap();
+    let args = [&["execute", "verify-block", "--file", file][..], extra].concat();
+    toolkit(&args)
 }
 
 #[test]
