@@ -10,7 +10,7 @@ use rollup::{
     batch::{encode, entry, BatchBlock, BatchError},
     blob::{blob_from_payload, open_call_data, BlobError},
     derive::{DerivedBlock, L2Chain},
-    rules::L2Config,
+    rules::{block_deposits, deposit_credit, L2Config},
     wallet::L2Wallet,
 };
 use serde_json::{json, Value};
@@ -46,9 +46,25 @@ pub enum ScenarioError {
     Execute(#[from] ExecuteError),
 }
 
-/// The standard scenario: one batch submitted at `l1_timestamp` with two blocks. Block 1's
-/// candidates are a transfer, one with a nonce gap, a blob-type candidate, a second transfer and
-/// undecodable bytes (three skipped); block 2's is one transfer.
+/// Deposits queued before the scenario's batch: 18, so block 1 credits a full run of sixteen and
+/// block 2 the last two. Amounts from 1 gwei to 1 ether, so the withdrawals trie has leaves both
+/// embedded in their branch (shorter than a hash) and hashed; one goes to the user, the rest to
+/// fresh accounts.
+pub const DEPOSITS: u64 = 18;
+
+fn deposit(index: u64) -> (Address, u64) {
+    let to = if index == 5 {
+        user().address()
+    } else {
+        Address::with_last_byte(0x40 + index as u8)
+    };
+    (to, 10u64.pow((index % 10) as u32))
+}
+
+/// The standard scenario: [`DEPOSITS`] deposits queued, then one batch submitted at
+/// `l1_timestamp` with two blocks. Block 1's candidates are a transfer, one with a nonce gap, a
+/// blob-type candidate, a second transfer and undecodable bytes (three skipped); block 2's is one
+/// transfer.
 pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
     let config = L2Config::fixed(CHAIN_ID, Fork::Osaka, FEE_RECIPIENT);
     let user_address = user().address();
@@ -80,14 +96,24 @@ pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
             transactions: vec![transfer(2, 4)],
         },
     ];
+    let queued: Vec<(Address, u64)> = (0..DEPOSITS).map(deposit).collect();
+    let credits: Vec<_> = queued
+        .iter()
+        .zip(0..)
+        .map(|(&(to, gwei), index)| deposit_credit(index, to, gwei))
+        .collect();
     let payload = encode(&batch)?;
     let blob = blob_from_payload(&payload)?;
     let declared = batch.len() as u16;
     let mut blocks = Vec::new();
     let mut parent = genesis.clone();
     for (index, block) in batch.iter().enumerate() {
-        let derived =
-            chain.derive_block(block.timestamp, l1_timestamp, block.transactions.clone())?;
+        let derived = chain.derive_block(
+            block.timestamp,
+            l1_timestamp,
+            block.transactions.clone(),
+            block_deposits(&credits, index),
+        )?;
         blocks.push(block_json(
             &blob,
             declared,
@@ -106,6 +132,8 @@ pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
         "genesisHash": genesis.hash_slow(),
         "l1Timestamp": l1_timestamp,
         "blockCount": declared,
+        "depositTo": queued.iter().map(|d| d.0).collect::<Vec<_>>(),
+        "depositGwei": queued.iter().map(|d| d.1).collect::<Vec<_>>(),
         "payload": Bytes::from(payload),
         "open": Bytes::from(open_call_data(&blob)?),
         "blocks": blocks,

@@ -170,7 +170,12 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
         .unwrap()
         .unwrap();
     let block = sequencer
-        .derive_block(1, l1.header.timestamp, batch[0].transactions.clone())
+        .derive_block(
+            1,
+            l1.header.timestamp,
+            batch[0].transactions.clone(),
+            Vec::new(),
+        )
         .unwrap();
     let blob = blob_from_payload(&rollup::batch::encode(&batch).unwrap()).unwrap();
     let open = BlobData::openCall {

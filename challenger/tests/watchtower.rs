@@ -8,13 +8,15 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use alloy_primitives::U256;
+use alloy_primitives::{Address, U256};
 use common::{stop, Daemon, Network};
 use l1_contracts::{
     call::write,
+    inbox::Inbox,
     rollup::Rollup,
     status::{ClaimStatus, GameStatus},
 };
+use l2_node::l1::L1Source;
 use rollup::lie::{BlockLie, Lie};
 use testnet::NetworkConfig;
 
@@ -129,6 +131,52 @@ async fn a_wrong_gas_figure_is_caught() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_timestamp_is_caught() {
     defeat(909, Lie::Timestamp, false).await;
+}
+
+/// Twenty deposits queued on L1 by dev key 3 before any batch: the first batch's block credits
+/// sixteen, block 2 the other four, which the liar then misreports.
+async fn defeat_over_deposits(chain_id: u64, lie: Lie) {
+    let network = Network::start(chain_id).await;
+    for i in 0..20u8 {
+        write(
+            &network.provider(3),
+            network.keys[3].address(),
+            network.deployment.inbox,
+            Inbox::depositCall {
+                to: Address::repeat_byte(0x70 + i),
+            },
+            U256::from(10u64.pow(16)),
+        )
+        .await
+        .unwrap();
+    }
+    let daemon = network.daemon(2);
+    defeat_on(&network, daemon, lie, false).await;
+    // The honest chain credited every deposit in full.
+    let mut node = network.node(&network.path("check")).unwrap();
+    let l1 = L1Source::new(
+        network.provider(0),
+        network.server.url(),
+        network.deployment.inbox,
+    );
+    node.sync(&l1).await.unwrap();
+    for i in 0..20u8 {
+        let account = node
+            .state()
+            .account(Address::repeat_byte(0x70 + i))
+            .unwrap();
+        assert_eq!(account.balance, U256::from(10u64.pow(16)));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_deposit_is_caught() {
+    defeat_over_deposits(912, Lie::DropDeposit(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invented_deposit_is_caught() {
+    defeat_over_deposits(913, Lie::InventDeposit).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -84,6 +84,9 @@ contract Rollup {
         bytes32 blobHash;
         uint64 firstCandidate;
         uint16 batchBlocks;
+        /// The deposits the block credits: queue indices `firstDeposit ..` (`deposits` of them).
+        uint64 firstDeposit;
+        uint8 deposits;
     }
 
     /// @notice One challenger against one claim's proposer (the defender).
@@ -428,6 +431,9 @@ contract Rollup {
         ctx.candidates = candidates;
         ctx.firstCandidate = first;
         ctx.timestamp = L2Block.timestamp(ctx.parent.timestamp, declared, b.l1Timestamp);
+        (uint256 firstDeposit, uint256 deposits) = inbox.depositsOf(batchIndex, l2Block);
+        ctx.firstDeposit = uint64(firstDeposit);
+        ctx.deposits = uint8(deposits);
         g.ctx = ctx;
         g.level = 2;
         g.lo = 0;
@@ -458,13 +464,15 @@ contract Rollup {
                     g.ctx.timestamp,
                     0,
                     0,
+                    L2Block.EMPTY_ROOT,
                     0,
                     step.baseFee,
                     step.forkFields
                 )
             ),
             L2Block.segment(step.pre.included, step.pre.gasUsed, false),
-            transaction
+            transaction,
+            L2Block.EMPTY_LIST
         );
         (bytes memory input, uint256 traceLength) = L2Block.executeInput(
             step.pre.stateRoot,
@@ -485,12 +493,16 @@ contract Rollup {
     }
 
     /// @notice Proves the end of the block: EXECUTE runs the end-of-block changes (the whole
-    /// block if nothing was included) and the header assembled from the rules and position `m`
-    /// must hash to the defender's value (or, for the challenger, to another value).
+    /// block if nothing was included), crediting the block's deposits as withdrawals, and the
+    /// header assembled from the rules, position `m` and those withdrawals must hash to the
+    /// defender's value (or, for the challenger, to another value).
     function proveEnd(uint256 id, StepInput calldata step) external {
         Game storage g = _leaf(id);
         if (g.lo != g.ctx.candidates) revert WrongPhase();
         if (keccak256(abi.encode(step.pre)) != g.loValue) revert WrongPosition();
+        (bytes memory withdrawals, bytes32 withdrawalsRoot) = L2Block.withdrawals(
+            g.ctx.firstDeposit, inbox.deposits(g.ctx.firstDeposit, g.ctx.deposits)
+        );
         bytes memory header = L2Block.header(
             g.ctx.parent,
             L2Block.Body(
@@ -499,6 +511,7 @@ contract Rollup {
                 g.ctx.timestamp,
                 step.postStateRoot,
                 step.pre.txAcc,
+                withdrawalsRoot,
                 step.pre.gasUsed,
                 step.baseFee,
                 step.forkFields
@@ -509,7 +522,11 @@ contract Rollup {
             step.postStateRoot,
             0,
             L2Block.TraceParts(
-                chainConfig, header, L2Block.segment(step.pre.included, step.pre.gasUsed, true), ""
+                chainConfig,
+                header,
+                L2Block.segment(step.pre.included, step.pre.gasUsed, true),
+                "",
+                withdrawals
             ),
             step.ancestors,
             step.witness

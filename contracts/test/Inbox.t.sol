@@ -10,7 +10,12 @@ contract InboxTest is Test {
         bytes32 indexed blobHash,
         uint64 firstBlock,
         uint16 blockCount,
-        uint256 blobIndex
+        uint256 blobIndex,
+        uint64 depositsStart,
+        uint64 depositsEnd
+    );
+    event Deposited(
+        uint256 indexed index, address indexed from, address indexed to, uint64 amountGwei
     );
 
     address internal constant SEQUENCER = address(0x5e9);
@@ -43,7 +48,7 @@ contract InboxTest is Test {
         uint16[] memory declared = counts(5, 1, 9);
         for (uint256 i = 0; i < 3; ++i) {
             vm.expectEmit(address(inbox));
-            emit BatchSubmitted(i, blobs[i], firsts[i], declared[i], i);
+            emit BatchSubmitted(i, blobs[i], firsts[i], declared[i], i, 0, 0);
         }
         vm.prank(SEQUENCER);
         assertEq(inbox.submit(declared), 0);
@@ -160,5 +165,106 @@ contract InboxTest is Test {
         inbox.batch(0);
         vm.expectRevert(abi.encodeWithSelector(Inbox.UnknownBatch.selector, 3));
         inbox.batchOf(3, 1);
+    }
+
+    function test_DepositQueuesWholeGweiAndKeepsTheValue() public {
+        address user = makeAddr("user");
+        vm.deal(user, 10 ether);
+        vm.expectEmit(address(inbox));
+        emit Deposited(0, user, address(0xbeef), 1e9);
+        vm.prank(user);
+        assertEq(inbox.deposit{value: 1 ether}(address(0xbeef)), 0);
+        vm.prank(user);
+        assertEq(inbox.deposit{value: 1 gwei}(user), 1);
+        assertEq(inbox.depositCount(), 2);
+        assertEq(address(inbox).balance, 1 ether + 1 gwei);
+        Inbox.Deposit[] memory queued = inbox.deposits(0, 2);
+        assertEq(queued[0].to, address(0xbeef));
+        assertEq(queued[0].amountGwei, 1e9);
+        assertEq(queued[1].to, user);
+        assertEq(queued[1].amountGwei, 1);
+        vm.expectRevert(abi.encodeWithSelector(Inbox.UnknownDeposits.selector, 1, 2));
+        inbox.deposits(1, 2);
+        vm.expectRevert(abi.encodeWithSelector(Inbox.UnknownDeposits.selector, 3, 0));
+        inbox.deposits(3, 0);
+    }
+
+    function test_RevertWhen_DepositIsNotWholeGwei() public {
+        uint256 tooLarge = (uint256(type(uint64).max) + 1) * 1 gwei;
+        vm.deal(address(this), tooLarge);
+        uint256[4] memory bad = [uint256(0), 1, 1.5 gwei, tooLarge];
+        for (uint256 i = 0; i < bad.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(Inbox.BadDepositAmount.selector, bad[i]));
+            inbox.deposit{value: bad[i]}(address(1));
+        }
+        assertEq(inbox.depositCount(), 0);
+    }
+
+    /// Each batch takes the queue's next deposits, sixteen per block it declares, and leaves the
+    /// rest to the next batch; its blocks credit them in runs of sixteen.
+    function test_BatchesCreditDepositsInRunsPerBlock() public {
+        for (uint256 i = 0; i < 40; ++i) {
+            inbox.deposit{value: (i + 1) * 1 gwei}(address(uint160(0x1000 + i)));
+        }
+        vm.deal(address(this), 0);
+        vm.warp(block.timestamp + 10);
+        vm.blobhashes(hashes(2, 7));
+        vm.expectEmit(address(inbox));
+        emit BatchSubmitted(0, hashes(2, 7)[0], 1, 1, 0, 0, 16);
+        vm.expectEmit(address(inbox));
+        emit BatchSubmitted(1, hashes(2, 7)[1], 2, 3, 1, 16, 40);
+        vm.prank(SEQUENCER);
+        inbox.submit(counts2(1, 3));
+        assertEq(inbox.batch(0).depositsEnd, 16);
+        assertEq(inbox.batch(1).depositsEnd, 40);
+        (uint256 first, uint256 n) = inbox.depositsOf(0, 1);
+        assertEq(first, 0);
+        assertEq(n, 16);
+        (first, n) = inbox.depositsOf(1, 2);
+        assertEq(first, 16);
+        assertEq(n, 16);
+        (first, n) = inbox.depositsOf(1, 3);
+        assertEq(first, 32);
+        assertEq(n, 8, "the last run is short");
+        (, n) = inbox.depositsOf(1, 4);
+        assertEq(n, 0, "blocks after the last run credit none");
+        vm.expectRevert(abi.encodeWithSelector(Inbox.NotInBatch.selector, 0, 2));
+        inbox.depositsOf(0, 2);
+    }
+
+    receive() external payable {}
+
+    /// Whatever the deposits and batches, every deposit is credited by exactly one block, in
+    /// queue order, no block credits more than sixteen, and a batch leaves none queued that its
+    /// blocks had room for.
+    function testFuzz_EveryDepositCreditedOnceInOrder(uint8[6] memory made, uint8[6] memory blocks)
+        public
+    {
+        vm.deal(address(this), 1 ether);
+        vm.blobhashes(hashes(1, 8));
+        uint256 next;
+        uint64 l2Block = 1;
+        for (uint256 b = 0; b < made.length; ++b) {
+            for (uint256 i = 0; i < made[b]; ++i) {
+                inbox.deposit{value: 1 gwei}(address(1));
+            }
+            uint16 count = uint16(bound(blocks[b], 1, 8));
+            vm.warp(vm.getBlockTimestamp() + count);
+            vm.prank(SEQUENCER);
+            inbox.submit(one(count));
+            for (uint256 j = 0; j < count; ++j) {
+                (uint256 first, uint256 n) = inbox.depositsOf(b, l2Block + uint64(j));
+                assertLe(n, inbox.MAX_DEPOSITS_PER_BLOCK());
+                if (n > 0) assertEq(first, next, "in order, none skipped");
+                next += n;
+            }
+            l2Block += count;
+            assertEq(next, inbox.batch(b).depositsEnd);
+            uint256 room = inbox.MAX_DEPOSITS_PER_BLOCK() * count;
+            assertTrue(
+                next == inbox.depositCount()
+                    || next == (b == 0 ? 0 : inbox.batch(b - 1).depositsEnd) + room
+            );
+        }
     }
 }

@@ -304,10 +304,14 @@ contract StepBuilder {
         L2Block.TraceParts memory parts = L2Block.TraceParts(
             hex"c0",
             L2Block.header(
-                parent, L2Block.Body(address(0xfe), 30_000_000, 1_012, 0, 0, 0, 1 gwei, requests)
+                parent,
+                L2Block.Body(
+                    address(0xfe), 30_000_000, 1_012, 0, 0, L2Block.EMPTY_ROOT, 0, 1 gwei, requests
+                )
             ),
             L2Block.segment(3, 63_000, false),
-            new bytes(200)
+            new bytes(200),
+            L2Block.EMPTY_LIST
         );
         (, uint256 traceLength) =
             L2Block.executeInput(bytes32(0), bytes32(0), 0, parts, ancestors, witness);

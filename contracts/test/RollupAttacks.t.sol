@@ -59,6 +59,7 @@ contract RollupAttackTest is ScenarioTest {
                 g.ctx.timestamp,
                 0,
                 0,
+                L2Block.EMPTY_ROOT,
                 0,
                 step.baseFee,
                 step.forkFields

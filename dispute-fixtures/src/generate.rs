@@ -483,6 +483,7 @@ fn derive_blocks(
                     block.timestamp,
                     L1_TIME,
                     block.transactions,
+                    Vec::new(),
                     told.map(|l| l.lie),
                 )
                 .map_err(|e| e.to_string())?;

@@ -5,8 +5,9 @@ use std::borrow::Cow;
 use alloy_consensus::transaction::Recovered;
 use alloy_consensus::ReceiptEnvelope;
 use alloy_consensus::{
-    proofs::calculate_receipt_root, transaction::SignerRecoverable, Transaction, TxEnvelope,
-    TxReceipt, TxType,
+    proofs::{calculate_receipt_root, calculate_withdrawals_root},
+    transaction::SignerRecoverable,
+    Transaction, TxEnvelope, TxReceipt, TxType,
 };
 use alloy_eips::{eip2718::Decodable2718, eip7685::Requests};
 use alloy_eips::{
@@ -181,6 +182,19 @@ pub fn execute_segment<'a, P: Preimages>(
         validate::validate_body(header, &trace.transactions, &trace.withdrawals, chain)?;
     }
     if chain.fork < Fork::Shanghai && !trace.withdrawals.is_empty() {
+        return Err(InvalidBlock::WithdrawalsRoot.into());
+    }
+    if !segment.ends_block && !trace.withdrawals.is_empty() {
+        // Withdrawals are applied at the block's end: a segment that does not reach it cannot
+        // carry them.
+        return Err(InvalidBlock::WithdrawalsRoot.into());
+    }
+    if segment.ends_block
+        && !segment.is_whole_block()
+        && chain.fork >= Fork::Shanghai
+        && Some(calculate_withdrawals_root(&trace.withdrawals)) != header.withdrawals_root
+    {
+        // The segment that ends a block applies its withdrawals, so it answers for their root.
         return Err(InvalidBlock::WithdrawalsRoot.into());
     }
 

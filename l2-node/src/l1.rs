@@ -4,11 +4,12 @@
 use alloy_eips::{
     eip4844::BlobTransactionSidecar,
     eip4844::{c_kzg, env_settings::EnvKzgSettings, kzg_to_versioned_hash},
+    eip4895::Withdrawal,
     eip7594::BlobTransactionSidecarEip7594,
     eip7910::EthConfig,
 };
 use alloy_network::{TransactionBuilder, TransactionBuilder4844};
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_provider::{transport::TransportError, Provider};
 use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use alloy_sol_types::{SolCall, SolEvent};
@@ -18,7 +19,12 @@ use rollup::{
     batch::{encode, BatchBlock, BatchError},
     blob::{blob_from_payload, payload, Blob, BlobError},
     derive::L1Batch,
+    rules::deposit_credit,
 };
+
+/// Most deposits one `Inbox.deposits` call reads: a page well inside providers' `eth_call` gas
+/// caps (a cold slot read is 2,100 gas).
+const DEPOSITS_PER_CALL: u64 = 1_024;
 
 /// Why reading or posting batches failed.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +70,16 @@ pub enum L1Error {
     /// The blob could not be built.
     #[error(transparent)]
     Blob(#[from] BlobError),
+    /// The inbox answered fewer or more deposits than asked for.
+    #[error("the inbox gave {got} deposits from {start}, not the {asked} asked for")]
+    Deposits {
+        /// The first asked for.
+        start: u64,
+        /// How many were asked for.
+        asked: u64,
+        /// How many came.
+        got: usize,
+    },
     /// The node's `eth_config` is not a fork schedule the L2 can follow.
     #[error("the L1 node's fork schedule (eth_config): {0}")]
     Schedule(#[source] ForksError),
@@ -254,6 +270,9 @@ impl<P: Provider> L1Source<P> {
                     expected: event.blobHash,
                 });
             }
+            let deposits = self
+                .deposits(event.depositsStart, event.depositsEnd)
+                .await?;
             batches.push(L1Batch {
                 index,
                 blob_hash: event.blobHash,
@@ -264,9 +283,56 @@ impl<P: Provider> L1Source<P> {
                 l1_timestamp: block.header.timestamp,
                 payload: payload(&blob),
                 blob,
+                deposits,
             });
         }
         Ok(batches)
+    }
+
+    /// Queued deposits `start..end`, as the withdrawals that credit them. The queue only grows,
+    /// so the node's latest state holds them as the batch that named them saw them; a reorg
+    /// that changed them also replaced that batch, which the cursor's hash check catches.
+    pub async fn deposits(&self, start: u64, end: u64) -> Result<Vec<Withdrawal>, L1Error> {
+        let mut out = Vec::with_capacity(end.saturating_sub(start) as usize);
+        let mut at = start;
+        while at < end {
+            let asked = (end - at).min(DEPOSITS_PER_CALL);
+            let call = Inbox::depositsCall {
+                start: U256::from(at),
+                count: U256::from(asked),
+            };
+            let request = TransactionRequest::default()
+                .with_to(self.inbox)
+                .with_input(call.abi_encode());
+            let answer = self
+                .provider
+                .call(request)
+                .await
+                .map_err(|source| L1Error::Rpc {
+                    what: "Inbox.deposits",
+                    source,
+                })?;
+            let page = Inbox::depositsCall::abi_decode_returns(&answer).map_err(|source| {
+                L1Error::Decode {
+                    what: "Inbox.deposits",
+                    source,
+                }
+            })?;
+            if page.len() as u64 != asked {
+                return Err(L1Error::Deposits {
+                    start: at,
+                    asked,
+                    got: page.len(),
+                });
+            }
+            out.extend(
+                page.into_iter()
+                    .zip(at..)
+                    .map(|(d, index)| deposit_credit(index, d.to, d.amountGwei)),
+            );
+            at += asked;
+        }
+        Ok(out)
     }
 
     /// The number of L1's latest block.

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use alloy_consensus::{transaction::SignerRecoverable, Header, TxEnvelope};
-use alloy_eips::eip2718::Decodable2718;
+use alloy_eips::{eip2718::Decodable2718, eip4895::Withdrawal};
 use alloy_primitives::{keccak256, Address, Bytes, B256};
 use alloy_provider::Provider;
 use execute::{
@@ -17,7 +17,7 @@ use rollup::{
     blob::{payload, Blob},
     derive::{DerivedBlock, L1Batch, L2Chain, BLOCKHASH_WINDOW},
     lie::Lie,
-    rules::{L2Config, Position},
+    rules::{block_deposits, L2Config, Position},
 };
 
 use crate::{
@@ -172,6 +172,7 @@ impl L2Node {
                 origin: L1Origin::default(),
                 candidates: Vec::new(),
                 positions: vec![Position::start(header.state_root)],
+                deposits: Vec::new(),
                 header,
             };
             store.init(identity, record, chain.state_mut().store_mut(), start)?;
@@ -246,13 +247,17 @@ impl L2Node {
             }
         }
         let blocks = decode(&payload, batch.block_count, batch.l1_timestamp);
+        let deposits = (0..blocks.len())
+            .map(|j| block_deposits(&batch.deposits, j))
+            .collect();
         let record = BatchRecord {
             blob_hash: batch.blob_hash,
             first_block: batch.first_block,
             block_count: u64::from(batch.block_count),
             blob: Bytes::copy_from_slice(batch.blob.as_slice()),
+            deposits: batch.deposits.clone(),
         };
-        self.derive_and_commit(origin, blocks, Some(&record))
+        self.derive_and_commit(origin, blocks, deposits, Some(&record))
     }
 
     /// The batch that carried L2 block `number`, its blob as posted, from the store: what a
@@ -277,32 +282,41 @@ impl L2Node {
             l1_timestamp: origin.timestamp,
             payload: payload(&blob),
             blob: Box::new(blob),
+            deposits: record.deposits,
         })
     }
 
-    /// Derives decoded blocks carried by the batch at `origin` and stores them with their
-    /// states, atomically; the cursor moves past that batch.
+    /// Derives decoded blocks carried by the batch at `origin`, each crediting the deposits
+    /// beside it, and stores them with their states, atomically; the cursor moves past that
+    /// batch.
     pub fn apply_blocks(
         &mut self,
         origin: L1Origin,
         blocks: Vec<BatchBlock>,
+        deposits: Vec<Vec<Withdrawal>>,
     ) -> Result<Vec<DerivedBlock>, NodeError> {
-        self.derive_and_commit(origin, blocks, None)
+        self.derive_and_commit(origin, blocks, deposits, None)
     }
 
     fn derive_and_commit(
         &mut self,
         origin: L1Origin,
         blocks: Vec<BatchBlock>,
+        deposits: Vec<Vec<Withdrawal>>,
         record: Option<&BatchRecord>,
     ) -> Result<Vec<DerivedBlock>, NodeError> {
         let mut derived = Vec::new();
         let mut records = Vec::new();
+        let mut deposits = deposits.into_iter();
         for block in blocks {
             let number = self.head().number + 1;
-            let result =
-                self.chain
-                    .derive_block(block.timestamp, origin.timestamp, block.transactions);
+            let credited = deposits.next().unwrap_or_default();
+            let result = self.chain.derive_block(
+                block.timestamp,
+                origin.timestamp,
+                block.transactions,
+                credited.clone(),
+            );
             let block_derived = match result {
                 Ok(d) => d,
                 Err(source) => {
@@ -317,6 +331,7 @@ impl L2Node {
                 origin,
                 candidates: block_derived.candidates.clone(),
                 positions: block_derived.positions.clone(),
+                deposits: credited,
             };
             records.push((record, body_of(&block_derived)));
             derived.push(block_derived);
@@ -518,9 +533,16 @@ impl Replayer {
         );
         let (declared, l1_timestamp) = (record.declared, record.origin.timestamp);
         #[cfg(feature = "lies")]
-        let derived = chain.derive_block_lying(declared, l1_timestamp, record.candidates, lie);
+        let derived = chain.derive_block_lying(
+            declared,
+            l1_timestamp,
+            record.candidates,
+            record.deposits,
+            lie,
+        );
         #[cfg(not(feature = "lies"))]
-        let derived = chain.derive_block(declared, l1_timestamp, record.candidates);
+        let derived =
+            chain.derive_block(declared, l1_timestamp, record.candidates, record.deposits);
         let derived = derived.map_err(|source| NodeError::Execute { number, source })?;
         let stored = record.header.hash_slow();
         if lie.is_none() && derived.hash != stored {

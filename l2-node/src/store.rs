@@ -12,6 +12,7 @@
 use std::path::Path;
 
 use alloy_consensus::{Header, ReceiptEnvelope};
+use alloy_eips::eip4895::Withdrawal;
 use alloy_primitives::{
     keccak256,
     map::{B256Map, B256Set},
@@ -80,6 +81,9 @@ pub struct BatchRecord {
     pub block_count: u64,
     /// The blob's bytes.
     pub blob: Bytes,
+    /// The deposits its blocks credit, as the withdrawals that credit them: a dispute about
+    /// any of its blocks reads them, after older blocks' records are pruned.
+    pub deposits: Vec<Withdrawal>,
 }
 
 /// Where a batch came from on L1.
@@ -119,6 +123,8 @@ pub struct BlockRecord {
     pub candidates: Vec<Bytes>,
     /// Positions `0..=m`.
     pub positions: Vec<Position>,
+    /// The deposits it credits, as the withdrawals that credit them.
+    pub deposits: Vec<Withdrawal>,
 }
 
 /// A candidate the inclusion rule skipped.

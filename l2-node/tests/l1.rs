@@ -129,7 +129,12 @@ async fn derivation_from_l1_reproduces_the_sequencers_blocks() {
             .unwrap();
         for block in blocks {
             let derived = sequencer
-                .derive_block(block.timestamp, l1.header.timestamp, block.transactions)
+                .derive_block(
+                    block.timestamp,
+                    l1.header.timestamp,
+                    block.transactions,
+                    Vec::new(),
+                )
                 .unwrap();
             assert_eq!(
                 derived.steps.iter().flatten().count(),

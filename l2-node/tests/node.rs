@@ -14,7 +14,7 @@ use rollup::{
     batch::{encode, BatchBlock},
     derive::{DerivedBlock, L2Chain},
     lie::Lie,
-    rules::L2Config,
+    rules::{deposit_credit, L2Config},
     wallet::L2Wallet,
 };
 
@@ -63,14 +63,21 @@ fn batch(index: u64, first_block: u64, l1_block: u64, fork: u8, nonce: &mut u64)
                 .collect(),
         })
         .collect();
-    raw_batch(
-        index,
-        first_block,
-        l1_block,
-        fork,
-        encode(&blocks).unwrap(),
-        2,
-    )
+    // Each batch credits three deposits, to accounts of its own, all in its first block.
+    let deposits = (3 * index..3 * index + 3)
+        .map(|i| deposit_credit(i, Address::repeat_byte(0x30 + i as u8), 1_000 + i))
+        .collect();
+    L1Batch {
+        deposits,
+        ..raw_batch(
+            index,
+            first_block,
+            l1_block,
+            fork,
+            encode(&blocks).unwrap(),
+            2,
+        )
+    }
 }
 
 fn raw_batch(
@@ -91,6 +98,7 @@ fn raw_batch(
         l1_timestamp: 12 * l1_block,
         blob: rollup::blob::blob_from_payload(&payload).expect("a payload fits a blob"),
         payload,
+        deposits: Vec::new(),
     }
 }
 
@@ -106,6 +114,7 @@ fn assert_same_batch(kept: &L1Batch, applied: &L1Batch) {
             b.l1_block,
             b.l1_hash,
             b.l1_timestamp,
+            b.deposits.clone(),
         )
     };
     assert_eq!(key(kept), key(applied));
@@ -199,6 +208,21 @@ fn the_stored_chain_matches_memory_survives_restarts_and_replays_any_kept_block(
         node.apply(b).unwrap();
     }
     assert_eq!(node.head().hash_slow(), expected[7].hash);
+    // Every deposit is credited, in gwei, by its batch's first block, whose header commits to it.
+    for i in 0..12u64 {
+        let account = node
+            .state()
+            .account(Address::repeat_byte(0x30 + i as u8))
+            .unwrap();
+        assert_eq!(
+            account.balance,
+            U256::from(1_000 + i) * U256::from(1_000_000_000u64)
+        );
+    }
+    assert_ne!(
+        expected[0].header.withdrawals_root,
+        expected[1].header.withdrawals_root
+    );
     // Each batch's blob is kept as posted, for disputes after beacon nodes prune it.
     for n in 1..=8u64 {
         assert_same_batch(&node.batch_of(n).unwrap(), &batches[(n as usize - 1) / 2]);

@@ -26,15 +26,23 @@ pub enum Lie {
     /// Candidate `k` counts as included although the inclusion rule skips it (it is in the
     /// count and the transactions accumulator; the state and gas do not move).
     Include(usize),
+    /// The block leaves out deposit `k` of those it credits.
+    DropDeposit(usize),
+    /// The block credits a deposit nobody made, after those it credits: 1 ether to the liar's
+    /// chosen address ([`INVENTED_DEPOSIT_TO`]).
+    InventDeposit,
 }
+
+/// Where an invented deposit ([`Lie::InventDeposit`]) goes.
+pub const INVENTED_DEPOSIT_TO: [u8; 20] = [0x1e; 20];
 
 /// Why a lie's text (`--lie`) does not read.
 #[derive(Debug, thiserror::Error)]
 pub enum LieError {
     /// Not one of the forms.
     #[error(
-        "{0}: expected drop:BLOCK:K, reorder:BLOCK:A:B, root:BLOCK:K, gas:BLOCK, timestamp:BLOCK \
-         or include:BLOCK:K"
+        "{0}: expected drop:BLOCK:K, reorder:BLOCK:A:B, root:BLOCK:K, gas:BLOCK, timestamp:BLOCK, \
+         include:BLOCK:K, drop-deposit:BLOCK:K or invent-deposit:BLOCK"
     )]
     Form(String),
     /// A block or index is not a number.
@@ -60,8 +68,8 @@ pub struct BlockLie {
 impl FromStr for BlockLie {
     type Err = LieError;
 
-    /// `drop:BLOCK:K`, `reorder:BLOCK:A:B`, `root:BLOCK:K`, `gas:BLOCK`, `timestamp:BLOCK` or
-    /// `include:BLOCK:K`.
+    /// `drop:BLOCK:K`, `reorder:BLOCK:A:B`, `root:BLOCK:K`, `gas:BLOCK`, `timestamp:BLOCK`,
+    /// `include:BLOCK:K`, `drop-deposit:BLOCK:K` or `invent-deposit:BLOCK`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let parts: Vec<&str> = s.split(':').collect();
         let number = |i: usize| -> Result<u64, LieError> {
@@ -79,6 +87,8 @@ impl FromStr for BlockLie {
             ("gas", 2) => Lie::Gas,
             ("timestamp", 2) => Lie::Timestamp,
             ("include", 3) => Lie::Include(index(2)?),
+            ("drop-deposit", 3) => Lie::DropDeposit(index(2)?),
+            ("invent-deposit", 2) => Lie::InventDeposit,
             _ => return Err(LieError::Form(s.to_string())),
         };
         Ok(Self {
@@ -99,6 +109,8 @@ impl std::fmt::Display for BlockLie {
             Lie::Gas => write!(f, "gas:{block}"),
             Lie::Timestamp => write!(f, "timestamp:{block}"),
             Lie::Include(k) => write!(f, "include:{block}:{k}"),
+            Lie::DropDeposit(k) => write!(f, "drop-deposit:{block}:{k}"),
+            Lie::InventDeposit => write!(f, "invent-deposit:{block}"),
         }
     }
 }
@@ -129,6 +141,8 @@ mod tests {
             "gas:5",
             "timestamp:6",
             "include:7:1",
+            "drop-deposit:2:0",
+            "invent-deposit:3",
         ] {
             assert_eq!(parse(text).unwrap().to_string(), text);
         }

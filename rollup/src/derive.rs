@@ -4,6 +4,7 @@
 //! blob transaction (`docs/protocol.md`, section 2).
 
 use alloy_consensus::Header;
+use alloy_eips::eip4895::Withdrawal;
 use alloy_primitives::{keccak256, Address, Bytes, B256};
 use execute::{
     store::{MemoryStore, NodeStore},
@@ -16,7 +17,10 @@ use crate::{
     batch::decode,
     blob::Blob,
     lie::Lie,
-    rules::{block_timestamp, L2Config, Position, MAX_STEP_BYTES, MAX_STEP_GAS},
+    rules::{
+        block_deposits, block_timestamp, deposit_credit, L2Config, Position, MAX_STEP_BYTES,
+        MAX_STEP_GAS,
+    },
 };
 
 /// Ancestor headers a block can reach with BLOCKHASH.
@@ -46,6 +50,9 @@ pub struct L1Batch {
     /// The blob exactly as posted, all 4096 elements. Derivation ignores byte 0 of each element,
     /// so the payload does not determine the blob: opening it on L1 needs this copy.
     pub blob: Box<Blob>,
+    /// The deposits its blocks credit, in queue order, as the withdrawals that credit them
+    /// (`Inbox.BatchSubmitted`'s `depositsStart .. depositsEnd`).
+    pub deposits: Vec<Withdrawal>,
 }
 
 /// A derived L2 block, with what every step of a dispute about it needs.
@@ -173,19 +180,28 @@ impl<S: NodeStore> L2Chain<S> {
     pub fn derive_batch(&mut self, batch: &L1Batch) -> Result<Vec<DerivedBlock>, ExecuteError> {
         decode(&batch.payload, batch.block_count, batch.l1_timestamp)
             .into_iter()
-            .map(|block| self.derive_block(block.timestamp, batch.l1_timestamp, block.transactions))
+            .enumerate()
+            .map(|(j, block)| {
+                self.derive_block(
+                    block.timestamp,
+                    batch.l1_timestamp,
+                    block.transactions,
+                    block_deposits(&batch.deposits, j),
+                )
+            })
             .collect()
     }
 
     /// Builds the next block from a batch's `candidates`, declared at `declared` and carried by
-    /// an L1 block at `l1_timestamp`.
+    /// an L1 block at `l1_timestamp`, crediting `deposits` at its end.
     pub fn derive_block(
         &mut self,
         declared: u64,
         l1_timestamp: u64,
         candidates: Vec<Bytes>,
+        deposits: Vec<Withdrawal>,
     ) -> Result<DerivedBlock, ExecuteError> {
-        self.derive_block_as(declared, l1_timestamp, candidates, None)
+        self.derive_block_as(declared, l1_timestamp, candidates, deposits, None)
     }
 
     /// [`L2Chain::derive_block`] as a dishonest proposer would claim it (test mode, the `lies`
@@ -197,9 +213,10 @@ impl<S: NodeStore> L2Chain<S> {
         declared: u64,
         l1_timestamp: u64,
         candidates: Vec<Bytes>,
+        deposits: Vec<Withdrawal>,
         lie: Option<Lie>,
     ) -> Result<DerivedBlock, ExecuteError> {
-        self.derive_block_as(declared, l1_timestamp, candidates, lie)
+        self.derive_block_as(declared, l1_timestamp, candidates, deposits, lie)
     }
 
     /// The block by the rules, or (test mode) broken as `lie` says.
@@ -208,12 +225,24 @@ impl<S: NodeStore> L2Chain<S> {
         declared: u64,
         l1_timestamp: u64,
         mut candidates: Vec<Bytes>,
+        mut deposits: Vec<Withdrawal>,
         lie: Option<Lie>,
     ) -> Result<DerivedBlock, ExecuteError> {
         let mut timestamp = block_timestamp(self.head().timestamp, declared, l1_timestamp);
         match lie {
             Some(Lie::Timestamp) => timestamp += 1,
             Some(Lie::Reorder(a, b)) if a.max(b) < candidates.len() => candidates.swap(a, b),
+            Some(Lie::DropDeposit(k)) if k < deposits.len() => {
+                deposits.remove(k);
+            }
+            Some(Lie::InventDeposit) => {
+                let index = deposits.last().map_or(u64::MAX, |d| d.index + 1);
+                deposits.push(deposit_credit(
+                    index,
+                    Address::from(crate::lie::INVENTED_DEPOSIT_TO),
+                    1_000_000_000,
+                ));
+            }
             _ => {}
         }
         let chain = self.config.chain_at(timestamp)?;
@@ -235,7 +264,7 @@ impl<S: NodeStore> L2Chain<S> {
             positions.push(position);
             steps.push(step);
         }
-        let mut end = self.end_block(&chain, &template, &position)?;
+        let mut end = self.end_block(&chain, &template, &position, deposits)?;
         // No block can be executed on a wrong state root, so the chain goes on from the true
         // header after that lie; after the others it goes on from the claimed one.
         let next_parent = match lie {
@@ -306,12 +335,13 @@ impl<S: NodeStore> L2Chain<S> {
     }
 
     /// The end step: the end-of-block segment after the included transactions, or the whole
-    /// (empty) block when none was; its trace carries the sealed header.
+    /// (empty) block when none was, crediting `deposits`; its trace carries the sealed header.
     fn end_block(
         &mut self,
         chain: &ChainConfig,
         template: &Header,
         position: &Position,
+        deposits: Vec<Withdrawal>,
     ) -> Result<TracedSegment, ExecuteError> {
         let segment = Segment {
             first_tx: position.included,
@@ -319,29 +349,31 @@ impl<S: NodeStore> L2Chain<S> {
             blob_gas_before: 0,
             ends_block: true,
         };
+        let seal = |state_root, gas_used| {
+            self.config
+                .seal(template, state_root, position.tx_acc, gas_used, &deposits)
+        };
+        // The segment ending a block checks the withdrawals root, so it is set before the run.
+        let unsealed = Header {
+            withdrawals_root: seal(B256::ZERO, 0).withdrawals_root,
+            ..template.clone()
+        };
         let request = |header: Header| TraceRequest {
             chain: *chain,
             ancestors: self.ancestors(),
             header,
             segment,
             transactions: Vec::new(),
-            withdrawals: Vec::new(),
+            withdrawals: deposits.clone(),
         };
         if position.included == 0 {
             // The whole block: EXECUTE checks every result field, so find them first.
-            let sealed = self.state.stage_sealed(request(template.clone()))?.segment;
-            let header = self
-                .config
-                .seal(template, sealed.post_state_root, position.tx_acc, 0);
+            let sealed = self.state.stage_sealed(request(unsealed))?.segment;
+            let header = seal(sealed.post_state_root, 0);
             return self.state.trace(request(header));
         }
-        let mut end = self.state.trace(request(template.clone()))?;
-        end.trace.header = self.config.seal(
-            template,
-            end.post_state_root,
-            position.tx_acc,
-            position.gas_used,
-        );
+        let mut end = self.state.trace(request(unsealed))?;
+        end.trace.header = seal(end.post_state_root, position.gas_used);
         Ok(end)
     }
 }

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use alloy_consensus::Header;
-use alloy_eips::{eip7002, eip7251, eip7685::EMPTY_REQUESTS_HASH};
+use alloy_consensus::{proofs::calculate_withdrawals_root, Header};
+use alloy_eips::{eip4895::Withdrawal, eip7002, eip7251, eip7685::EMPTY_REQUESTS_HASH};
 use alloy_primitives::{keccak256, Address, Bytes, B256};
 use alloy_sol_types::SolValue;
 use alloy_trie::EMPTY_ROOT_HASH;
@@ -19,6 +19,8 @@ use l1_contracts::rollup::{Rollup, SolPosition};
 pub const MAX_STEP_BYTES: usize = 262_144;
 /// Most gas a one-transaction step may use (`Rollup.MAX_STEP_GAS`).
 pub const MAX_STEP_GAS: u64 = 4_000_000;
+/// Most deposits one L2 block credits (`Inbox.MAX_DEPOSITS_PER_BLOCK`).
+pub const MAX_DEPOSITS_PER_BLOCK: usize = 16;
 /// The one-byte `STOP` the L2 genesis puts at the EIP-7002 and EIP-7251 addresses, so that
 /// end-of-block requests are always empty.
 pub const STOP: u8 = 0x00;
@@ -129,13 +131,24 @@ impl L2Config {
         header
     }
 
-    /// The sealed header: the template with the block's results.
-    pub fn seal(&self, template: &Header, state_root: B256, tx_acc: B256, gas_used: u64) -> Header {
+    /// The sealed header: the template with the block's results and the root of the deposits
+    /// it credits.
+    pub fn seal(
+        &self,
+        template: &Header,
+        state_root: B256,
+        tx_acc: B256,
+        gas_used: u64,
+        deposits: &[Withdrawal],
+    ) -> Header {
         Header {
             state_root,
             transactions_root: tx_acc,
             gas_used,
             receipts_root: EMPTY_ROOT_HASH,
+            withdrawals_root: template
+                .withdrawals_root
+                .map(|_| calculate_withdrawals_root(deposits)),
             requests_hash: template.requests_hash.map(|_| EMPTY_REQUESTS_HASH),
             ..template.clone()
         }
@@ -159,6 +172,27 @@ pub fn fork_fields(header: &Header) -> Bytes {
         rest = &rest[item.payload_length..];
     }
     Bytes::copy_from_slice(rest)
+}
+
+/// The withdrawal that credits queued deposit `index` (`Inbox.Deposit`): `gwei` to `to`, as
+/// EIP-4895 withdrawals credit, with validator index 0 (the L2 has no validators).
+pub const fn deposit_credit(index: u64, to: Address, gwei: u64) -> Withdrawal {
+    Withdrawal {
+        index,
+        validator_index: 0,
+        address: to,
+        amount: gwei,
+    }
+}
+
+/// The deposits block `j` of a batch credits, from the batch's deposits in queue order: the
+/// `j`-th run of [`MAX_DEPOSITS_PER_BLOCK`] (`Inbox.depositsOf`).
+pub fn block_deposits(batch: &[Withdrawal], j: usize) -> Vec<Withdrawal> {
+    batch
+        .chunks(MAX_DEPOSITS_PER_BLOCK)
+        .nth(j)
+        .map(<[Withdrawal]>::to_vec)
+        .unwrap_or_default()
 }
 
 /// `max(parent + 1, min(declared, l1Timestamp))`.

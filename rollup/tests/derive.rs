@@ -59,7 +59,12 @@ fn candidates_are_included_by_the_rule_and_every_step_verifies() {
     assert_eq!(decoded, blocks);
 
     let first = chain
-        .derive_block(decoded[0].timestamp, 2_000, decoded[0].transactions.clone())
+        .derive_block(
+            decoded[0].timestamp,
+            2_000,
+            decoded[0].transactions.clone(),
+            Vec::new(),
+        )
         .unwrap();
     let included: Vec<bool> = first.steps.iter().map(Result::is_ok).collect();
     assert_eq!(included, [true, false, false, true, false]);
@@ -102,7 +107,7 @@ fn candidates_are_included_by_the_rule_and_every_step_verifies() {
     assert_eq!(first.end.trace.header.hash_slow(), first.hash);
 
     let second = chain
-        .derive_block(decoded[1].timestamp, 2_000, Vec::new())
+        .derive_block(decoded[1].timestamp, 2_000, Vec::new(), Vec::new())
         .unwrap();
     assert_eq!(second.header.timestamp, 2_000, "bounded by the L1 time");
     assert_eq!(second.header.parent_hash, first.hash);
@@ -177,7 +182,7 @@ fn a_transaction_too_large_to_prove_is_skipped() {
     });
     let root = chain.state().root();
     let block = chain
-        .derive_block(1_001, 2_000, vec![heavy, transfer(0, 5)])
+        .derive_block(1_001, 2_000, vec![heavy, transfer(0, 5)], Vec::new())
         .unwrap();
     assert!(block.steps[0].is_err(), "the oversized step is skipped");
     assert_eq!(block.positions[1], block.positions[0]);

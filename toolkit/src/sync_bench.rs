@@ -105,13 +105,13 @@ pub(crate) fn run(bench: SyncBench) -> Result<()> {
 
         let started = Instant::now();
         let derived = node
-            .apply_blocks(origin, vec![block.clone()])?
+            .apply_blocks(origin, vec![block.clone()], Vec::new())?
             .pop()
             .ok_or_else(|| anyhow!("no block derived"))?;
         let sled = started.elapsed();
 
         let started = Instant::now();
-        let in_memory = memory.derive_block(block.timestamp, l1, block.transactions)?;
+        let in_memory = memory.derive_block(block.timestamp, l1, block.transactions, Vec::new())?;
         let mem = started.elapsed();
         if in_memory.hash != derived.hash {
             return Err(anyhow!("block {}: sled and memory disagree", i + 1));

@@ -9,8 +9,8 @@ import {Rust} from "./Rust.sol";
 import {ExecuteForwarder} from "./ExecuteForwarder.sol";
 import {ScenarioJson} from "./ScenarioJson.sol";
 
-/// @notice The scenario the Rust side derives (`rollup-ffi scenario`): an L2 genesis and one batch
-/// of two blocks. Block 1's candidates: a transfer, a nonce gap, a blob-type candidate, a
+/// @notice The scenario the Rust side derives (`rollup-ffi scenario`): an L2 genesis, 18 deposits
+/// queued (block 1 credits sixteen, block 2 two) and one batch of two blocks. Block 1's candidates: a transfer, a nonce gap, a blob-type candidate, a
 /// transfer, junk (included: 0 and 3); block 2's: one transfer. Deploys a rollup on it whose
 /// steps run the real EXECUTE through `vm.ffi`.
 abstract contract Scenario is Test {
@@ -19,6 +19,8 @@ abstract contract Scenario is Test {
     uint64 internal constant WINDOW = 1 days;
     uint256 internal constant PROPOSAL_BOND = 1 ether;
     uint256 internal constant CHALLENGE_BOND = 0.5 ether;
+    /// @notice More than the scenario's deposits add up to, given to the deployer to make them.
+    uint256 internal constant DEPOSITED = 10 ether;
 
     /// @notice Derives the scenario and returns it as JSON (blocks, positions, every step's input).
     function runScenario() internal returns (string memory) {
@@ -60,6 +62,12 @@ abstract contract Scenario is Test {
         bytes32[] memory blobs = new bytes32[](1);
         blobs[0] = opening.versionedHash;
         vm.blobhashes(blobs);
+        address[] memory to = vm.parseJsonAddressArray(json, ".depositTo");
+        uint256[] memory amounts = vm.parseJsonUintArray(json, ".depositGwei");
+        vm.deal(address(this), address(this).balance + DEPOSITED);
+        for (uint256 i = 0; i < to.length; ++i) {
+            inbox.deposit{value: amounts[i] * 1 gwei}(to[i]);
+        }
         vm.warp(L1_TIME);
         uint16[] memory counts = new uint16[](1);
         counts[0] = uint16(ScenarioJson.blockCount(json));
