@@ -174,8 +174,11 @@ contract InboxTest is Test {
         emit Deposited(0, user, address(0xbeef), 1e9);
         vm.prank(user);
         assertEq(inbox.deposit{value: 1 ether}(address(0xbeef)), 0);
+        vm.cool(address(inbox));
         vm.prank(user);
+        vm.startSnapshotGas("RollupMoves", "deposit");
         assertEq(inbox.deposit{value: 1 gwei}(user), 1);
+        vm.stopSnapshotGas();
         assertEq(inbox.depositCount(), 2);
         assertEq(address(inbox).balance, 1 ether + 1 gwei);
         Inbox.Deposit[] memory queued = inbox.deposits(0, 2);

@@ -502,7 +502,7 @@ contract RollupGasTest is ScenarioTest {
         vm.startPrank(proposer);
         begin();
         rollup.proveEnd(other, last);
-        end("end step (without EXECUTE)");
+        end("end step, crediting 16 deposits (without EXECUTE)");
         vm.stopPrank();
         calldataSize("end step", abi.encodeCall(Rollup.proveEnd, (other, last)));
 

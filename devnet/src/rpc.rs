@@ -28,6 +28,7 @@ impl MinedBlock {
             tx_hashes: &self.tx_hashes,
             senders: &self.senders,
             receipts: &self.receipts,
+            withdrawals: &[],
             blob_base_fee: self.blob_base_fee,
         }
     }

@@ -2,7 +2,7 @@
 //! its position, each receipt with its gas, logs and contract address.
 
 use alloy_consensus::{transaction::Recovered, ReceiptEnvelope, Transaction as _, TxEnvelope};
-use alloy_eips::eip2718::Decodable2718;
+use alloy_eips::{eip2718::Decodable2718, eip4895::Withdrawal};
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_rpc_types_eth::{
     Block, BlockTransactions, Header as RpcHeader, Log, Transaction, TransactionReceipt,
@@ -25,6 +25,8 @@ pub struct BlockView<'a> {
     pub senders: &'a [Address],
     /// Their receipts (cumulative gas from the start of the block).
     pub receipts: &'a [ReceiptEnvelope],
+    /// Its EIP-4895 withdrawals (on the L2, the deposits it credits).
+    pub withdrawals: &'a [Withdrawal],
     /// The price of a unit of blob gas in this block.
     pub blob_base_fee: u128,
 }
@@ -136,12 +138,15 @@ impl BlockView<'_> {
             header,
             uncles: Vec::new(),
             transactions,
-            withdrawals: self.header.withdrawals_root.map(|_| Vec::new().into()),
+            withdrawals: self
+                .header
+                .withdrawals_root
+                .map(|_| self.withdrawals.to_vec().into()),
         })
     }
 
     /// The block's consensus RLP (`debug_getRawBlock`): header, transactions, no ommers, and
-    /// an empty withdrawal list from Shanghai on (neither chain has withdrawals).
+    /// from Shanghai on its withdrawals (the L2's deposits; none on the devnet).
     pub fn raw(&self) -> Result<Bytes, RpcError> {
         self.check()?;
         let transactions = self
@@ -154,7 +159,10 @@ impl BlockView<'_> {
             body: alloy_consensus::BlockBody {
                 transactions,
                 ommers: Vec::new(),
-                withdrawals: self.header.withdrawals_root.map(|_| Vec::new().into()),
+                withdrawals: self
+                    .header
+                    .withdrawals_root
+                    .map(|_| self.withdrawals.to_vec().into()),
             },
         };
         Ok(alloy_rlp::encode(&block).into())

@@ -579,6 +579,7 @@ fn body_of(block: &DerivedBlock) -> BlockBody {
             }),
         }
     }
+    body.withdrawals.clone_from(&block.end.trace.withdrawals);
     body
 }
 

@@ -151,6 +151,8 @@ pub struct BlockBody {
     pub receipts: Vec<ReceiptEnvelope>,
     /// The skipped candidates.
     pub skipped: Vec<SkippedCandidate>,
+    /// The deposits it credited, as the withdrawals that credited them.
+    pub withdrawals: Vec<Withdrawal>,
 }
 
 /// Where a transaction hash was last seen in the chain.

@@ -8,7 +8,7 @@ use execute::{witness::AccountState, Fork};
 use rollup::{
     batch::{decode, encode, BatchBlock},
     derive::L2Chain,
-    rules::{L2Config, Position},
+    rules::{deposit_credit, L2Config, Position, MAX_DEPOSITS_PER_BLOCK, MAX_STEP_BYTES},
     wallet::L2Wallet,
 };
 
@@ -189,4 +189,55 @@ fn a_transaction_too_large_to_prove_is_skipped() {
     assert_eq!(block.positions[0].state_root, root);
     assert!(block.steps[1].is_ok(), "the transfer (nonce 0) still runs");
     assert_eq!(block.header.gas_used, 21_000);
+}
+
+/// The end step of a block crediting the most deposits a block may (16), each to a fresh account,
+/// over a state of 100,000 accounts: its trace is what the contract's end step hands EXECUTE,
+/// and it stays far inside `MAX_STEP_BYTES`. (The adversarial bound, with recipients ground to
+/// sit under full branches deeper down, is arithmetic on the same node sizes:
+/// `docs/protocol.md`, section 6.)
+#[test]
+fn the_end_step_of_a_block_crediting_sixteen_fresh_accounts_fits_a_step() {
+    let config = L2Config::fixed(CHAIN_ID, Fork::Osaka, Address::repeat_byte(0xfe));
+    let accounts = (1..=100_000u64)
+        .map(|i| {
+            let address = Address::from_word(keccak256(i.to_be_bytes()));
+            let state = AccountState {
+                balance: U256::from(i),
+                ..Default::default()
+            };
+            (address, state)
+        })
+        .collect();
+    let mut chain = L2Chain::new(config, accounts, 1_000).unwrap();
+    let deposits: Vec<_> = (0..MAX_DEPOSITS_PER_BLOCK as u64)
+        .map(|i| deposit_credit(i, Address::repeat_byte(0x60 + i as u8), 10u64.pow(9) + i))
+        .collect();
+    let block = chain
+        .derive_block(1_010, 2_000, Vec::new(), deposits.clone())
+        .unwrap();
+    assert_eq!(
+        block.header.withdrawals_root,
+        Some(alloy_consensus::proofs::calculate_withdrawals_root(
+            &deposits
+        ))
+    );
+    for d in &deposits {
+        let account = chain.state().account(d.address).unwrap();
+        assert_eq!(
+            account.balance,
+            U256::from(d.amount) * U256::from(10u64.pow(9))
+        );
+    }
+    let bytes = block.end.trace.encode_to_vec().len();
+    println!("end step crediting 16 fresh accounts over 100,000: {bytes} trace bytes");
+    assert!(bytes < MAX_STEP_BYTES / 4, "{bytes} bytes");
+    execute::verify_trace(
+        block.positions[0].state_root,
+        block.header.state_root,
+        &block.end.trace,
+        0,
+        execute::Host::latest(&execute::ChainConfig::mainnet(Fork::Osaka).schedule()),
+    )
+    .unwrap();
 }

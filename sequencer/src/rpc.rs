@@ -260,6 +260,7 @@ impl Chain for DerivedChain<'_> {
             tx_hashes: &tx_hashes,
             senders: &body.senders,
             receipts: &body.receipts,
+            withdrawals: &body.withdrawals,
             blob_base_fee: 0,
         });
         Ok(true)

@@ -148,6 +148,18 @@ pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
         key(3),
         network.keys[4].address()
     );
+    println!(
+        "  cast send --rpc-url {url} --private-key {} {} 'deposit(address)' {} --value 1ether   \
+         # L1 -> L2: credited by the next batch's first block",
+        key(5),
+        d.inbox,
+        network.keys[5].address()
+    );
+    println!(
+        "  cast balance {} --rpc-url {}   # the deposit arrived",
+        network.keys[5].address(),
+        l2.url()
+    );
     if args.forks_after.is_some() {
         println!("  cast rpc eth_config --rpc-url {url}   # the current, next and last fork");
         println!(

@@ -207,6 +207,38 @@ fn a_watchtower_run_as_printed_catches_the_networks_lying_proposer() {
         "1,000 at genesis and 1 sent"
     );
 
+    // A deposit from L1 with the printed `cast send`, credited on the L2 by the next batch.
+    let deposit_line = printed
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("cast send ")
+                .filter(|l| l.contains("deposit"))
+        })
+        .expect("a deposit command line");
+    let deposit = shell_words(deposit_line.split('#').next().unwrap());
+    let depositor = deposit[deposit.len() - 3].clone();
+    let before = l2_balance(&cast, l2_url, &depositor);
+    let sent = Command::new(&cast)
+        .arg("send")
+        .args(&deposit)
+        .args(["--json", "--timeout", "60"])
+        .output()
+        .unwrap();
+    assert!(
+        sent.status.success(),
+        "cast send deposit on L1: {}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let started = Instant::now();
+    while l2_balance(&cast, l2_url, &depositor) != before + 10u128.pow(18) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the deposit was not credited on the L2"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
     let mut words = run_line.split_whitespace();
     let key = words.next().unwrap();
     assert_eq!(words.next(), Some("challenger"));
@@ -282,4 +314,27 @@ fn hostile_json_rpc_gets_standard_errors_and_both_chains_keep_serving() {
         );
     }
     drop(network);
+}
+
+/// Words of a printed command line: split at spaces, with `'...'` kept as one word.
+fn shell_words(line: &str) -> Vec<String> {
+    line.split('\'')
+        .enumerate()
+        .flat_map(|(i, part)| {
+            if i % 2 == 1 {
+                vec![part.to_string()]
+            } else {
+                part.split_whitespace().map(str::to_string).collect()
+            }
+        })
+        .collect()
+}
+
+/// `cast balance` of `address` on the L2, in wei.
+fn l2_balance(cast: &std::path::Path, l2_url: &str, address: &str) -> u128 {
+    let out = Command::new(cast)
+        .args(["balance", "--rpc-url", l2_url, address])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
