@@ -15,7 +15,7 @@ use rollup::{
     batch::{decode, VERSION},
     blob::PAYLOAD_BYTES,
     derive::{DerivedBlock, L2Chain},
-    rules::{MAX_STEP_BYTES, MAX_STEP_GAS},
+    rules::{block_deposits, MAX_STEP_BYTES, MAX_STEP_GAS},
     wallet::L2Wallet,
 };
 use serde::Deserialize;
@@ -23,9 +23,9 @@ use serde::Deserialize;
 use crate::forge::inject_ancestors;
 use crate::inputs::{batches, l2_genesis, to_batch_blocks};
 use fixture_format::{
-    AccountSpec, BatchSpec, BlockSpec, ChallengerSpec, ClaimOutcome, ClaimStatus, Deceit, Fixture,
-    Forgery, ForgeryOutcome, GameOutcome, GenesisSpec, L1Fork, Outcome, Payouts, ProposerSpec,
-    Rules, Side, Step,
+    AccountSpec, BatchSpec, BlockSpec, ChallengerSpec, ClaimOutcome, ClaimStatus, Deceit,
+    DepositSpec, Fixture, Forgery, ForgeryOutcome, GameOutcome, GenesisSpec, L1Fork, Outcome,
+    Payouts, ProposerSpec, Rules, Side, Step,
 };
 
 /// The L2's chain id in every fixture.
@@ -113,6 +113,9 @@ pub struct Scenario {
     /// inserted here: the largest candidate a step reads from a blob.
     #[serde(default)]
     pub largest_candidate: Option<Place>,
+    /// Deposits queued before each batch (batch 0 first; none for the batches after).
+    #[serde(default)]
+    pub deposits: Vec<usize>,
     /// The L1's forks as `[fork, seconds after the L2 genesis]`, the first at 0 (from all
     /// time); Osaka throughout if empty. Block `n` is at `12 n` seconds.
     #[serde(default)]
@@ -341,8 +344,19 @@ impl Scenario {
                 payload: None,
                 block_count: None,
                 first_bytes: None,
+                deposits: None,
             })
             .collect();
+        for (batch, &count) in batches.iter_mut().zip(&self.deposits) {
+            batch.deposits = (count > 0).then(|| {
+                (0..count)
+                    .map(|i| DepositSpec {
+                        to: Address::with_last_byte(0x60).create(i as u64),
+                        gwei: 10u64.pow((i % 10) as u32),
+                    })
+                    .collect()
+            });
+        }
         if let Some(index) = self.first_bytes {
             let batch = batches
                 .get_mut(index)
@@ -476,14 +490,17 @@ fn derive_blocks(
         if let (true, Some(version)) = (any_version, payload.first_mut()) {
             *version = VERSION;
         }
-        for block in decode(&payload, batch.block_count, L1_TIME) {
+        for (j, block) in decode(&payload, batch.block_count, L1_TIME)
+            .into_iter()
+            .enumerate()
+        {
             let told = lie.filter(|l| l.block == blocks.len() as u64 + 1);
             let derived = chain
                 .derive_block_lying(
                     block.timestamp,
                     L1_TIME,
                     block.transactions,
-                    Vec::new(),
+                    block_deposits(&batch.deposits, j),
                     told.map(|l| l.lie),
                 )
                 .map_err(|e| e.to_string())?;

@@ -4,16 +4,16 @@
 
 use std::path::Path;
 
-use alloy_eips::eip7840::BlobParams;
+use alloy_eips::{eip4895::Withdrawal, eip7840::BlobParams};
 use alloy_primitives::Address;
 use execute::{witness::AccountState, Activation, BlobSchedule, ChainConfig, Fork, ForkSchedule};
-use fixture_format::{BlockSpec, Fixture, FixtureError};
+use fixture_format::{BlockSpec, DepositSpec, Fixture, FixtureError};
 use l1_contracts::rollup::Rollup;
 use l2_node::node::Genesis;
 use rollup::{
     batch::{encode, BatchBlock},
     blob::{blob_from_payload, Blob},
-    rules::L2Config,
+    rules::{deposit_credit, L2Config, MAX_DEPOSITS_PER_BLOCK},
 };
 
 /// A batch ready to post: its blob and declared block count.
@@ -24,6 +24,11 @@ pub struct Batch {
     pub blob: Box<Blob>,
     /// Blocks declared to the inbox.
     pub block_count: u16,
+    /// The deposits queued just before it is posted.
+    pub queued: Vec<DepositSpec>,
+    /// The deposits its blocks credit, by the inbox's rule (`Inbox.submit`: the queue's next,
+    /// at most 16 for each block it declares), as the withdrawals that credit them.
+    pub deposits: Vec<Withdrawal>,
 }
 
 /// Reads and checks a fixture file (see [`Fixture::load`]), and that its batches can be posted.
@@ -116,11 +121,23 @@ pub fn rollup_config(fixture: &Fixture) -> Rollup::Config {
 
 /// The batches as posted; an error names the batch whose blocks or payload do not fit.
 pub fn batches(fixture: &Fixture) -> Result<Vec<Batch>, FixtureError> {
+    let mut queue: Vec<Withdrawal> = Vec::new();
+    let mut credited = 0;
     fixture
         .batches
         .iter()
         .enumerate()
         .map(|(i, b)| {
+            let queued = b.deposits.clone().unwrap_or_default();
+            for d in &queued {
+                if d.gwei == 0 {
+                    return Err(FixtureError::field(
+                        format!("batches[{i}].deposits"),
+                        "a deposit of no gwei",
+                    ));
+                }
+                queue.push(deposit_credit(queue.len() as u64, d.to, d.gwei));
+            }
             let (payload, block_count) = match (&b.blocks, &b.payload) {
                 (Some(blocks), _) => {
                     let blocks = to_batch_blocks(blocks);
@@ -141,7 +158,17 @@ pub fn batches(fixture: &Fixture) -> Result<Vec<Batch>, FixtureError> {
                     element[0] = byte;
                 }
             }
-            Ok(Batch { blob, block_count })
+            let end = queue
+                .len()
+                .min(credited + MAX_DEPOSITS_PER_BLOCK * usize::from(block_count));
+            let deposits = queue[credited..end].to_vec();
+            credited = end;
+            Ok(Batch {
+                blob,
+                block_count,
+                queued,
+                deposits,
+            })
         })
         .collect()
 }

@@ -18,6 +18,7 @@ use alloy_sol_types::{SolCall, SolEvent};
 use execute::{Fork, EXECUTE_ADDRESS};
 use l1_contracts::{
     call::{read, send, write, ContractError},
+    inbox::Inbox,
     rollup::Rollup,
     status::{ClaimStatus as ChainClaimStatus, GameStatus},
 };
@@ -276,6 +277,16 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
             .last()
             .map_or(Fork::Osaka, |a| a.fork);
         for batch in &batches {
+            for d in &batch.queued {
+                write(
+                    &network.provider(0),
+                    network.keys[0].address(),
+                    network.deployment.inbox,
+                    Inbox::depositCall { to: d.to },
+                    U256::from(d.gwei) * U256::from(1_000_000_000u64),
+                )
+                .await?;
+            }
             // The inbox takes at most one block per second since its last batch.
             self.warp(u64::from(batch.block_count)).await?;
             let request = blob_transaction(

@@ -210,6 +210,19 @@ pub struct BatchSpec {
     /// out): the blob is posted with them, so the payload alone does not give it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_bytes: Option<Bytes>,
+    /// Deposits queued on L1 just before the batch is posted, in order (none when left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposits: Option<Vec<DepositSpec>>,
+}
+
+/// A deposit to the L2 (`Inbox.deposit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DepositSpec {
+    /// The L2 address credited.
+    pub to: Address,
+    /// The amount, in gwei (at least 1).
+    pub gwei: u64,
 }
 
 /// A block of a batch.
