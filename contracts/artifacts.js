@@ -6,7 +6,7 @@
 const fs = require("fs");
 const path = require("path");
 
-const CONTRACTS = ["Inbox", "BlobData", "Rollup"];
+const CONTRACTS = ["Inbox", "BlobData", "Rollup", "Bridge", "L2Bridge"];
 const mode = process.argv[2];
 
 let stale = [];

@@ -3,14 +3,16 @@
 //! position and the inputs of every step. The contracts' game tests play from it, so the Solidity
 //! and the Rust sides are checked against each other.
 
-use alloy_primitives::{Address, Bytes, B256, U256};
-use alloy_sol_types::SolValue;
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{keccak256, Address, Bytes, TxKind, B256, U256};
+use alloy_sol_types::{SolCall, SolValue};
 use execute::{witness::AccountState, ExecuteError, Fork};
+use l1_contracts::bridge::L2Bridge;
 use rollup::{
     batch::{encode, entry, BatchBlock, BatchError},
     blob::{blob_from_payload, open_call_data, BlobError},
     derive::{DerivedBlock, L2Chain},
-    rules::{block_deposits, deposit_credit, L2Config},
+    rules::{block_deposits, deposit_credit, L2Config, L2_BRIDGE},
     wallet::L2Wallet,
 };
 use serde_json::{json, Value};
@@ -61,10 +63,32 @@ fn deposit(index: u64) -> (Address, u64) {
     (to, 10u64.pow((index % 10) as u32))
 }
 
+/// Where the scenario's withdrawal goes on L1, and how much (wei).
+pub const WITHDRAWAL_TO: Address = Address::repeat_byte(0xd0);
+/// The withdrawal's value: one ether.
+pub const WITHDRAWAL_VALUE: u128 = 10u128.pow(18);
+
+/// The user's call `L2Bridge.withdraw(WITHDRAWAL_TO)` with `WITHDRAWAL_VALUE`.
+fn withdraw(nonce: u64) -> Bytes {
+    user().sign(TxEip1559 {
+        nonce,
+        gas_limit: 100_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(L2_BRIDGE),
+        value: U256::from(WITHDRAWAL_VALUE),
+        input: L2Bridge::withdrawCall { to: WITHDRAWAL_TO }
+            .abi_encode()
+            .into(),
+        ..Default::default()
+    })
+}
+
 /// The standard scenario: [`DEPOSITS`] deposits queued, then one batch submitted at
 /// `l1_timestamp` with two blocks. Block 1's candidates are a transfer, one with a nonce gap, a
-/// blob-type candidate, a second transfer and undecodable bytes (three skipped); block 2's is one
-/// transfer.
+/// blob-type candidate, a second transfer and undecodable bytes (three skipped); block 2's are a
+/// transfer and a withdrawal of one ether through the L2 bridge, whose proofs in block 2's state
+/// the scenario gives (`withdrawal`).
 pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
     let config = L2Config::fixed(CHAIN_ID, Fork::Osaka, FEE_RECIPIENT);
     let user_address = user().address();
@@ -93,7 +117,7 @@ pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
         },
         BatchBlock {
             timestamp: GENESIS_TIME + 20,
-            transactions: vec![transfer(2, 4)],
+            transactions: vec![transfer(2, 4), withdraw(3)],
         },
     ];
     let queued: Vec<(Address, u64)> = (0..DEPOSITS).map(deposit).collect();
@@ -125,7 +149,19 @@ pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
         )?);
         parent = derived.header.clone();
     }
+    // The withdrawal's storage slot: `withdrawals[0]`, the mapping at slot 0.
+    let slot = keccak256((U256::ZERO, U256::ZERO).abi_encode());
+    let proof = chain.state().proof(L2_BRIDGE, &[slot]);
+    let (_, value, storage_proof) = proof.storage.first().expect("the slot asked for").clone();
     Ok(json!({
+        "withdrawal": {
+            "from": user_address,
+            "to": WITHDRAWAL_TO,
+            "value": U256::from(WITHDRAWAL_VALUE),
+            "hash": B256::from(value),
+            "accountProof": proof.account_proof,
+            "storageProof": storage_proof,
+        },
         "chainConfig": config.chain_rlp(),
         "feeRecipient": FEE_RECIPIENT,
         "gasLimit": config.gas_limit,

@@ -136,6 +136,7 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
         ..
     } = deploy_rollup(
         &proposer,
+        keys[0].address(),
         Address::ZERO,
         config.chain_rlp(),
         genesis.hash_slow(),

@@ -86,6 +86,7 @@ pub(crate) async fn run(args: DeployArgs) -> Result<()> {
     };
     let d = deploy_rollup(
         &provider,
+        signer.address(),
         args.sequencer,
         genesis.config.chain_rlp(),
         genesis_hash,

@@ -10,7 +10,7 @@ contract Deploy is Script {
     function run() external returns (Inbox inbox) {
         address sequencer = vm.envOr("SEQUENCER", address(0));
         vm.startBroadcast();
-        inbox = new Inbox(sequencer);
+        inbox = new Inbox(sequencer, address(0));
         vm.stopBroadcast();
         console.log("Inbox", address(inbox));
     }

@@ -55,6 +55,8 @@ contract Inbox {
 
     /// @notice The only address that may submit; zero means anyone.
     address public immutable sequencer;
+    /// @notice The only address that may release deposited ETH: the bridge paying withdrawals.
+    address public immutable bridge;
 
     Batch[] internal _batches;
     Deposit[] internal _deposits;
@@ -95,12 +97,19 @@ contract Inbox {
     error TooManyBlocks(uint256 declared, uint256 allowed);
     /// @notice A deposit must be a whole number of gwei, at least one and at most 2^64 - 1.
     error BadDepositAmount(uint256 value);
+    /// @notice Only the bridge releases deposited ETH.
+    error NotBridge();
+    /// @notice Sending released ETH to its recipient failed.
+    error TransferFailed();
     /// @notice Deposits `start .. start + count` are not all queued.
     error UnknownDeposits(uint256 start, uint256 count);
 
     /// @param sequencer_ Address allowed to submit, or zero for anyone.
-    constructor(address sequencer_) {
+    /// @param bridge_ The bridge that pays withdrawals (deployed after the rollup, at an address
+    /// known in advance), or zero for none.
+    constructor(address sequencer_, address bridge_) {
         sequencer = sequencer_;
+        bridge = bridge_;
         lastSubmitted = uint64(block.timestamp);
     }
 
@@ -151,6 +160,14 @@ contract Inbox {
         emit Deposited(index, msg.sender, to, uint64(amount));
     }
 
+    /// @notice Pays `value` of the deposited ETH to `to`: the bridge does, for a withdrawal it
+    /// proved against a final claim.
+    function release(address to, uint256 value) external {
+        if (msg.sender != bridge) revert NotBridge();
+        (bool ok,) = to.call{value: value}("");
+        if (!ok) revert TransferFailed();
+    }
+
     /// @notice Number of deposits queued.
     function depositCount() external view returns (uint256) {
         return _deposits.length;
@@ -180,7 +197,8 @@ contract Inbox {
         Batch memory b = batchOf(index, blockNumber);
         uint256 start = index == 0 ? 0 : _batches[index - 1].depositsEnd;
         first = start + MAX_DEPOSITS_PER_BLOCK * (blockNumber - b.firstBlock);
-        if (first >= b.depositsEnd) return (first, 0);
+        // None: name a place inside the queue, so that reading them (`deposits`) never reverts.
+        if (first >= b.depositsEnd) return (b.depositsEnd, 0);
         count = b.depositsEnd - first;
         if (count > MAX_DEPOSITS_PER_BLOCK) count = MAX_DEPOSITS_PER_BLOCK;
     }

@@ -2,8 +2,8 @@
 pragma solidity ^0.8.28;
 
 /// @title RLP
-/// @notice The little RLP the dispute step needs: encoding strings, integers and lists, and
-/// reading the fields of a flat list (a block header).
+/// @notice The little RLP the dispute step and the bridge need: encoding strings, integers and
+/// lists, and reading the fields of a flat list (a block header, a trie node) or one string.
 library RLP {
     /// @notice The input is not the RLP the reader expects.
     error MalformedRLP();
@@ -69,6 +69,16 @@ library RLP {
                 items[i][j] = data[s + j];
             }
             pos = s + l;
+        }
+    }
+
+    /// @notice The payload of `data`, which must be exactly one string item.
+    function readString(bytes memory data) internal pure returns (bytes memory out) {
+        (uint256 start, uint256 length, bool isList) = header(data, 0);
+        if (isList || start + length != data.length) revert MalformedRLP();
+        out = new bytes(length);
+        for (uint256 i = 0; i < length; ++i) {
+            out[i] = data[start + i];
         }
     }
 

@@ -501,7 +501,10 @@ contract Rollup {
         if (g.lo != g.ctx.candidates) revert WrongPhase();
         if (keccak256(abi.encode(step.pre)) != g.loValue) revert WrongPosition();
         (bytes memory withdrawals, bytes32 withdrawalsRoot) = L2Block.withdrawals(
-            g.ctx.firstDeposit, inbox.deposits(g.ctx.firstDeposit, g.ctx.deposits)
+            g.ctx.firstDeposit,
+            g.ctx.deposits == 0
+                ? new Inbox.Deposit[](0)
+                : inbox.deposits(g.ctx.firstDeposit, g.ctx.deposits)
         );
         bytes memory header = L2Block.header(
             g.ctx.parent,

@@ -325,7 +325,7 @@ contract BlockTableCostTest is Fixture {
 
     function setUp() public {
         parentHeader = fakeHeader();
-        inbox = new Inbox(address(0));
+        inbox = new Inbox(address(0), address(0));
         blobData = new BlobData();
         rollup = new Rollup(
             inbox,

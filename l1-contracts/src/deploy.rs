@@ -1,8 +1,9 @@
-//! Deploying the rollup's L1 contracts (`Inbox`, `BlobData`, `Rollup`) from the committed
-//! artifacts, as the demo, the tests and a new network need them.
+//! Deploying the rollup's L1 contracts (`Inbox`, `BlobData`, `Rollup`, `Bridge`) from the
+//! committed artifacts, as the demo, the tests and a new network need them.
 
 use crate::{
     blob_data::BlobData,
+    bridge::Bridge,
     call::{send, ContractError},
     inbox::Inbox,
     rollup::Rollup,
@@ -22,6 +23,18 @@ pub enum DeployError {
     /// A deployment created nothing.
     #[error("deploying {0} created no contract")]
     Failed(&'static str),
+    /// The deployer's nonce could not be read.
+    #[error("reading the deployer's nonce: {0}")]
+    Nonce(#[source] alloy_transport::TransportError),
+    /// A contract landed elsewhere than the inbox was told (another transaction of the
+    /// deployer's went in between).
+    #[error("the bridge landed at {got}, not at {expected} where the inbox expects it")]
+    Misplaced {
+        /// Where the inbox expects it.
+        expected: Address,
+        /// Where it is.
+        got: Address,
+    },
 }
 
 /// Where the contracts are.
@@ -33,6 +46,8 @@ pub struct Deployment {
     pub blob_data: Address,
     /// The rollup (claims and games).
     pub rollup: Address,
+    /// The bridge (withdrawals from the L2).
+    pub bridge: Address,
     /// The L1 block of the inbox's deployment: derivation starts after it.
     pub inbox_block: u64,
 }
@@ -51,20 +66,33 @@ pub async fn deploy_code(
     Ok((address, receipt.block_number().unwrap_or_default()))
 }
 
-/// Deploys the inbox (accepting batches from `sequencer`, or anyone if zero), the blob reader
-/// and the rollup for the L2 whose chain configuration is `chain_config` (RLP, as EXECUTE reads
-/// it) and genesis `genesis_hash`, under `config` (the L2's rules give its gas limit and fee
-/// recipient).
+/// Deploys, from `deployer` (the provider's signer), the inbox (accepting batches from
+/// `sequencer`, or anyone if zero), the blob reader, the rollup for the L2 whose chain
+/// configuration is `chain_config` (RLP, as EXECUTE reads it) and genesis `genesis_hash`, under
+/// `config` (the L2's rules give its gas limit and fee recipient), and the bridge. The inbox is
+/// told the bridge's address before it exists: the fourth contract `deployer` creates from its
+/// current nonce, which no other transaction of its may precede.
 pub async fn deploy_rollup(
     provider: &impl Provider,
+    deployer: Address,
     sequencer: Address,
     chain_config: Bytes,
     genesis_hash: B256,
     config: Rollup::Config,
 ) -> Result<Deployment, DeployError> {
+    let nonce = provider
+        .get_transaction_count(deployer)
+        .pending()
+        .await
+        .map_err(DeployError::Nonce)?;
+    let expected = deployer.create(nonce + 3);
     let (inbox, inbox_block) = deploy_code(
         provider,
-        [Inbox::BYTECODE.to_vec(), sequencer.abi_encode()].concat(),
+        [
+            Inbox::BYTECODE.to_vec(),
+            (sequencer, expected).abi_encode_params(),
+        ]
+        .concat(),
         "Inbox",
     )
     .await?;
@@ -82,10 +110,27 @@ pub async fn deploy_rollup(
         "Rollup",
     )
     .await?;
+    let (bridge, _) = deploy_code(
+        provider,
+        [
+            Bridge::BYTECODE.to_vec(),
+            (inbox, rollup).abi_encode_params(),
+        ]
+        .concat(),
+        "Bridge",
+    )
+    .await?;
+    if bridge != expected {
+        return Err(DeployError::Misplaced {
+            expected,
+            got: bridge,
+        });
+    }
     Ok(Deployment {
         inbox,
         blob_data,
         rollup,
+        bridge,
         inbox_block,
     })
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use alloy_consensus::{proofs::calculate_withdrawals_root, Header};
 use alloy_eips::{eip4895::Withdrawal, eip7002, eip7251, eip7685::EMPTY_REQUESTS_HASH};
-use alloy_primitives::{keccak256, Address, Bytes, B256};
+use alloy_primitives::{address, keccak256, Address, Bytes, B256};
 use alloy_sol_types::SolValue;
 use alloy_trie::EMPTY_ROOT_HASH;
 use execute::{
@@ -13,12 +13,17 @@ use execute::{
     witness::{system_contracts, AccountState},
     ChainConfig, ChainParams, ExecuteError, Fork, ForkSchedule, Host,
 };
-use l1_contracts::rollup::{Rollup, SolPosition};
+use l1_contracts::{
+    bridge::L2Bridge,
+    rollup::{Rollup, SolPosition},
+};
 
 /// Largest trace a step may hand to EXECUTE (`Rollup.MAX_STEP_BYTES`).
 pub const MAX_STEP_BYTES: usize = 262_144;
 /// Most gas a one-transaction step may use (`Rollup.MAX_STEP_GAS`).
 pub const MAX_STEP_GAS: u64 = 4_000_000;
+/// Where every L2 genesis puts the withdrawal predeploy `L2Bridge` (`Bridge.L2_BRIDGE`).
+pub const L2_BRIDGE: Address = address!("0x0000000000000000000000000000000000B41D6E");
 /// Most deposits one L2 block credits (`Inbox.MAX_DEPOSITS_PER_BLOCK`).
 pub const MAX_DEPOSITS_PER_BLOCK: usize = 16;
 /// The one-byte `STOP` the L2 genesis puts at the EIP-7002 and EIP-7251 addresses, so that
@@ -91,8 +96,9 @@ impl L2Config {
     }
 
     /// Genesis accounts: `accounts` plus the system contracts of every fork EXECUTE supports,
-    /// with `STOP` at the request contracts. A later fork's contracts are there from the start,
-    /// as the L1 deploys them before the fork, so that no L2 transaction has to.
+    /// with `STOP` at the request contracts, and the withdrawal predeploy at [`L2_BRIDGE`]. A
+    /// later fork's contracts are there from the start, as the L1 deploys them before the fork,
+    /// so that no L2 transaction has to.
     pub fn genesis_alloc(
         &self,
         accounts: Vec<(Address, AccountState)>,
@@ -106,6 +112,13 @@ impl L2Config {
             }
             alloc.push((address, contract));
         }
+        alloc.push((
+            L2_BRIDGE,
+            AccountState {
+                code: L2Bridge::DEPLOYED_BYTECODE.clone(),
+                ..Default::default()
+            },
+        ));
         alloc
     }
 

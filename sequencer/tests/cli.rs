@@ -123,6 +123,7 @@ async fn a_killed_sequencer_resumes_and_a_terminated_one_stops_cleanly() {
         .hash_slow();
     let deployment = deploy_rollup(
         &l1,
+        keys[0].address(),
         Address::ZERO,
         genesis.config.chain_rlp(),
         genesis_hash,

@@ -104,6 +104,7 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
         ..
     } = deploy_rollup(
         &poster,
+        keys[0].address(),
         Address::ZERO,
         config.chain_rlp(),
         genesis_hash,

@@ -226,6 +226,7 @@ impl Network {
         let deployment = deploy_rollup(
             &poster,
             keys[0].address(),
+            keys[0].address(),
             genesis.config.chain_rlp(),
             genesis_hash,
             genesis.config.rollup_config(config.game),

@@ -3,6 +3,7 @@
 //! the separate `challenger` binary.
 
 mod bench;
+mod bridge_cmd;
 mod demo;
 mod fixtures;
 mod network_cmd;
@@ -42,6 +43,10 @@ enum Command {
     /// EXECUTE, the rollup deployed, a sequencer (L2 JSON-RPC, load, blob batches) and a
     /// proposer, until Ctrl-C.
     Network(network_cmd::NetworkArgs),
+    /// Pays out a withdrawal from the L2 on L1: finds the first claim covering its block,
+    /// finalizes it (and the claims it builds on) once their windows are over, and proves the
+    /// withdrawal against it with the L2 node's `eth_getProof`.
+    Withdraw(bridge_cmd::WithdrawArgs),
     /// The whole loop on an embedded devnet: batches in blobs, a wrong claim, the bisection and
     /// the EXECUTE step that rejects it.
     Demo(demo::DemoArgs),
@@ -187,6 +192,10 @@ fn main() -> ExitCode {
         Command::RpcHostile(args) => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
             .and_then(|runtime| runtime.block_on(rpc_hostile::run(args)))
+            .map(|()| ExitCode::SUCCESS),
+        Command::Withdraw(args) => tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(bridge_cmd::run(args)))
             .map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)

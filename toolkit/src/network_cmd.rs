@@ -9,7 +9,7 @@ use std::{net::SocketAddr, time::Duration};
 use alloy_primitives::{hex, Address};
 use anyhow::{Context, Result};
 use devnet::accounts::{addresses, dev_accounts, DEV_MNEMONIC};
-use rollup::lie::BlockLie;
+use rollup::{lie::BlockLie, rules::L2_BRIDGE};
 use sequencer::genesis::dev_genesis;
 use testnet::{prague_osaka_bpo1, unix_now, Network, NetworkConfig, KEYS, L1_CHAIN_ID, SENDERS};
 
@@ -102,6 +102,10 @@ pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
         d.inbox, d.inbox_block
     );
     println!("blob reader               {}", d.blob_data);
+    println!(
+        "bridge                    {}  (L2 predeploy {L2_BRIDGE})",
+        d.bridge
+    );
     let now = unix_now();
     for a in schedule.activations() {
         let when = match a.timestamp.checked_sub(now) {
@@ -159,6 +163,20 @@ pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
         "  cast balance {} --rpc-url {}   # the deposit arrived",
         network.keys[5].address(),
         l2.url()
+    );
+    println!(
+        "  cast send --rpc-url {} --private-key {} {L2_BRIDGE} 'withdraw(address)' {} \
+         --value 0.5ether   # L2 -> L1: withdrawal 0 (its log gives the nonce)",
+        l2.url(),
+        key(5),
+        network.keys[5].address()
+    );
+    println!(
+        "  WITHDRAW_KEY={} toolkit withdraw --l1-rpc {url} --l2-rpc {} --bridge {} --nonce 0   \
+         # once a claim covering it is past its window",
+        key(5),
+        l2.url(),
+        d.bridge
     );
     if args.forks_after.is_some() {
         println!("  cast rpc eth_config --rpc-url {url}   # the current, next and last fork");

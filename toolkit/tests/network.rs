@@ -207,38 +207,6 @@ fn a_watchtower_run_as_printed_catches_the_networks_lying_proposer() {
         "1,000 at genesis and 1 sent"
     );
 
-    // A deposit from L1 with the printed `cast send`, credited on the L2 by the next batch.
-    let deposit_line = printed
-        .iter()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("cast send ")
-                .filter(|l| l.contains("deposit"))
-        })
-        .expect("a deposit command line");
-    let deposit = shell_words(deposit_line.split('#').next().unwrap());
-    let depositor = deposit[deposit.len() - 3].clone();
-    let before = l2_balance(&cast, l2_url, &depositor);
-    let sent = Command::new(&cast)
-        .arg("send")
-        .args(&deposit)
-        .args(["--json", "--timeout", "60"])
-        .output()
-        .unwrap();
-    assert!(
-        sent.status.success(),
-        "cast send deposit on L1: {}",
-        String::from_utf8_lossy(&sent.stderr)
-    );
-    let started = Instant::now();
-    while l2_balance(&cast, l2_url, &depositor) != before + 10u128.pow(18) {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the deposit was not credited on the L2"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
-
     let mut words = run_line.split_whitespace();
     let key = words.next().unwrap();
     assert_eq!(words.next(), Some("challenger"));
@@ -286,6 +254,116 @@ fn a_watchtower_run_as_printed_catches_the_networks_lying_proposer() {
     drop(network);
 }
 
+/// The bridge's round trip with the printed command lines: a deposit from L1 (`cast send` to the
+/// inbox) credited on the L2, a withdrawal on the L2 (`cast send` to the predeploy), and, once a
+/// claim covering it is past its window, `toolkit withdraw` paying it on L1, once.
+#[test]
+fn a_deposit_and_a_withdrawal_make_the_round_trip() {
+    let (network, printed) = network(&["--load-gas", "200000"]);
+    let l1_url = after(&printed, "L1 devnet with EXECUTE");
+    let l2_url = after(&printed, "L2 sequencer JSON-RPC");
+    let cast = testnet::foundry_tool("cast");
+    let send = |words: &[String], what: &str| {
+        let sent = Command::new(&cast)
+            .arg("send")
+            .args(words)
+            .args(["--json", "--timeout", "60"])
+            .output()
+            .unwrap();
+        assert!(
+            sent.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&sent.stderr)
+        );
+        let receipt: serde_json::Value = serde_json::from_slice(&sent.stdout).unwrap();
+        assert_eq!(receipt["status"], "0x1", "{what}: {receipt}");
+    };
+    let sends: Vec<&String> = printed
+        .iter()
+        .filter(|l| l.trim().starts_with("cast send "))
+        .collect();
+    let words_of = |needle: &str| {
+        let l = sends
+            .iter()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no cast send with {needle} in {printed:#?}"));
+        shell_words(
+            l.trim()
+                .strip_prefix("cast send ")
+                .unwrap()
+                .split('#')
+                .next()
+                .unwrap(),
+        )
+    };
+
+    // L1 -> L2.
+    let deposit = words_of("deposit(address)");
+    let user = deposit[deposit.len() - 3].clone();
+    let before = balance(&cast, &l2_url, &user);
+    send(&deposit, "cast send deposit on L1");
+    let started = Instant::now();
+    while balance(&cast, &l2_url, &user) != before + 10u128.pow(18) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the deposit was not credited on the L2"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
+    // L2 -> L1.
+    send(
+        &words_of("withdraw(address)"),
+        "cast send withdraw on the L2",
+    );
+    let on_l1 = balance(&cast, &l1_url, &user);
+    let withdraw = printed
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("WITHDRAW_KEY="))
+        .expect("a toolkit withdraw line");
+    let mut words = withdraw.split('#').next().unwrap().split_whitespace();
+    words.next(); // the user's own key: another pays the gas, so the user's L1 balance is exact
+    assert_eq!(words.next(), Some("toolkit"));
+    let args: Vec<&str> = words.collect();
+    let payer = free_key(&printed, 2);
+    let toolkit = || {
+        Command::new(env!("CARGO_BIN_EXE_toolkit"))
+            .args(&args)
+            .env("WITHDRAW_KEY", &payer)
+            .output()
+            .unwrap()
+    };
+    let started = Instant::now();
+    loop {
+        let out = toolkit();
+        if out.status.success() {
+            break;
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        if err.contains("window may still be open") {
+            warp(&l1_url, 3_601);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the withdrawal was not paid: {err}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(
+        balance(&cast, &l1_url, &user),
+        on_l1 + 5 * 10u128.pow(17),
+        "half an ether paid on L1"
+    );
+    let again = toolkit();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("paid already"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    drop(network);
+}
+
 #[test]
 fn hostile_json_rpc_gets_standard_errors_and_both_chains_keep_serving() {
     let (network, printed) = network(&["--load-gas", "0"]);
@@ -330,10 +408,10 @@ fn shell_words(line: &str) -> Vec<String> {
         .collect()
 }
 
-/// `cast balance` of `address` on the L2, in wei.
-fn l2_balance(cast: &std::path::Path, l2_url: &str, address: &str) -> u128 {
+/// `cast balance` of `address` on the chain at `url`, in wei.
+fn balance(cast: &std::path::Path, url: &str, address: &str) -> u128 {
     let out = Command::new(cast)
-        .args(["balance", "--rpc-url", l2_url, address])
+        .args(["balance", "--rpc-url", url, address])
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()

@@ -5,6 +5,7 @@ import {Test} from "forge-std/Test.sol";
 import {Inbox} from "../../src/Inbox.sol";
 import {BlobData} from "../../src/BlobData.sol";
 import {Rollup} from "../../src/Rollup.sol";
+import {Bridge} from "../../src/Bridge.sol";
 import {Rust} from "./Rust.sol";
 import {ExecuteForwarder} from "./ExecuteForwarder.sol";
 import {ScenarioJson} from "./ScenarioJson.sol";
@@ -32,14 +33,21 @@ abstract contract Scenario is Test {
         return vm.readFile(out);
     }
 
-    /// @notice Deploys a based inbox and a rollup of bisection degree `degree` on the scenario's
-    /// genesis, puts the real EXECUTE at its address, and submits and opens the scenario's batch.
+    /// @notice The bridge `deployScenario` deployed beside the rollup.
+    Bridge internal bridge;
+
+    /// @notice Deploys a based inbox, a rollup of bisection degree `degree` on the scenario's
+    /// genesis and its bridge, puts the real EXECUTE at its address, queues the scenario's
+    /// deposits, and submits and opens the scenario's batch.
     function deployScenario(string memory json, uint64 degree)
         internal
         returns (Inbox inbox, BlobData blobData, Rollup rollup)
     {
         vm.etch(address(0x0101), address(new ExecuteForwarder()).code);
-        inbox = new Inbox(address(0));
+        // The bridge is the fourth contract created from here: the inbox, the blob reader and
+        // the rollup come first.
+        address expected = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 3);
+        inbox = new Inbox(address(0), expected);
         blobData = new BlobData();
         rollup = new Rollup(
             inbox,
@@ -56,6 +64,8 @@ abstract contract Scenario is Test {
             vm.parseJsonBytes(json, ".chainConfig"),
             ScenarioJson.blockHash(json, 0)
         );
+
+        bridge = new Bridge(inbox, rollup);
 
         (bytes32[] memory elements, BlobData.Opening memory opening) =
             abi.decode(vm.parseJsonBytes(json, ".open"), (bytes32[], BlobData.Opening));
