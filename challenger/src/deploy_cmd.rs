@@ -96,6 +96,7 @@ pub(crate) async fn run(args: DeployArgs) -> Result<()> {
     println!("inbox        {}  (L1 block {})", d.inbox, d.inbox_block);
     println!("blob reader  {}", d.blob_data);
     println!("rollup       {}", d.rollup);
+    println!("bridge       {}  (withdrawals from the L2)", d.bridge);
     println!("L2 genesis   {genesis_hash}");
     Ok(())
 }

@@ -99,6 +99,9 @@ contract Inbox {
     error BadDepositAmount(uint256 value);
     /// @notice Only the bridge releases deposited ETH.
     error NotBridge();
+    /// @notice The inbox has no bridge (none was given, or it was never deployed where the inbox
+    /// expects it): deposits are refused, since nothing could pay them back.
+    error NoBridge();
     /// @notice Sending released ETH to its recipient failed.
     error TransferFailed();
     /// @notice Deposits `start .. start + count` are not all queued.
@@ -151,6 +154,7 @@ contract Inbox {
     /// credits it in the block its batch assigns (`depositsOf`), in queue order.
     /// @return index The deposit's place in the queue (the EIP-4895 withdrawal index it gets).
     function deposit(address to) external payable returns (uint256 index) {
+        if (bridge.code.length == 0) revert NoBridge();
         uint256 amount = msg.value / GWEI;
         if (msg.value % GWEI != 0 || amount == 0 || amount > type(uint64).max) {
             revert BadDepositAmount(msg.value);

@@ -19,7 +19,13 @@ contract InboxTest is Test {
     );
 
     address internal constant SEQUENCER = address(0x5e9);
-    Inbox internal inbox = new Inbox(SEQUENCER, address(0));
+    /// A stand-in for the bridge: deposits need one with code.
+    address internal constant BRIDGE = address(0xb41d);
+    Inbox internal inbox = new Inbox(SEQUENCER, BRIDGE);
+
+    function setUp() public {
+        vm.etch(BRIDGE, hex"00");
+    }
 
     function hashes(uint256 n, uint8 seed) internal pure returns (bytes32[] memory out) {
         out = new bytes32[](n);
@@ -190,6 +196,16 @@ contract InboxTest is Test {
         inbox.deposits(1, 2);
         vm.expectRevert(abi.encodeWithSelector(Inbox.UnknownDeposits.selector, 3, 0));
         inbox.deposits(3, 0);
+    }
+
+    /// With no bridge where the inbox expects one, nothing could ever pay a deposit back.
+    function test_RevertWhen_ThereIsNoBridge() public {
+        Inbox orphan = new Inbox(SEQUENCER, address(0xdead));
+        vm.expectRevert(Inbox.NoBridge.selector);
+        orphan.deposit{value: 1 gwei}(address(1));
+        Inbox none = new Inbox(SEQUENCER, address(0));
+        vm.expectRevert(Inbox.NoBridge.selector);
+        none.deposit{value: 1 gwei}(address(1));
     }
 
     function test_RevertWhen_DepositIsNotWholeGwei() public {

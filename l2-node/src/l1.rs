@@ -70,6 +70,9 @@ pub enum L1Error {
     /// The blob could not be built.
     #[error(transparent)]
     Blob(#[from] BlobError),
+    /// An L1 block changed while it was read (a reorg): the next read starts again.
+    #[error("L1 block {0} changed while it was read (a reorg); reading again")]
+    Reorged(u64),
     /// The inbox answered fewer or more deposits than asked for.
     #[error("the inbox gave {got} deposits from {start}, not the {asked} asked for")]
     Deposits {
@@ -262,6 +265,9 @@ impl<P: Provider> L1Source<P> {
                     source,
                 })?
                 .ok_or(L1Error::MissingBlock(l1_block))?;
+            if log.block_hash.is_some_and(|hash| hash != block.header.hash) {
+                return Err(L1Error::Reorged(l1_block));
+            }
             let index: u64 = event.index.to();
             let blob = self.blob(l1_block, event.blobHash).await?;
             if versioned_hash(&blob)? != event.blobHash {
@@ -273,6 +279,12 @@ impl<P: Provider> L1Source<P> {
             let deposits = self
                 .deposits(event.depositsStart, event.depositsEnd)
                 .await?;
+            // The deposits were read at the head: if the batch's block is still canonical, they
+            // are the ones it took (the queue only grows, and a reorg that changed them would
+            // have replaced the batch's block too).
+            if self.block_hash(l1_block).await? != Some(block.header.hash) {
+                return Err(L1Error::Reorged(l1_block));
+            }
             batches.push(L1Batch {
                 index,
                 blob_hash: event.blobHash,
@@ -289,9 +301,9 @@ impl<P: Provider> L1Source<P> {
         Ok(batches)
     }
 
-    /// Queued deposits `start..end`, as the withdrawals that credit them. The queue only grows,
-    /// so the node's latest state holds them as the batch that named them saw them; a reorg
-    /// that changed them also replaced that batch, which the cursor's hash check catches.
+    /// Queued deposits `start..end`, as the withdrawals that credit them, read at the head. The
+    /// queue only grows, so the head holds them as a batch that named them saw them, as long as
+    /// that batch is still canonical: [`L1Source::batches`] checks so after reading them.
     pub async fn deposits(&self, start: u64, end: u64) -> Result<Vec<Withdrawal>, L1Error> {
         let mut out = Vec::with_capacity(end.saturating_sub(start) as usize);
         let mut at = start;

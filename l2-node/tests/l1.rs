@@ -92,8 +92,13 @@ async fn mined(provider: &impl Provider, request: TransactionRequest) -> Transac
 async fn derivation_from_l1_reproduces_the_sequencers_blocks() {
     let (server, provider) = devnet().await;
 
-    let deploy = TransactionRequest::default()
-        .with_deploy_code([Inbox::BYTECODE.to_vec(), Address::ZERO.abi_encode()].concat());
+    let deploy = TransactionRequest::default().with_deploy_code(
+        [
+            Inbox::BYTECODE.to_vec(),
+            (Address::ZERO, Address::ZERO).abi_encode_params(),
+        ]
+        .concat(),
+    );
     let inbox = mined(&provider, deploy).await.contract_address().unwrap();
 
     // The sequencer: two batches of two blocks, derived as they land.
@@ -180,7 +185,14 @@ async fn a_blob_with_bytes_the_payload_ignores_opens_from_the_copy_as_posted() {
             mined(&provider, request).await.contract_address().unwrap()
         }
     };
-    let inbox = deploy([Inbox::BYTECODE.to_vec(), Address::ZERO.abi_encode()].concat()).await;
+    let inbox = deploy(
+        [
+            Inbox::BYTECODE.to_vec(),
+            (Address::ZERO, Address::ZERO).abi_encode_params(),
+        ]
+        .concat(),
+    )
+    .await;
     let blob_data = deploy(BlobData::BYTECODE.to_vec()).await;
 
     let blocks = vec![BatchBlock {

@@ -87,21 +87,8 @@ pub(crate) async fn run(args: WithdrawArgs) -> Result<()> {
         bail!("withdrawal {} was paid already", args.nonce);
     }
 
-    let (id, claim) = covering_claim(&l1, rollup, block).await?;
+    let (id, claim, header) = covering_claim(&l1, &l2, rollup, block).await?;
     finalize_chain(&l1, from, rollup, id).await?;
-
-    let header = l2
-        .get_block_by_number(claim.l2Block.into())
-        .await?
-        .ok_or_else(|| anyhow!("the L2 node has no block {}", claim.l2Block))?
-        .header
-        .inner;
-    if header.hash_slow() != claim.blockHash {
-        bail!(
-            "the L2 node's block {} is not the one claim {id} finalized",
-            claim.l2Block
-        );
-    }
     let slot = B256::from(keccak256((U256::from(args.nonce), U256::ZERO).abi_encode()));
     let proof = l2
         .get_proof(L2_BRIDGE, vec![slot])
@@ -133,20 +120,34 @@ pub(crate) async fn run(args: WithdrawArgs) -> Result<()> {
     Ok(())
 }
 
-/// The first claim of a block at or after `block` that is not rejected.
+/// The first claim of a block at or after `block` that is not rejected and claims the L2
+/// node's block (anyone may propose a wrong claim first: it is skipped, not waited for), with
+/// that block's header.
 async fn covering_claim(
     l1: &impl Provider,
+    l2: &impl Provider,
     rollup: Address,
     block: u64,
-) -> Result<(u64, Rollup::Claim)> {
+) -> Result<(u64, Rollup::Claim, alloy_consensus::Header)> {
     let count: u64 = read(l1, rollup, Rollup::claimCountCall {}).await?.to();
     for id in 1..count {
         let claim = read(l1, rollup, Rollup::claimCall { id: U256::from(id) }).await?;
-        if claim.l2Block >= block && claim.claim_status() != ClaimStatus::Rejected {
-            return Ok((id, claim));
+        if claim.l2Block < block || claim.claim_status() == ClaimStatus::Rejected {
+            continue;
         }
+        let Some(found) = l2.get_block_by_number(claim.l2Block.into()).await? else {
+            continue;
+        };
+        let header = found.header.inner;
+        if header.hash_slow() == claim.blockHash {
+            return Ok((id, claim, header));
+        }
+        println!(
+            "claim {id} (L2 block {}) is not the L2 node's block: skipped",
+            claim.l2Block
+        );
     }
-    bail!("no claim covers L2 block {block} yet")
+    bail!("no claim of the L2 node's chain covers L2 block {block} yet")
 }
 
 /// Finalizes claim `id` and the pending claims it builds on, oldest first.
