@@ -281,8 +281,8 @@ impl<P: Provider> L1Source<P> {
                 .await?;
             // The deposits were read at the head: if the batch's block is still canonical, they
             // are the ones it took (the queue only grows, and a reorg that changed them would
-            // have replaced the batch's block too).
-            if self.block_hash(l1_block).await? != Some(block.header.hash) {
+            // have replaced the batch's block too). A batch with none read nothing there.
+            if !deposits.is_empty() && self.block_hash(l1_block).await? != Some(block.header.hash) {
                 return Err(L1Error::Reorged(l1_block));
             }
             batches.push(L1Batch {

@@ -349,14 +349,10 @@ impl<S: NodeStore> L2Chain<S> {
             blob_gas_before: 0,
             ends_block: true,
         };
+        let unsealed = L2Config::end_template(template, &deposits);
         let seal = |state_root, gas_used| {
             self.config
-                .seal(template, state_root, position.tx_acc, gas_used, &deposits)
-        };
-        // The segment ending a block checks the withdrawals root, so it is set before the run.
-        let unsealed = Header {
-            withdrawals_root: seal(B256::ZERO, 0).withdrawals_root,
-            ..template.clone()
+                .seal(&unsealed, state_root, position.tx_acc, gas_used)
         };
         let request = |header: Header| TraceRequest {
             chain: *chain,
@@ -368,11 +364,11 @@ impl<S: NodeStore> L2Chain<S> {
         };
         if position.included == 0 {
             // The whole block: EXECUTE checks every result field, so find them first.
-            let sealed = self.state.stage_sealed(request(unsealed))?.segment;
+            let sealed = self.state.stage_sealed(request(unsealed.clone()))?.segment;
             let header = seal(sealed.post_state_root, 0);
             return self.state.trace(request(header));
         }
-        let mut end = self.state.trace(request(unsealed))?;
+        let mut end = self.state.trace(request(unsealed.clone()))?;
         end.trace.header = seal(end.post_state_root, position.gas_used);
         Ok(end)
     }

@@ -144,24 +144,24 @@ impl L2Config {
         header
     }
 
-    /// The sealed header: the template with the block's results and the root of the deposits
-    /// it credits.
-    pub fn seal(
-        &self,
-        template: &Header,
-        state_root: B256,
-        tx_acc: B256,
-        gas_used: u64,
-        deposits: &[Withdrawal],
-    ) -> Header {
+    /// The template of the end step of a block crediting `deposits`: the template with the
+    /// root of its withdrawals, which the segment ending a block checks.
+    pub fn end_template(template: &Header, deposits: &[Withdrawal]) -> Header {
+        Header {
+            withdrawals_root: template
+                .withdrawals_root
+                .map(|_| calculate_withdrawals_root(deposits)),
+            ..template.clone()
+        }
+    }
+
+    /// The sealed header: the (end) template with the block's results.
+    pub fn seal(&self, template: &Header, state_root: B256, tx_acc: B256, gas_used: u64) -> Header {
         Header {
             state_root,
             transactions_root: tx_acc,
             gas_used,
             receipts_root: EMPTY_ROOT_HASH,
-            withdrawals_root: template
-                .withdrawals_root
-                .map(|_| calculate_withdrawals_root(deposits)),
             requests_hash: template.requests_hash.map(|_| EMPTY_REQUESTS_HASH),
             ..template.clone()
         }
