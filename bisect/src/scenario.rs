@@ -12,7 +12,10 @@ use rollup::{
     batch::{encode, entry, BatchBlock, BatchError},
     blob::{blob_from_payload, open_call_data, BlobError},
     derive::{DerivedBlock, L2Chain},
-    rules::{block_deposits, deposit_credit, L2Config, L2_BRIDGE},
+    messages::{empty_message_root, Message, MessageTree},
+    rules::{
+        batch_message_roots, block_inputs, block_timestamp, deposit_credit, L2Config, L2_BRIDGE,
+    },
     wallet::L2Wallet,
 };
 use serde_json::{json, Value};
@@ -50,9 +53,44 @@ pub enum ScenarioError {
 
 /// Deposits queued before the scenario's batch: 18, so block 1 credits a full run of sixteen and
 /// block 2 the last two. Amounts from 1 gwei to 1 ether, so the withdrawals trie has leaves both
-/// embedded in their branch (shorter than a hash) and hashed; one goes to the user, the rest to
-/// fresh accounts.
+/// embedded in their branch (shorter than a hash) and hashed; one goes to the user, one
+/// ([`MESSAGE_DEPOSIT`]) is a message, the rest go to fresh accounts.
 pub const DEPOSITS: u64 = 18;
+/// The deposit that is a message (`Inbox.depositCall`): its value goes to the L2 bridge, and
+/// block 2 relays its call against block 2's message root.
+pub const MESSAGE_DEPOSIT: u64 = 3;
+/// Who sends the message on L1.
+pub const MESSAGE_FROM: Address = Address::repeat_byte(0x5e);
+/// What the message calls on the L2 (an account without code: the call moves its value).
+pub const MESSAGE_TO: Address = Address::repeat_byte(0x77);
+
+/// The scenario's message: [`MESSAGE_DEPOSIT`]'s value to [`MESSAGE_TO`], with a little data.
+fn message() -> Message {
+    Message {
+        index: 0,
+        from: MESSAGE_FROM,
+        to: MESSAGE_TO,
+        value: U256::from(deposit(MESSAGE_DEPOSIT).1) * U256::from(10u64.pow(9)),
+        data: Bytes::from_static(&[0x12, 0x34]),
+    }
+}
+
+/// The user's call `L2Bridge.relayMessage` of the scenario's message against the root of the
+/// block at `timestamp`.
+fn relay(nonce: u64, tree: &MessageTree, timestamp: u64) -> Bytes {
+    let proof = tree
+        .proof(0, tree.len())
+        .expect("the message is in the tree");
+    user().sign(TxEip1559 {
+        nonce,
+        gas_limit: 200_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(L2_BRIDGE),
+        input: message().relay_call(timestamp, proof).abi_encode().into(),
+        ..Default::default()
+    })
+}
 
 fn deposit(index: u64) -> (Address, u64) {
     let to = if index == 5 {
@@ -84,11 +122,46 @@ fn withdraw(nonce: u64) -> Bytes {
     })
 }
 
+/// Where the scenario's withdrawal carrying a call goes on L1: `take(uint256)` of whatever the
+/// test puts there.
+pub const WITHDRAWAL_CALL_TO: Address = Address::repeat_byte(0xd1);
+/// That withdrawal's value: half an ether.
+pub const WITHDRAWAL_CALL_VALUE: u128 = 10u128.pow(18) / 2;
+
+/// The data of the withdrawal's call: `take(7)`.
+fn withdrawal_call_data() -> Bytes {
+    let selector = &keccak256("take(uint256)")[..4];
+    [selector, &U256::from(7).to_be_bytes::<32>()]
+        .concat()
+        .into()
+}
+
+/// The user's call `L2Bridge.withdrawCall(WITHDRAWAL_CALL_TO, take(7))` with
+/// `WITHDRAWAL_CALL_VALUE`.
+fn withdraw_call(nonce: u64) -> Bytes {
+    user().sign(TxEip1559 {
+        nonce,
+        gas_limit: 150_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(L2_BRIDGE),
+        value: U256::from(WITHDRAWAL_CALL_VALUE),
+        input: L2Bridge::withdrawCallCall {
+            to: WITHDRAWAL_CALL_TO,
+            data: withdrawal_call_data(),
+        }
+        .abi_encode()
+        .into(),
+        ..Default::default()
+    })
+}
+
 /// The standard scenario: [`DEPOSITS`] deposits queued, then one batch submitted at
 /// `l1_timestamp` with two blocks. Block 1's candidates are a transfer, one with a nonce gap, a
 /// blob-type candidate, a second transfer and undecodable bytes (three skipped); block 2's are a
-/// transfer and a withdrawal of one ether through the L2 bridge, whose proofs in block 2's state
-/// the scenario gives (`withdrawal`).
+/// transfer, a withdrawal of one ether through the L2 bridge, whose proofs in block 2's state
+/// the scenario gives (`withdrawal`), the relay of the message block 1 credited, and a
+/// withdrawal carrying a call (`withdrawalCall`).
 pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
     let config = L2Config::fixed(CHAIN_ID, Fork::Osaka, FEE_RECIPIENT);
     let user_address = user().address();
@@ -104,6 +177,29 @@ pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
         GENESIS_TIME,
     )?;
     let genesis = chain.head().clone();
+    let queued: Vec<(Address, u64)> = (0..DEPOSITS).map(deposit).collect();
+    let credits: Vec<_> = queued
+        .iter()
+        .zip(0..)
+        .map(|(&(to, gwei), index)| {
+            let to = if index == MESSAGE_DEPOSIT {
+                L2_BRIDGE
+            } else {
+                to
+            };
+            deposit_credit(index, to, gwei)
+        })
+        .collect();
+    let tree = MessageTree::new(vec![message().leaf()]);
+    let roots = batch_message_roots(0, DEPOSITS, |i| {
+        if i > MESSAGE_DEPOSIT {
+            tree.root()
+        } else {
+            empty_message_root()
+        }
+    });
+    let first_time = block_timestamp(GENESIS_TIME, GENESIS_TIME + 10, l1_timestamp);
+    let second_time = block_timestamp(first_time, GENESIS_TIME + 20, l1_timestamp);
     let batch = vec![
         BatchBlock {
             timestamp: GENESIS_TIME + 10,
@@ -117,15 +213,14 @@ pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
         },
         BatchBlock {
             timestamp: GENESIS_TIME + 20,
-            transactions: vec![transfer(2, 4), withdraw(3)],
+            transactions: vec![
+                transfer(2, 4),
+                withdraw(3),
+                relay(4, &tree, second_time),
+                withdraw_call(5),
+            ],
         },
     ];
-    let queued: Vec<(Address, u64)> = (0..DEPOSITS).map(deposit).collect();
-    let credits: Vec<_> = queued
-        .iter()
-        .zip(0..)
-        .map(|(&(to, gwei), index)| deposit_credit(index, to, gwei))
-        .collect();
     let payload = encode(&batch)?;
     let blob = blob_from_payload(&payload)?;
     let declared = batch.len() as u16;
@@ -136,7 +231,7 @@ pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
             block.timestamp,
             l1_timestamp,
             block.transactions.clone(),
-            block_deposits(&credits, index),
+            block_inputs(&credits, &roots, index),
         )?;
         blocks.push(block_json(
             &blob,
@@ -149,18 +244,32 @@ pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
         )?);
         parent = derived.header.clone();
     }
-    // The withdrawal's storage slot: `withdrawals[0]`, the mapping at slot 0.
-    let slot = keccak256((U256::ZERO, U256::ZERO).abi_encode());
-    let proof = chain.state().proof(L2_BRIDGE, &[slot]);
-    let (_, value, storage_proof) = proof.storage.first().expect("the slot asked for").clone();
+    // The withdrawals' storage slots: `withdrawals[nonce]`, the mapping at slot 0.
+    let proof_of = |nonce: u64| {
+        let slot = keccak256((U256::from(nonce), U256::ZERO).abi_encode());
+        let proof = chain.state().proof(L2_BRIDGE, &[slot]);
+        let (_, value, storage) = proof.storage.first().expect("the slot asked for").clone();
+        (B256::from(value), proof.account_proof, storage)
+    };
+    let (value, account_proof, storage_proof) = proof_of(0);
+    let (call_hash, call_account_proof, call_storage_proof) = proof_of(1);
     Ok(json!({
         "withdrawal": {
             "from": user_address,
             "to": WITHDRAWAL_TO,
             "value": U256::from(WITHDRAWAL_VALUE),
-            "hash": B256::from(value),
-            "accountProof": proof.account_proof,
+            "hash": value,
+            "accountProof": account_proof,
             "storageProof": storage_proof,
+        },
+        "withdrawalCall": {
+            "from": user_address,
+            "to": WITHDRAWAL_CALL_TO,
+            "value": U256::from(WITHDRAWAL_CALL_VALUE),
+            "data": withdrawal_call_data(),
+            "hash": call_hash,
+            "accountProof": call_account_proof,
+            "storageProof": call_storage_proof,
         },
         "chainConfig": config.chain_rlp(),
         "feeRecipient": FEE_RECIPIENT,
@@ -170,6 +279,17 @@ pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
         "blockCount": declared,
         "depositTo": queued.iter().map(|d| d.0).collect::<Vec<_>>(),
         "depositGwei": queued.iter().map(|d| d.1).collect::<Vec<_>>(),
+        "message": {
+            "deposit": MESSAGE_DEPOSIT,
+            "from": MESSAGE_FROM,
+            "to": MESSAGE_TO,
+            "data": message().data,
+            "root": tree.root(),
+            "relayedBalance": chain
+                .state()
+                .account(MESSAGE_TO)
+                .map_or(U256::ZERO, |a| a.balance),
+        },
         "payload": Bytes::from(payload),
         "open": Bytes::from(open_call_data(&blob)?),
         "blocks": blocks,
@@ -215,4 +335,21 @@ fn block_json(
         "steps": steps,
         "end": Bytes::from(end.abi_encode()),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_two_relays_the_message_block_one_credited() {
+        let json = standard(1_000_000).expect("the scenario builds");
+        let relayed: U256 =
+            serde_json::from_value(json["message"]["relayedBalance"].clone()).expect("a balance");
+        assert_eq!(relayed, message().value);
+        let root: B256 = serde_json::from_value(json["message"]["root"].clone()).expect("a root");
+        assert_ne!(root, empty_message_root());
+        let call: B256 = serde_json::from_value(json["withdrawalCall"]["hash"].clone()).unwrap();
+        assert_ne!(call, B256::ZERO, "the withdrawal with a call is recorded");
+    }
 }

@@ -175,7 +175,7 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
             1,
             l1.header.timestamp,
             batch[0].transactions.clone(),
-            Vec::new(),
+            rollup::rules::BlockInputs::none(),
         )
         .unwrap();
     let blob = blob_from_payload(&rollup::batch::encode(&batch).unwrap()).unwrap();

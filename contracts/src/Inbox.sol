@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity ^0.8.28;
 
+// Where every L2 genesis puts the bridge predeploy (`L2Bridge`).
+address constant L2_BRIDGE_PREDEPLOY = 0x0000000000000000000000000000000000B41D6E;
+
 /// @title Inbox
 /// @notice Where what the L2 takes from L1 enters: batches and deposits. A batch is one blob of a
 /// transaction that calls `submit`; the inbox records the blob's versioned hash, the L2 blocks
@@ -13,7 +16,11 @@ pragma solidity ^0.8.28;
 /// takes the queue's next deposits, at most `MAX_DEPOSITS_PER_BLOCK` for each block it declares,
 /// and its blocks credit them in order as EIP-4895 withdrawals, which EXECUTE applies at the
 /// block's end: no L2 transaction carries them, so a sequencer cannot leave one out, and every
-/// batch it posts moves the queue on.
+/// batch it posts moves the queue on. A deposit may carry a call (`depositCall`): a message. Its
+/// value is credited to the L2's bridge predeploy, and the message joins an append-only Merkle
+/// tree whose root every L2 block commits to as its `parentBeaconBlockRoot` (the root over the
+/// messages credited by the blocks before it, `messageRootBefore`), which the L2 stores by
+/// EIP-4788 and the predeploy relays the call against.
 ///
 /// A `submit` call declares at most one L2 block per second of L1 time since the previous call
 /// (or the inbox's deployment): L2 blocks are at least a second apart and never later than the L1
@@ -37,10 +44,14 @@ contract Inbox {
         uint48 depositsEnd;
     }
 
-    /// @notice A queued deposit: `amountGwei` to be credited to `to` on the L2. One storage slot.
+    /// @notice A queued deposit: `amountGwei` to be credited to `to` on the L2 (the L2 bridge for
+    /// a message). One storage slot.
     struct Deposit {
         address to;
         uint64 amountGwei;
+        /// Messages queued through this deposit, itself included: the message tree's size once
+        /// the deposits through this one are credited.
+        uint32 messages;
     }
 
     /// @notice Most blocks one blob may declare: the block table's entries and one offset fill
@@ -52,14 +63,28 @@ contract Inbox {
     uint256 public constant MAX_DEPOSITS_PER_BLOCK = 16;
     /// @notice Wei in a gwei: EIP-4895 withdrawals credit whole gwei.
     uint256 internal constant GWEI = 1 gwei;
+    /// @notice Levels of the message tree: room for 2^32 messages, the most `Deposit.messages`
+    /// counts.
+    uint256 public constant MESSAGE_TREE_DEPTH = 32;
+    /// @notice Where every L2 genesis puts the bridge predeploy (`L2Bridge`), which a message's
+    /// value is credited to and which relays its call.
+    address public constant L2_BRIDGE = L2_BRIDGE_PREDEPLOY;
 
     /// @notice The only address that may submit; zero means anyone.
     address public immutable sequencer;
     /// @notice The only address that may release deposited ETH: the bridge paying withdrawals.
     address public immutable bridge;
 
+    /// @notice Root of the empty message tree (every leaf zero).
+    bytes32 public immutable emptyMessageRoot;
+
     Batch[] internal _batches;
     Deposit[] internal _deposits;
+    /// The message tree's left nodes on the path of its next leaf, by level (the incremental
+    /// Merkle tree of the beacon chain's deposit contract).
+    bytes32[MESSAGE_TREE_DEPTH] internal _branch;
+    /// The message tree's root after each message: `_messageRoots[k]` holds messages `0..=k`.
+    bytes32[] internal _messageRoots;
     /// @notice The next L2 block number a batch will start at.
     uint64 public nextBlock = 1;
     /// @notice L1 time of the last `submit` call (the deployment's before the first): the next
@@ -80,6 +105,19 @@ contract Inbox {
     /// @notice `from` queued deposit `index`: `amountGwei` for `to` on the L2.
     event Deposited(
         uint256 indexed index, address indexed from, address indexed to, uint64 amountGwei
+    );
+    /// @notice `from` queued message `message` (deposit `index`): a call of `to` with `data` and
+    /// `value` wei on the L2; `leaf` is its leaf in the message tree, `root` the tree's root after
+    /// it.
+    event MessageQueued(
+        uint256 indexed message,
+        uint256 indexed index,
+        address indexed from,
+        address to,
+        uint256 value,
+        bytes data,
+        bytes32 leaf,
+        bytes32 root
     );
 
     /// @notice The caller is not the sequencer.
@@ -106,6 +144,10 @@ contract Inbox {
     error TransferFailed();
     /// @notice Deposits `start .. start + count` are not all queued.
     error UnknownDeposits(uint256 start, uint256 count);
+    /// @notice Batch `index` has no message roots `from .. from + count`.
+    error UnknownRoots(uint256 index, uint256 from, uint256 count);
+    /// @notice The message tree is full (2^32 messages).
+    error TooManyMessages();
 
     /// @param sequencer_ Address allowed to submit, or zero for anyone.
     /// @param bridge_ The bridge that pays withdrawals (deployed after the rollup, at an address
@@ -114,6 +156,11 @@ contract Inbox {
         sequencer = sequencer_;
         bridge = bridge_;
         lastSubmitted = uint64(block.timestamp);
+        bytes32 zero;
+        for (uint256 h = 0; h < MESSAGE_TREE_DEPTH; ++h) {
+            zero = keccak256(abi.encodePacked(zero, zero));
+        }
+        emptyMessageRoot = zero;
     }
 
     /// @notice Records every blob of the calling transaction as a batch, in blob order, the
@@ -154,14 +201,83 @@ contract Inbox {
     /// credits it in the block its batch assigns (`depositsOf`), in queue order.
     /// @return index The deposit's place in the queue (the EIP-4895 withdrawal index it gets).
     function deposit(address to) external payable returns (uint256 index) {
+        uint64 amount = _gwei(true);
+        index = _queue(to, amount, false);
+        emit Deposited(index, msg.sender, to, amount);
+    }
+
+    /// @notice Queues a message: a call of `to` with `data` and `msg.value` (whole gwei, none
+    /// allowed) on the L2, from `msg.sender`. Its deposit credits the value to the L2 bridge, and
+    /// from the block after that one anyone may have the bridge make the call
+    /// (`L2Bridge.relayMessage`), with the message's leaf and its Merkle proof.
+    /// @return index The deposit's place in the queue.
+    /// @return message The message's place in the message tree.
+    function depositCall(address to, bytes calldata data)
+        external
+        payable
+        returns (uint256 index, uint256 message)
+    {
+        uint64 amount = _gwei(false);
+        message = _messageRoots.length;
+        if (message == type(uint32).max) revert TooManyMessages();
+        index = _queue(L2_BRIDGE, amount, true);
+        bytes32 leaf = messageLeaf(message, msg.sender, to, msg.value, data);
+        bytes32 root = _append(message, leaf);
+        emit Deposited(index, msg.sender, L2_BRIDGE, amount);
+        emit MessageQueued(message, index, msg.sender, to, msg.value, data, leaf, root);
+    }
+
+    /// @notice The message tree's leaf of message `message`: `keccak256(abi.encode(message, from,
+    /// to, value, keccak256(data)))`, as `L2Bridge.relayMessage` recomputes it.
+    function messageLeaf(
+        uint256 message,
+        address from,
+        address to,
+        uint256 value,
+        bytes calldata data
+    ) public pure returns (bytes32) {
+        return keccak256(abi.encode(message, from, to, value, keccak256(data)));
+    }
+
+    /// @notice `msg.value` in gwei, checked: whole, at most 2^64 - 1, and at least one unless
+    /// `nonZero` is false; and only once the bridge that pays deposits back exists.
+    function _gwei(bool nonZero) internal view returns (uint64) {
         if (bridge.code.length == 0) revert NoBridge();
         uint256 amount = msg.value / GWEI;
-        if (msg.value % GWEI != 0 || amount == 0 || amount > type(uint64).max) {
+        if (msg.value % GWEI != 0 || (nonZero && amount == 0) || amount > type(uint64).max) {
             revert BadDepositAmount(msg.value);
         }
+        return uint64(amount);
+    }
+
+    /// @notice Appends a deposit to the queue, counting it as a message if `isMessage`.
+    function _queue(address to, uint64 amount, bool isMessage) internal returns (uint256 index) {
         index = _deposits.length;
-        _deposits.push(Deposit(to, uint64(amount)));
-        emit Deposited(index, msg.sender, to, uint64(amount));
+        uint32 messages = index == 0 ? 0 : _deposits[index - 1].messages;
+        if (isMessage) ++messages;
+        _deposits.push(Deposit(to, amount, messages));
+    }
+
+    /// @notice Inserts `leaf` as leaf `message` of the message tree and records the new root.
+    function _append(uint256 message, bytes32 leaf) internal returns (bytes32 root) {
+        uint256 size = message + 1;
+        bytes32 node = leaf;
+        for (uint256 h = 0; h < MESSAGE_TREE_DEPTH; ++h) {
+            if ((size >> h) & 1 == 1) {
+                _branch[h] = node;
+                break;
+            }
+            node = keccak256(abi.encodePacked(_branch[h], node));
+        }
+        bytes32 zero;
+        root = bytes32(0);
+        for (uint256 h = 0; h < MESSAGE_TREE_DEPTH; ++h) {
+            root = (size >> h) & 1 == 1
+                ? keccak256(abi.encodePacked(_branch[h], root))
+                : keccak256(abi.encodePacked(root, zero));
+            zero = keccak256(abi.encodePacked(zero, zero));
+        }
+        _messageRoots.push(root);
     }
 
     /// @notice Pays `value` of the deposited ETH to `to`: the bridge does, for a withdrawal it
@@ -205,6 +321,40 @@ contract Inbox {
         if (first >= b.depositsEnd) return (b.depositsEnd, 0);
         count = b.depositsEnd - first;
         if (count > MAX_DEPOSITS_PER_BLOCK) count = MAX_DEPOSITS_PER_BLOCK;
+    }
+
+    /// @notice Number of messages queued.
+    function messageCount() external view returns (uint256) {
+        return _messageRoots.length;
+    }
+
+    /// @notice The message tree's root over the messages among deposits `0 .. depositIndex`:
+    /// what an L2 block whose deposits start at `depositIndex` commits to.
+    function messageRootBefore(uint256 depositIndex) public view returns (bytes32) {
+        if (depositIndex > _deposits.length) revert UnknownDeposits(depositIndex, 0);
+        uint256 messages = depositIndex == 0 ? 0 : _deposits[depositIndex - 1].messages;
+        return messages == 0 ? emptyMessageRoot : _messageRoots[messages - 1];
+    }
+
+    /// @notice The message roots batch `index`'s blocks commit to, `count` of them from `from`:
+    /// block `j` commits to root `min(j, runs)`, the root before the deposits it credits
+    /// (`depositsOf`), where `runs` is the number of blocks that credit any (so there are
+    /// `runs + 1` roots, read in pages).
+    function messageRootsOf(uint256 index, uint256 from, uint256 count)
+        external
+        view
+        returns (bytes32[] memory roots)
+    {
+        if (index >= _batches.length) revert UnknownBatch(index);
+        uint256 start = index == 0 ? 0 : _batches[index - 1].depositsEnd;
+        uint256 end = _batches[index].depositsEnd;
+        uint256 runs = (end - start + MAX_DEPOSITS_PER_BLOCK - 1) / MAX_DEPOSITS_PER_BLOCK;
+        if (from > runs || count > runs + 1 - from) revert UnknownRoots(index, from, count);
+        roots = new bytes32[](count);
+        for (uint256 j = 0; j < count; ++j) {
+            uint256 first = start + MAX_DEPOSITS_PER_BLOCK * (from + j);
+            roots[j] = messageRootBefore(first < end ? first : end);
+        }
     }
 
     /// @notice Number of batches recorded.

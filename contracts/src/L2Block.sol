@@ -56,6 +56,9 @@ library L2Block {
         bytes32 stateRoot;
         bytes32 transactionsRoot;
         bytes32 withdrawalsRoot;
+        /// The message tree's root before the block's deposits (`Inbox.messageRootBefore`), as
+        /// its `parentBeaconBlockRoot`, which EIP-4788 stores for the L2 bridge to relay against.
+        bytes32 messageRoot;
         uint64 gasUsed;
         uint256 baseFee;
         bytes forkFields;
@@ -122,7 +125,7 @@ library L2Block {
             RLP.encodeBytes(abi.encodePacked(b.withdrawalsRoot)),
             RLP.encodeUint(0),
             RLP.encodeUint(0),
-            RLP.encodeBytes(abi.encodePacked(keccak256(littleEndian(parentNumber)))),
+            RLP.encodeBytes(abi.encodePacked(b.messageRoot)),
             b.forkFields
         );
         return RLP.encodeList(fields);
@@ -194,14 +197,6 @@ library L2Block {
     /// @notice How a parent refers to `node`: embedded if shorter than a hash, else by hash.
     function nodeRef(bytes memory node) internal pure returns (bytes memory) {
         return node.length < HASH_BYTES ? node : RLP.encodeBytes(abi.encodePacked(keccak256(node)));
-    }
-
-    /// @notice The eight bytes of `v`, least significant first.
-    function littleEndian(uint64 v) internal pure returns (bytes memory out) {
-        out = new bytes(8);
-        for (uint256 i = 0; i < 8; ++i) {
-            out[i] = bytes1(uint8(v >> (8 * i)));
-        }
     }
 
     /// @notice `bytes` is not exactly one canonical RLP list: with anything before or after it,

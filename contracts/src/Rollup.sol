@@ -87,6 +87,8 @@ contract Rollup {
         /// The deposits the block credits: queue indices `firstDeposit ..` (`deposits` of them).
         uint64 firstDeposit;
         uint8 deposits;
+        /// The message root the block commits to (`Inbox.messageRootBefore(firstDeposit)`).
+        bytes32 messageRoot;
     }
 
     /// @notice One challenger against one claim's proposer (the defender).
@@ -434,6 +436,7 @@ contract Rollup {
         (uint256 firstDeposit, uint256 deposits) = inbox.depositsOf(batchIndex, l2Block);
         ctx.firstDeposit = uint64(firstDeposit);
         ctx.deposits = uint8(deposits);
+        ctx.messageRoot = inbox.messageRootBefore(firstDeposit);
         g.ctx = ctx;
         g.level = 2;
         g.lo = 0;
@@ -465,6 +468,7 @@ contract Rollup {
                     0,
                     0,
                     L2Block.EMPTY_ROOT,
+                    g.ctx.messageRoot,
                     0,
                     step.baseFee,
                     step.forkFields
@@ -515,6 +519,7 @@ contract Rollup {
                 step.postStateRoot,
                 step.pre.txAcc,
                 withdrawalsRoot,
+                g.ctx.messageRoot,
                 step.pre.gasUsed,
                 step.baseFee,
                 step.forkFields

@@ -10,6 +10,35 @@ import {MerkleTrie} from "../src/MerkleTrie.sol";
 import {Scenario} from "./utils/Scenario.sol";
 import {ScenarioJson} from "./utils/ScenarioJson.sol";
 
+/// @notice An L1 contract a withdrawal calls: keeps who the bridge says asked on the L2, what
+/// came and the argument.
+contract Receiver {
+    Bridge internal immutable bridge;
+    address public sender;
+    uint256 public received;
+    uint256 public tag;
+
+    constructor(Bridge bridge_) {
+        bridge = bridge_;
+    }
+
+    /// @notice The call the scenario's withdrawal makes.
+    function take(uint256 t) external payable {
+        (sender, received, tag) = (bridge.l2Sender(), msg.value, t);
+    }
+}
+
+/// @notice An L1 contract that refuses the withdrawal's call.
+contract Refuser {
+    /// @notice Always.
+    error Refused();
+
+    /// @notice Refuses.
+    function take(uint256) external payable {
+        revert Refused();
+    }
+}
+
 /// @notice Withdrawals from the L2: the scenario's block 2 withdraws one ether through the L2
 /// bridge predeploy; once a claim of block 2 is final, the proof from the Rust side's state
 /// (what `eth_getProof` serves) pays the recipient from the deposits the inbox holds, once. A
@@ -32,6 +61,70 @@ contract BridgeTest is Scenario {
         w.from = vm.parseJsonAddress(json, ".withdrawal.from");
         w.to = vm.parseJsonAddress(json, ".withdrawal.to");
         w.value = vm.parseJsonUint(json, ".withdrawal.value");
+    }
+
+    /// The scenario's second withdrawal: half an ether to a call of `take(7)`.
+    function withdrawalCall() internal view returns (Bridge.Withdrawal memory w) {
+        w.nonce = 1;
+        w.from = vm.parseJsonAddress(json, ".withdrawalCall.from");
+        w.to = vm.parseJsonAddress(json, ".withdrawalCall.to");
+        w.value = vm.parseJsonUint(json, ".withdrawalCall.value");
+        w.data = vm.parseJsonBytes(json, ".withdrawalCall.data");
+    }
+
+    function finalizeCall(uint256 id, Bridge.Withdrawal memory w) internal {
+        bridge.finalizeWithdrawal(
+            id,
+            header(2),
+            w,
+            vm.parseJsonBytesArray(json, ".withdrawalCall.accountProof"),
+            vm.parseJsonBytesArray(json, ".withdrawalCall.storageProof")
+        );
+    }
+
+    /// A withdrawal carrying a call: a call that reverts leaves it unpaid and open; then the
+    /// bridge makes the call with the value, naming the L2 sender, once.
+    function test_AWithdrawalCarryingACallMakesItOnce() public {
+        Bridge.Withdrawal memory w = withdrawalCall();
+        assertEq(bridge.withdrawalHash(w), vm.parseJsonBytes32(json, ".withdrawalCall.hash"));
+        uint256 id = claimBlock2();
+        finalizeClaim(id);
+        uint256 held = address(inbox).balance;
+        vm.etch(w.to, address(new Refuser()).code);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Bridge.CallFailed.selector, abi.encodeWithSelector(Refuser.Refused.selector)
+            )
+        );
+        finalizeCall(id, w);
+        assertFalse(bridge.finalized(bridge.withdrawalHash(w)));
+        assertEq(address(inbox).balance, held);
+        vm.etch(w.to, address(new Receiver(bridge)).code);
+        finalizeCall(id, w);
+        Receiver r = Receiver(w.to);
+        assertEq(r.sender(), w.from);
+        assertEq(r.received(), w.value);
+        assertEq(r.tag(), 7);
+        assertEq(bridge.l2Sender(), address(0));
+        assertEq(address(bridge).balance, 0);
+        assertEq(address(inbox).balance, held - w.value);
+        vm.expectRevert(
+            abi.encodeWithSelector(Bridge.AlreadyFinalized.selector, bridge.withdrawalHash(w))
+        );
+        finalizeCall(id, w);
+        // The data is part of the hash: another call is not the one recorded.
+        w.data = abi.encodeCall(Receiver.take, (8));
+        vm.expectRevert(
+            abi.encodeWithSelector(Bridge.NotRecorded.selector, bridge.withdrawalHash(w))
+        );
+        finalizeCall(id, w);
+    }
+
+    function test_RevertWhen_ETHComesFromAnyoneButTheInbox() public {
+        vm.deal(address(this), 1 ether);
+        vm.expectRevert(Bridge.NotInbox.selector);
+        (bool ok,) = address(bridge).call{value: 1}("");
+        ok;
     }
 
     function accountProof() internal view returns (bytes[] memory) {

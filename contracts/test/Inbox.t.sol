@@ -288,4 +288,96 @@ contract InboxTest is Test {
             );
         }
     }
+
+    /// The message tree's root over `leaves`, computed in full (every level, zero-padded), as a
+    /// check of the inbox's incremental one.
+    function fullRoot(bytes32[] memory leaves) internal pure returns (bytes32) {
+        bytes32[] memory level = leaves;
+        bytes32 zero;
+        for (uint256 h = 0; h < 32; ++h) {
+            bytes32[] memory up = new bytes32[]((level.length + 1) / 2);
+            for (uint256 i = 0; i < up.length; ++i) {
+                bytes32 right = 2 * i + 1 < level.length ? level[2 * i + 1] : zero;
+                up[i] = keccak256(abi.encodePacked(level[2 * i], right));
+            }
+            level = up;
+            zero = keccak256(abi.encodePacked(zero, zero));
+        }
+        return level.length == 0 ? zero : level[0];
+    }
+
+    /// Messages and plain deposits interleaved: each message's leaf binds its fields, the roots
+    /// before each deposit count only the messages before it, and match a full computation.
+    function testFuzz_MessageRootsMatchTheFullTree(uint8[12] memory kinds) public {
+        bytes32[] memory leaves = new bytes32[](12);
+        uint256 messages;
+        uint256[] memory before = new uint256[](13);
+        for (uint256 i = 0; i < 12; ++i) {
+            before[i] = messages;
+            if (kinds[i] % 2 == 0) {
+                inbox.deposit{value: 1 gwei}(address(uint160(0x100 + i)));
+                continue;
+            }
+            bytes memory data = abi.encodePacked(uint8(i), kinds[i]);
+            address to = address(uint160(0x200 + i));
+            uint256 value = uint256(kinds[i]) * 1 gwei;
+            (uint256 index, uint256 message) = inbox.depositCall{value: value}(to, data);
+            assertEq(index, i);
+            assertEq(message, messages);
+            leaves[messages] = inbox.messageLeaf(message, address(this), to, value, data);
+            assertEq(
+                leaves[messages],
+                keccak256(abi.encode(message, address(this), to, value, keccak256(data)))
+            );
+            ++messages;
+        }
+        before[12] = messages;
+        assertEq(inbox.messageCount(), messages);
+        for (uint256 i = 0; i <= 12; ++i) {
+            bytes32[] memory prefix = new bytes32[](before[i]);
+            for (uint256 k = 0; k < before[i]; ++k) {
+                prefix[k] = leaves[k];
+            }
+            assertEq(inbox.messageRootBefore(i), fullRoot(prefix));
+        }
+        assertEq(inbox.messageRootBefore(0), inbox.emptyMessageRoot());
+        vm.expectRevert(abi.encodeWithSelector(Inbox.UnknownDeposits.selector, 13, 0));
+        inbox.messageRootBefore(13);
+    }
+
+    /// A message's value goes to the L2 bridge's account, in whole gwei, and may be none.
+    function test_AMessageCreditsTheL2Bridge() public {
+        inbox.depositCall(address(0x77), hex"12");
+        vm.cool(address(inbox));
+        vm.startSnapshotGas("RollupMoves", "deposit with a call (no data)");
+        inbox.depositCall{value: 3 gwei}(address(0x77), "");
+        vm.stopSnapshotGas();
+        Inbox.Deposit[] memory queued = inbox.deposits(0, 2);
+        assertEq(queued[0].to, inbox.L2_BRIDGE());
+        assertEq(queued[0].amountGwei, 0);
+        assertEq(queued[1].amountGwei, 3);
+        assertEq(queued[1].messages, 2);
+        vm.expectRevert(abi.encodeWithSelector(Inbox.BadDepositAmount.selector, 1));
+        inbox.depositCall{value: 1}(address(0x77), "");
+    }
+
+    /// A batch's blocks commit to the root before each one's run of deposits: block 0 to the
+    /// root before the batch's, block `j` to the root after `16 j` of them.
+    function test_BatchesCommitToTheRootBeforeEachBlocksDeposits() public {
+        for (uint256 i = 0; i < 20; ++i) {
+            if (i == 3 || i == 17) inbox.depositCall(address(0x77), abi.encode(i));
+            else inbox.deposit{value: 1 gwei}(address(0x77));
+        }
+        vm.blobhashes(hashes(1, 9));
+        vm.warp(block.timestamp + 10);
+        vm.prank(SEQUENCER);
+        inbox.submit(one(3));
+        bytes32[] memory roots = inbox.messageRootsOf(0, 0, 3);
+        assertEq(roots[0], inbox.emptyMessageRoot());
+        assertEq(roots[1], inbox.messageRootBefore(16));
+        assertEq(roots[2], inbox.messageRootBefore(20));
+        assertTrue(roots[1] != roots[0] && roots[2] != roots[1]);
+        vm.expectRevert(abi.encodeWithSelector(Inbox.UnknownRoots.selector, 0, 1, 3));
+        inbox.messageRootsOf(0, 1, 3);
+    }
 }

@@ -306,7 +306,16 @@ contract StepBuilder {
             L2Block.header(
                 parent,
                 L2Block.Body(
-                    address(0xfe), 30_000_000, 1_012, 0, 0, L2Block.EMPTY_ROOT, 0, 1 gwei, requests
+                    address(0xfe),
+                    30_000_000,
+                    1_012,
+                    0,
+                    0,
+                    L2Block.EMPTY_ROOT,
+                    keccak256("messages"),
+                    0,
+                    1 gwei,
+                    requests
                 )
             ),
             L2Block.segment(3, 63_000, false),

@@ -60,6 +60,7 @@ contract RollupAttackTest is ScenarioTest {
                 0,
                 0,
                 L2Block.EMPTY_ROOT,
+                g.ctx.messageRoot,
                 0,
                 step.baseFee,
                 step.forkFields

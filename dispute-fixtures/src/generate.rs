@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use alloy_consensus::TxEip1559;
-use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
+use alloy_primitives::{address, Address, Bytes, TxKind, B256, U256};
 use bisect::{game::split_points, step::candidate_step};
 use execute::{ChainConfig, Fork, Host};
 use rollup::lie::BlockLie;
@@ -15,7 +15,7 @@ use rollup::{
     batch::{decode, VERSION},
     blob::PAYLOAD_BYTES,
     derive::{DerivedBlock, L2Chain},
-    rules::{block_deposits, MAX_STEP_BYTES, MAX_STEP_GAS},
+    rules::{block_inputs, MAX_STEP_BYTES, MAX_STEP_GAS},
     wallet::L2Wallet,
 };
 use serde::Deserialize;
@@ -116,11 +116,21 @@ pub struct Scenario {
     /// Deposits queued before each batch (batch 0 first; none for the batches after).
     #[serde(default)]
     pub deposits: Vec<usize>,
+    /// Messages (`Inbox.depositCall`) queued before each batch, after its deposits, from
+    /// [`MESSAGE_SENDER`].
+    #[serde(default)]
+    pub messages: Vec<usize>,
     /// The L1's forks as `[fork, seconds after the L2 genesis]`, the first at 0 (from all
     /// time); Osaka throughout if empty. Block `n` is at `12 n` seconds.
     #[serde(default)]
     pub l1_forks: Vec<(String, u64)>,
 }
+
+/// Who sends a scenario's messages on L1: the first dev key of the well-known mnemonic, which
+/// the replay's devnet funds.
+pub const MESSAGE_SENDER: Address = address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+/// What a scenario's messages call on the L2.
+pub const MESSAGE_TO: Address = Address::repeat_byte(0x77);
 
 /// A scenario that cannot be built.
 #[derive(Debug, thiserror::Error)]
@@ -347,15 +357,24 @@ impl Scenario {
                 deposits: None,
             })
             .collect();
-        for (batch, &count) in batches.iter_mut().zip(&self.deposits) {
-            batch.deposits = (count > 0).then(|| {
-                (0..count)
-                    .map(|i| DepositSpec {
-                        to: Address::with_last_byte(0x60).create(i as u64),
-                        gwei: 10u64.pow((i % 10) as u32),
-                    })
-                    .collect()
-            });
+        for (i, batch) in batches.iter_mut().enumerate() {
+            let deposits = self.deposits.get(i).copied().unwrap_or(0);
+            let messages = self.messages.get(i).copied().unwrap_or(0);
+            let queued: Vec<DepositSpec> = (0..deposits)
+                .map(|i| DepositSpec {
+                    to: Address::with_last_byte(0x60).create(i as u64),
+                    gwei: 10u64.pow((i % 10) as u32),
+                    data: None,
+                    from: None,
+                })
+                .chain((0..messages).map(|i| DepositSpec {
+                    to: MESSAGE_TO,
+                    gwei: i as u64,
+                    data: Some(Bytes::from(vec![0xca, i as u8])),
+                    from: Some(MESSAGE_SENDER),
+                }))
+                .collect();
+            batch.deposits = (!queued.is_empty()).then_some(queued);
         }
         if let Some(index) = self.first_bytes {
             let batch = batches
@@ -500,7 +519,7 @@ fn derive_blocks(
                     block.timestamp,
                     L1_TIME,
                     block.transactions,
-                    block_deposits(&batch.deposits, j),
+                    block_inputs(&batch.deposits, &batch.message_roots, j),
                     told.map(|l| l.lie),
                 )
                 .map_err(|e| e.to_string())?;

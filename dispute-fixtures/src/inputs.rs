@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use alloy_eips::{eip4895::Withdrawal, eip7840::BlobParams};
-use alloy_primitives::Address;
+use alloy_primitives::{Address, B256, U256};
 use execute::{witness::AccountState, Activation, BlobSchedule, ChainConfig, Fork, ForkSchedule};
 use fixture_format::{BlockSpec, DepositSpec, Fixture, FixtureError};
 use l1_contracts::rollup::Rollup;
@@ -13,7 +13,8 @@ use l2_node::node::Genesis;
 use rollup::{
     batch::{encode, BatchBlock},
     blob::{blob_from_payload, Blob},
-    rules::{deposit_credit, L2Config, MAX_DEPOSITS_PER_BLOCK},
+    messages::{Message, MessageTree},
+    rules::{batch_message_roots, deposit_credit, L2Config, L2_BRIDGE, MAX_DEPOSITS_PER_BLOCK},
 };
 
 /// A batch ready to post: its blob and declared block count.
@@ -29,6 +30,8 @@ pub struct Batch {
     /// The deposits its blocks credit, by the inbox's rule (`Inbox.submit`: the queue's next,
     /// at most 16 for each block it declares), as the withdrawals that credit them.
     pub deposits: Vec<Withdrawal>,
+    /// The message roots its blocks commit to (`Inbox.messageRootsOf`).
+    pub message_roots: Vec<B256>,
 }
 
 /// Reads and checks a fixture file (see [`Fixture::load`]), and that its batches can be posted.
@@ -122,6 +125,9 @@ pub fn rollup_config(fixture: &Fixture) -> Rollup::Config {
 /// The batches as posted; an error names the batch whose blocks or payload do not fit.
 pub fn batches(fixture: &Fixture) -> Result<Vec<Batch>, FixtureError> {
     let mut queue: Vec<Withdrawal> = Vec::new();
+    // Messages queued through each deposit, and the tree of them.
+    let mut messages_through: Vec<usize> = Vec::new();
+    let mut tree = MessageTree::default();
     let mut credited = 0;
     fixture
         .batches
@@ -130,13 +136,34 @@ pub fn batches(fixture: &Fixture) -> Result<Vec<Batch>, FixtureError> {
         .map(|(i, b)| {
             let queued = b.deposits.clone().unwrap_or_default();
             for d in &queued {
-                if d.gwei == 0 {
-                    return Err(FixtureError::field(
-                        format!("batches[{i}].deposits"),
-                        "a deposit of no gwei",
-                    ));
-                }
-                queue.push(deposit_credit(queue.len() as u64, d.to, d.gwei));
+                let field = || format!("batches[{i}].deposits");
+                let to = match (&d.data, d.from) {
+                    (None, None) if d.gwei == 0 => {
+                        return Err(FixtureError::field(field(), "a deposit of no gwei"));
+                    }
+                    (None, None) => d.to,
+                    (Some(data), Some(from)) => {
+                        tree.push(
+                            Message {
+                                index: tree.len() as u64,
+                                from,
+                                to: d.to,
+                                value: U256::from(d.gwei) * U256::from(1_000_000_000u64),
+                                data: data.clone(),
+                            }
+                            .leaf(),
+                        );
+                        L2_BRIDGE
+                    }
+                    _ => {
+                        return Err(FixtureError::field(
+                            field(),
+                            "a message needs both its data and its sender",
+                        ));
+                    }
+                };
+                queue.push(deposit_credit(queue.len() as u64, to, d.gwei));
+                messages_through.push(tree.len());
             }
             let (payload, block_count) = match (&b.blocks, &b.payload) {
                 (Some(blocks), _) => {
@@ -162,12 +189,20 @@ pub fn batches(fixture: &Fixture) -> Result<Vec<Batch>, FixtureError> {
                 .len()
                 .min(credited + MAX_DEPOSITS_PER_BLOCK * usize::from(block_count));
             let deposits = queue[credited..end].to_vec();
+            let message_roots = batch_message_roots(credited as u64, end as u64, |k| {
+                let before = match k {
+                    0 => 0,
+                    k => messages_through[k as usize - 1],
+                };
+                tree.root_at(before)
+            });
             credited = end;
             Ok(Batch {
                 blob,
                 block_count,
                 queued,
                 deposits,
+                message_roots,
             })
         })
         .collect()

@@ -73,6 +73,9 @@ pub enum ReplayError {
     /// The proposer failed.
     #[error(transparent)]
     Proposer(#[from] ProposerError),
+    /// A message's sender is none of the devnet's dev keys, so the replay cannot send it.
+    #[error("a message from {0}, which is none of the devnet's dev keys")]
+    NoKey(Address),
     /// An L1 request failed.
     #[error("L1 RPC: {0}")]
     Rpc(#[source] alloy_transport::TransportError),
@@ -278,14 +281,27 @@ impl<P: Provider + Clone, B: Provider> Run<'_, P, B> {
             .map_or(Fork::Osaka, |a| a.fork);
         for batch in &batches {
             for d in &batch.queued {
-                write(
-                    &network.provider(0),
-                    network.keys[0].address(),
-                    network.deployment.inbox,
-                    Inbox::depositCall { to: d.to },
-                    U256::from(d.gwei) * U256::from(1_000_000_000u64),
-                )
-                .await?;
+                let value = U256::from(d.gwei) * U256::from(1_000_000_000u64);
+                let inbox = network.deployment.inbox;
+                match (&d.data, d.from) {
+                    (Some(data), Some(from)) => {
+                        let key = network
+                            .keys
+                            .iter()
+                            .position(|k| k.address() == from)
+                            .ok_or(ReplayError::NoKey(from))?;
+                        let call = Inbox::depositCallCall {
+                            to: d.to,
+                            data: data.clone(),
+                        };
+                        write(&network.provider(key), from, inbox, call, value).await?;
+                    }
+                    _ => {
+                        let call = Inbox::depositCall { to: d.to };
+                        let from = network.keys[0].address();
+                        write(&network.provider(0), from, inbox, call, value).await?;
+                    }
+                }
             }
             // The inbox takes at most one block per second since its last batch.
             self.warp(u64::from(batch.block_count)).await?;

@@ -215,14 +215,20 @@ pub struct BatchSpec {
     pub deposits: Option<Vec<DepositSpec>>,
 }
 
-/// A deposit to the L2 (`Inbox.deposit`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A deposit to the L2 (`Inbox.deposit`), or with `data` a message (`Inbox.depositCall`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DepositSpec {
-    /// The L2 address credited.
+    /// The L2 address credited, or for a message the one it calls.
     pub to: Address,
-    /// The amount, in gwei (at least 1).
+    /// The amount, in gwei (at least 1, or for a message any).
     pub gwei: u64,
+    /// A message's call data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Bytes>,
+    /// A message's sender on L1 (the replay sends it from the dev key with this address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Address>,
 }
 
 /// A block of a batch.
@@ -563,7 +569,7 @@ impl Fixture {
             let index = match lie.lie {
                 Lie::Drop(k) | Lie::StateRoot(k) | Lie::Include(k) | Lie::DropDeposit(k) => k,
                 Lie::Reorder(a, b) => a.max(b),
-                Lie::Gas | Lie::Timestamp | Lie::InventDeposit => 0,
+                Lie::Gas | Lie::Timestamp | Lie::InventDeposit | Lie::ForgeMessages => 0,
             };
             if index > usize::from(u16::MAX) {
                 return bad(field, "candidate index above 65535");

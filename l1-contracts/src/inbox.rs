@@ -2,8 +2,9 @@
 
 use alloy_sol_types::sol;
 
+// The `MessageQueued` event has eight fields, so its generated constructor takes eight arguments.
 sol!(
-    #[allow(missing_docs)]
+    #[allow(missing_docs, clippy::too_many_arguments)]
     Inbox,
     "../contracts/artifacts/Inbox.json"
 );

@@ -19,8 +19,11 @@ use rollup::{
     batch::{encode, BatchBlock, BatchError},
     blob::{blob_from_payload, payload, Blob, BlobError},
     derive::L1Batch,
-    rules::deposit_credit,
+    rules::{deposit_credit, MAX_DEPOSITS_PER_BLOCK},
 };
+
+/// [`MAX_DEPOSITS_PER_BLOCK`] as the inbox's event counts deposits.
+const DEPOSITS_PER_BLOCK: u64 = MAX_DEPOSITS_PER_BLOCK as u64;
 
 /// Most deposits one `Inbox.deposits` call reads: a page well inside providers' `eth_call` gas
 /// caps (a cold slot read is 2,100 gas).
@@ -73,6 +76,16 @@ pub enum L1Error {
     /// An L1 block changed while it was read (a reorg): the next read starts again.
     #[error("L1 block {0} changed while it was read (a reorg); reading again")]
     Reorged(u64),
+    /// The inbox answered fewer or more message roots than asked for.
+    #[error("the inbox gave {got} message roots of batch {index}, not the {asked} asked for")]
+    MessageRoots {
+        /// The batch.
+        index: u64,
+        /// How many were asked for.
+        asked: u64,
+        /// How many came.
+        got: usize,
+    },
     /// The inbox answered fewer or more deposits than asked for.
     #[error("the inbox gave {got} deposits from {start}, not the {asked} asked for")]
     Deposits {
@@ -207,24 +220,23 @@ impl<P: Provider> L1Source<P> {
     /// How many L2 blocks a batch may declare if it lands in the L1 block after one of time
     /// `l1_time`: one per second since the inbox's last `submit` (`Inbox.TooManyBlocks`).
     pub async fn blocks_allowed(&self, l1_time: u64) -> Result<u64, L1Error> {
+        let last = self
+            .read(Inbox::lastSubmittedCall {}, "Inbox.lastSubmitted")
+            .await?;
+        Ok((l1_time + 1).saturating_sub(last))
+    }
+
+    /// The inbox's answer to `call` at the head; `what` names it in errors.
+    async fn read<C: SolCall>(&self, call: C, what: &'static str) -> Result<C::Return, L1Error> {
         let request = TransactionRequest::default()
             .with_to(self.inbox)
-            .with_input(Inbox::lastSubmittedCall {}.abi_encode());
-        let out = self
+            .with_input(call.abi_encode());
+        let answer = self
             .provider
             .call(request)
             .await
-            .map_err(|source| L1Error::Rpc {
-                what: "Inbox.lastSubmitted",
-                source,
-            })?;
-        let last = Inbox::lastSubmittedCall::abi_decode_returns(&out).map_err(|source| {
-            L1Error::Decode {
-                what: "Inbox.lastSubmitted",
-                source,
-            }
-        })?;
-        Ok((l1_time + 1).saturating_sub(last))
+            .map_err(|source| L1Error::Rpc { what, source })?;
+        C::abi_decode_returns(&answer).map_err(|source| L1Error::Decode { what, source })
     }
 
     /// Also asks `archive` (a base URL serving the beacon blob API, e.g. a blob archiver) for a
@@ -279,10 +291,12 @@ impl<P: Provider> L1Source<P> {
             let deposits = self
                 .deposits(event.depositsStart, event.depositsEnd)
                 .await?;
-            // The deposits were read at the head: if the batch's block is still canonical, they
-            // are the ones it took (the queue only grows, and a reorg that changed them would
-            // have replaced the batch's block too). A batch with none read nothing there.
-            if !deposits.is_empty() && self.block_hash(l1_block).await? != Some(block.header.hash) {
+            let runs = (event.depositsEnd - event.depositsStart).div_ceil(DEPOSITS_PER_BLOCK);
+            let message_roots = self.message_roots(index, runs + 1).await?;
+            // The deposits and roots were read at the head: if the batch's block is still
+            // canonical, they are the ones it took (the queue only grows, and a reorg that
+            // changed them would have replaced the batch's block too).
+            if self.block_hash(l1_block).await? != Some(block.header.hash) {
                 return Err(L1Error::Reorged(l1_block));
             }
             batches.push(L1Batch {
@@ -296,6 +310,7 @@ impl<P: Provider> L1Source<P> {
                 payload: payload(&blob),
                 blob,
                 deposits,
+                message_roots,
             });
         }
         Ok(batches)
@@ -313,23 +328,7 @@ impl<P: Provider> L1Source<P> {
                 start: U256::from(at),
                 count: U256::from(asked),
             };
-            let request = TransactionRequest::default()
-                .with_to(self.inbox)
-                .with_input(call.abi_encode());
-            let answer = self
-                .provider
-                .call(request)
-                .await
-                .map_err(|source| L1Error::Rpc {
-                    what: "Inbox.deposits",
-                    source,
-                })?;
-            let page = Inbox::depositsCall::abi_decode_returns(&answer).map_err(|source| {
-                L1Error::Decode {
-                    what: "Inbox.deposits",
-                    source,
-                }
-            })?;
+            let page = self.read(call, "Inbox.deposits").await?;
             if page.len() as u64 != asked {
                 return Err(L1Error::Deposits {
                     start: at,
@@ -342,6 +341,32 @@ impl<P: Provider> L1Source<P> {
                     .zip(at..)
                     .map(|(d, index)| deposit_credit(index, d.to, d.amountGwei)),
             );
+            at += asked;
+        }
+        Ok(out)
+    }
+
+    /// The `count` message roots batch `index`'s blocks commit to (`Inbox.messageRootsOf`), read
+    /// at the head like the deposits.
+    pub async fn message_roots(&self, index: u64, count: u64) -> Result<Vec<B256>, L1Error> {
+        let mut out = Vec::with_capacity(count as usize);
+        let mut at = 0;
+        while at < count {
+            let asked = (count - at).min(DEPOSITS_PER_CALL);
+            let call = Inbox::messageRootsOfCall {
+                index: U256::from(index),
+                from: U256::from(at),
+                count: U256::from(asked),
+            };
+            let page = self.read(call, "Inbox.messageRootsOf").await?;
+            if page.len() as u64 != asked {
+                return Err(L1Error::MessageRoots {
+                    index,
+                    asked,
+                    got: page.len(),
+                });
+            }
+            out.extend(page);
             at += asked;
         }
         Ok(out)

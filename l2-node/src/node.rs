@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use alloy_consensus::{transaction::SignerRecoverable, Header, TxEnvelope};
-use alloy_eips::{eip2718::Decodable2718, eip4895::Withdrawal};
+use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{keccak256, Address, Bytes, B256};
 use alloy_provider::Provider;
 use execute::{
@@ -17,7 +17,7 @@ use rollup::{
     blob::{payload, Blob},
     derive::{DerivedBlock, L1Batch, L2Chain, BLOCKHASH_WINDOW},
     lie::Lie,
-    rules::{block_deposits, L2Config, Position},
+    rules::{BlockInputs, L2Config, Position},
 };
 
 use crate::{
@@ -247,17 +247,16 @@ impl L2Node {
             }
         }
         let blocks = decode(&payload, batch.block_count, batch.l1_timestamp);
-        let deposits = (0..blocks.len())
-            .map(|j| block_deposits(&batch.deposits, j))
-            .collect();
+        let inputs = (0..blocks.len()).map(|j| batch.inputs(j)).collect();
         let record = BatchRecord {
             blob_hash: batch.blob_hash,
             first_block: batch.first_block,
             block_count: u64::from(batch.block_count),
             blob: Bytes::copy_from_slice(batch.blob.as_slice()),
             deposits: batch.deposits.clone(),
+            message_roots: batch.message_roots.clone(),
         };
-        self.derive_and_commit(origin, blocks, deposits, Some(&record))
+        self.derive_and_commit(origin, blocks, inputs, Some(&record))
     }
 
     /// The batch that carried L2 block `number`, its blob as posted, from the store: what a
@@ -283,39 +282,41 @@ impl L2Node {
             payload: payload(&blob),
             blob: Box::new(blob),
             deposits: record.deposits,
+            message_roots: record.message_roots,
         })
     }
 
-    /// Derives decoded blocks carried by the batch at `origin`, each crediting the deposits
-    /// beside it, and stores them with their states, atomically; the cursor moves past that
-    /// batch.
+    /// Derives decoded blocks carried by the batch at `origin`, each with the L1 inputs beside
+    /// it (none past the end of `inputs`), and stores them with their states, atomically; the
+    /// cursor moves past that batch.
     pub fn apply_blocks(
         &mut self,
         origin: L1Origin,
         blocks: Vec<BatchBlock>,
-        deposits: Vec<Vec<Withdrawal>>,
+        inputs: Vec<BlockInputs>,
     ) -> Result<Vec<DerivedBlock>, NodeError> {
-        self.derive_and_commit(origin, blocks, deposits, None)
+        self.derive_and_commit(origin, blocks, inputs, None)
     }
 
     fn derive_and_commit(
         &mut self,
         origin: L1Origin,
         blocks: Vec<BatchBlock>,
-        deposits: Vec<Vec<Withdrawal>>,
+        inputs: Vec<BlockInputs>,
         record: Option<&BatchRecord>,
     ) -> Result<Vec<DerivedBlock>, NodeError> {
         let mut derived = Vec::new();
         let mut records = Vec::new();
-        let mut deposits = deposits.into_iter();
+        let mut inputs = inputs.into_iter();
         for block in blocks {
             let number = self.head().number + 1;
-            let credited = deposits.next().unwrap_or_default();
+            let block_inputs = inputs.next().unwrap_or_else(BlockInputs::none);
+            let credited = block_inputs.deposits.clone();
             let result = self.chain.derive_block(
                 block.timestamp,
                 origin.timestamp,
                 block.transactions,
-                credited.clone(),
+                block_inputs,
             );
             let block_derived = match result {
                 Ok(d) => d,
@@ -532,17 +533,16 @@ impl Replayer {
             ancestors,
         );
         let (declared, l1_timestamp) = (record.declared, record.origin.timestamp);
+        // The header holds the message root the block committed to (before Cancun, none).
+        let inputs = BlockInputs {
+            deposits: record.deposits,
+            message_root: record.header.parent_beacon_block_root.unwrap_or_default(),
+        };
         #[cfg(feature = "lies")]
-        let derived = chain.derive_block_lying(
-            declared,
-            l1_timestamp,
-            record.candidates,
-            record.deposits,
-            lie,
-        );
-        #[cfg(not(feature = "lies"))]
         let derived =
-            chain.derive_block(declared, l1_timestamp, record.candidates, record.deposits);
+            chain.derive_block_lying(declared, l1_timestamp, record.candidates, inputs, lie);
+        #[cfg(not(feature = "lies"))]
+        let derived = chain.derive_block(declared, l1_timestamp, record.candidates, inputs);
         let derived = derived.map_err(|source| NodeError::Execute { number, source })?;
         let stored = record.header.hash_slow();
         if lie.is_none() && derived.hash != stored {

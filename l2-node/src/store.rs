@@ -84,6 +84,8 @@ pub struct BatchRecord {
     /// The deposits its blocks credit, as the withdrawals that credit them: a dispute about
     /// any of its blocks reads them, after older blocks' records are pruned.
     pub deposits: Vec<Withdrawal>,
+    /// The message roots its blocks commit to (`Inbox.messageRootsOf`).
+    pub message_roots: Vec<B256>,
 }
 
 /// Where a batch came from on L1.

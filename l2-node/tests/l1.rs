@@ -138,7 +138,7 @@ async fn derivation_from_l1_reproduces_the_sequencers_blocks() {
                     block.timestamp,
                     l1.header.timestamp,
                     block.transactions,
-                    Vec::new(),
+                    rollup::rules::BlockInputs::none(),
                 )
                 .unwrap();
             assert_eq!(

@@ -99,6 +99,7 @@ fn raw_batch(
         blob: rollup::blob::blob_from_payload(&payload).expect("a payload fits a blob"),
         payload,
         deposits: Vec::new(),
+        message_roots: vec![rollup::messages::empty_message_root()],
     }
 }
 

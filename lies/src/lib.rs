@@ -31,6 +31,9 @@ pub enum Lie {
     /// The block credits a deposit nobody made, after those it credits: 1 ether to the liar's
     /// chosen address ([`INVENTED_DEPOSIT_TO`]).
     InventDeposit,
+    /// The block commits to a message root the inbox never had (`parentBeaconBlockRoot`), so
+    /// that the L2 bridge would relay a message nobody sent.
+    ForgeMessages,
 }
 
 /// Where an invented deposit ([`Lie::InventDeposit`]) goes.
@@ -42,7 +45,7 @@ pub enum LieError {
     /// Not one of the forms.
     #[error(
         "{0}: expected drop:BLOCK:K, reorder:BLOCK:A:B, root:BLOCK:K, gas:BLOCK, timestamp:BLOCK, \
-         include:BLOCK:K, drop-deposit:BLOCK:K or invent-deposit:BLOCK"
+         include:BLOCK:K, drop-deposit:BLOCK:K, invent-deposit:BLOCK or forge-messages:BLOCK"
     )]
     Form(String),
     /// A block or index is not a number.
@@ -69,7 +72,8 @@ impl FromStr for BlockLie {
     type Err = LieError;
 
     /// `drop:BLOCK:K`, `reorder:BLOCK:A:B`, `root:BLOCK:K`, `gas:BLOCK`, `timestamp:BLOCK`,
-    /// `include:BLOCK:K`, `drop-deposit:BLOCK:K` or `invent-deposit:BLOCK`.
+    /// `include:BLOCK:K`, `drop-deposit:BLOCK:K`, `invent-deposit:BLOCK` or
+    /// `forge-messages:BLOCK`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let parts: Vec<&str> = s.split(':').collect();
         let number = |i: usize| -> Result<u64, LieError> {
@@ -89,6 +93,7 @@ impl FromStr for BlockLie {
             ("include", 3) => Lie::Include(index(2)?),
             ("drop-deposit", 3) => Lie::DropDeposit(index(2)?),
             ("invent-deposit", 2) => Lie::InventDeposit,
+            ("forge-messages", 2) => Lie::ForgeMessages,
             _ => return Err(LieError::Form(s.to_string())),
         };
         Ok(Self {
@@ -111,6 +116,7 @@ impl std::fmt::Display for BlockLie {
             Lie::Include(k) => write!(f, "include:{block}:{k}"),
             Lie::DropDeposit(k) => write!(f, "drop-deposit:{block}:{k}"),
             Lie::InventDeposit => write!(f, "invent-deposit:{block}"),
+            Lie::ForgeMessages => write!(f, "forge-messages:{block}"),
         }
     }
 }
@@ -143,6 +149,7 @@ mod tests {
             "include:7:1",
             "drop-deposit:2:0",
             "invent-deposit:3",
+            "forge-messages:4",
         ] {
             assert_eq!(parse(text).unwrap().to_string(), text);
         }

@@ -18,8 +18,8 @@ use crate::{
     blob::Blob,
     lie::Lie,
     rules::{
-        block_deposits, block_timestamp, deposit_credit, L2Config, Position, MAX_STEP_BYTES,
-        MAX_STEP_GAS,
+        block_inputs, block_timestamp, deposit_credit, BlockInputs, L2Config, Position,
+        MAX_STEP_BYTES, MAX_STEP_GAS,
     },
 };
 
@@ -53,6 +53,16 @@ pub struct L1Batch {
     /// The deposits its blocks credit, in queue order, as the withdrawals that credit them
     /// (`Inbox.BatchSubmitted`'s `depositsStart .. depositsEnd`).
     pub deposits: Vec<Withdrawal>,
+    /// The message roots its blocks commit to (`Inbox.messageRootsOf`): block `j` commits to
+    /// `message_roots[min(j, len - 1)]`.
+    pub message_roots: Vec<B256>,
+}
+
+impl L1Batch {
+    /// What its block `j` takes from L1.
+    pub fn inputs(&self, j: usize) -> BlockInputs {
+        block_inputs(&self.deposits, &self.message_roots, j)
+    }
 }
 
 /// A derived L2 block, with what every step of a dispute about it needs.
@@ -186,22 +196,23 @@ impl<S: NodeStore> L2Chain<S> {
                     block.timestamp,
                     batch.l1_timestamp,
                     block.transactions,
-                    block_deposits(&batch.deposits, j),
+                    batch.inputs(j),
                 )
             })
             .collect()
     }
 
     /// Builds the next block from a batch's `candidates`, declared at `declared` and carried by
-    /// an L1 block at `l1_timestamp`, crediting `deposits` at its end.
+    /// an L1 block at `l1_timestamp`, with what it takes from L1: the deposits it credits at its
+    /// end and the message root it commits to.
     pub fn derive_block(
         &mut self,
         declared: u64,
         l1_timestamp: u64,
         candidates: Vec<Bytes>,
-        deposits: Vec<Withdrawal>,
+        inputs: BlockInputs,
     ) -> Result<DerivedBlock, ExecuteError> {
-        self.derive_block_as(declared, l1_timestamp, candidates, deposits, None)
+        self.derive_block_as(declared, l1_timestamp, candidates, inputs, None)
     }
 
     /// [`L2Chain::derive_block`] as a dishonest proposer would claim it (test mode, the `lies`
@@ -213,10 +224,10 @@ impl<S: NodeStore> L2Chain<S> {
         declared: u64,
         l1_timestamp: u64,
         candidates: Vec<Bytes>,
-        deposits: Vec<Withdrawal>,
+        inputs: BlockInputs,
         lie: Option<Lie>,
     ) -> Result<DerivedBlock, ExecuteError> {
-        self.derive_block_as(declared, l1_timestamp, candidates, deposits, lie)
+        self.derive_block_as(declared, l1_timestamp, candidates, inputs, lie)
     }
 
     /// The block by the rules, or (test mode) broken as `lie` says.
@@ -225,9 +236,13 @@ impl<S: NodeStore> L2Chain<S> {
         declared: u64,
         l1_timestamp: u64,
         mut candidates: Vec<Bytes>,
-        mut deposits: Vec<Withdrawal>,
+        inputs: BlockInputs,
         lie: Option<Lie>,
     ) -> Result<DerivedBlock, ExecuteError> {
+        let BlockInputs {
+            mut deposits,
+            mut message_root,
+        } = inputs;
         let mut timestamp = block_timestamp(self.head().timestamp, declared, l1_timestamp);
         match lie {
             Some(Lie::Timestamp) => timestamp += 1,
@@ -243,10 +258,13 @@ impl<S: NodeStore> L2Chain<S> {
                     1_000_000_000,
                 ));
             }
+            Some(Lie::ForgeMessages) => message_root = keccak256(message_root),
             _ => {}
         }
         let chain = self.config.chain_at(timestamp)?;
-        let template = self.config.template(self.head(), &chain, timestamp);
+        let template = self
+            .config
+            .template(self.head(), &chain, timestamp, message_root);
         let mut position = Position::start(self.state.root());
         let mut positions = vec![position];
         let mut steps = Vec::with_capacity(candidates.len());

@@ -7,6 +7,7 @@
 //!   malformed data.
 //! - [`rules`]: the L2's parameters, genesis and header rules, and the position commitments the
 //!   dispute game bisects over.
+//! - [`messages`]: messages from L1, and the Merkle tree of them each block commits to.
 //! - [`wallet`]: keys of L2 users and the transactions they sign.
 //! - [`lie`]: test mode, how a dishonest proposer's block breaks the rules.
 //! - [`derive`]: building each L2 block from its candidates, one provable step at a time.
@@ -15,5 +16,6 @@ pub mod batch;
 pub mod blob;
 pub mod derive;
 pub use lies as lie;
+pub mod messages;
 pub mod rules;
 pub mod wallet;

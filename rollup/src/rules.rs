@@ -134,9 +134,17 @@ impl L2Config {
     }
 
     /// The header of `parent`'s child under `chain` (the rules at its timestamp) with its context
-    /// fields set and its result fields zero, as the contract builds it for candidate steps.
-    pub fn template(&self, parent: &Header, chain: &ChainConfig, timestamp: u64) -> Header {
+    /// fields set and its result fields zero, as the contract builds it for candidate steps: from
+    /// Cancun on, its `parentBeaconBlockRoot` is `message_root`.
+    pub fn template(
+        &self,
+        parent: &Header,
+        chain: &ChainConfig,
+        timestamp: u64,
+        message_root: B256,
+    ) -> Header {
         let mut header = child_header(parent, chain, timestamp, self.fee_recipient);
+        header.parent_beacon_block_root = header.parent_beacon_block_root.map(|_| message_root);
         header.state_root = B256::ZERO;
         header.transactions_root = B256::ZERO;
         header.receipts_root = EMPTY_ROOT_HASH;
@@ -187,6 +195,26 @@ pub fn fork_fields(header: &Header) -> Bytes {
     Bytes::copy_from_slice(rest)
 }
 
+/// What an L2 block takes from L1 besides its batch's bytes, both fixed by the inbox when the
+/// batch lands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockInputs {
+    /// The deposits it credits, as the withdrawals that credit them (`Inbox.depositsOf`).
+    pub deposits: Vec<Withdrawal>,
+    /// The message root it commits to (`Inbox.messageRootBefore` its first deposit).
+    pub message_root: B256,
+}
+
+impl BlockInputs {
+    /// A block crediting nothing, when no message was ever sent.
+    pub fn none() -> Self {
+        Self {
+            deposits: Vec::new(),
+            message_root: crate::messages::empty_message_root(),
+        }
+    }
+}
+
 /// The withdrawal that credits queued deposit `index` (`Inbox.Deposit`): `gwei` to `to`, as
 /// EIP-4895 withdrawals credit, with validator index 0 (the L2 has no validators).
 pub const fn deposit_credit(index: u64, to: Address, gwei: u64) -> Withdrawal {
@@ -206,6 +234,29 @@ pub fn block_deposits(batch: &[Withdrawal], j: usize) -> Vec<Withdrawal> {
         .nth(j)
         .map(<[Withdrawal]>::to_vec)
         .unwrap_or_default()
+}
+
+/// What block `j` of a batch takes from L1, from the batch's deposits and its blocks' message
+/// roots (`Inbox.messageRootsOf`: block `j` commits to `roots[min(j, len - 1)]`).
+pub fn block_inputs(deposits: &[Withdrawal], message_roots: &[B256], j: usize) -> BlockInputs {
+    BlockInputs {
+        deposits: block_deposits(deposits, j),
+        message_root: message_roots
+            .get(j)
+            .or(message_roots.last())
+            .copied()
+            .unwrap_or_else(crate::messages::empty_message_root),
+    }
+}
+
+/// The message roots a batch's blocks commit to (`Inbox.messageRootsOf`), from `root_before`,
+/// the message root before deposit `i` of the queue, for a batch crediting `start..end`.
+pub fn batch_message_roots(start: u64, end: u64, root_before: impl Fn(u64) -> B256) -> Vec<B256> {
+    let step = MAX_DEPOSITS_PER_BLOCK as u64;
+    let runs = (end - start).div_ceil(step);
+    (0..=runs)
+        .map(|j| root_before((start + step * j).min(end)))
+        .collect()
 }
 
 /// `max(parent + 1, min(declared, l1Timestamp))`.

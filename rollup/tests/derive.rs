@@ -8,7 +8,9 @@ use execute::{witness::AccountState, Fork};
 use rollup::{
     batch::{decode, encode, BatchBlock},
     derive::L2Chain,
-    rules::{deposit_credit, L2Config, Position, MAX_DEPOSITS_PER_BLOCK, MAX_STEP_BYTES},
+    rules::{
+        deposit_credit, BlockInputs, L2Config, Position, MAX_DEPOSITS_PER_BLOCK, MAX_STEP_BYTES,
+    },
     wallet::L2Wallet,
 };
 
@@ -63,7 +65,7 @@ fn candidates_are_included_by_the_rule_and_every_step_verifies() {
             decoded[0].timestamp,
             2_000,
             decoded[0].transactions.clone(),
-            Vec::new(),
+            BlockInputs::none(),
         )
         .unwrap();
     let included: Vec<bool> = first.steps.iter().map(Result::is_ok).collect();
@@ -107,7 +109,7 @@ fn candidates_are_included_by_the_rule_and_every_step_verifies() {
     assert_eq!(first.end.trace.header.hash_slow(), first.hash);
 
     let second = chain
-        .derive_block(decoded[1].timestamp, 2_000, Vec::new(), Vec::new())
+        .derive_block(decoded[1].timestamp, 2_000, Vec::new(), BlockInputs::none())
         .unwrap();
     assert_eq!(second.header.timestamp, 2_000, "bounded by the L1 time");
     assert_eq!(second.header.parent_hash, first.hash);
@@ -182,7 +184,12 @@ fn a_transaction_too_large_to_prove_is_skipped() {
     });
     let root = chain.state().root();
     let block = chain
-        .derive_block(1_001, 2_000, vec![heavy, transfer(0, 5)], Vec::new())
+        .derive_block(
+            1_001,
+            2_000,
+            vec![heavy, transfer(0, 5)],
+            BlockInputs::none(),
+        )
         .unwrap();
     assert!(block.steps[0].is_err(), "the oversized step is skipped");
     assert_eq!(block.positions[1], block.positions[0]);
@@ -214,7 +221,15 @@ fn the_end_step_of_a_block_crediting_sixteen_fresh_accounts_fits_a_step() {
         .map(|i| deposit_credit(i, Address::repeat_byte(0x60 + i as u8), 10u64.pow(9) + i))
         .collect();
     let block = chain
-        .derive_block(1_010, 2_000, Vec::new(), deposits.clone())
+        .derive_block(
+            1_010,
+            2_000,
+            Vec::new(),
+            BlockInputs {
+                deposits: deposits.clone(),
+                ..BlockInputs::none()
+            },
+        )
         .unwrap();
     assert_eq!(
         block.header.withdrawals_root,

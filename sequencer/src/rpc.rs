@@ -311,7 +311,12 @@ fn with_call_env<R>(
     let timestamp = now.max(head.timestamp + 1);
     let config = node.config();
     let chain = config.chain_at(timestamp).map_err(RpcError::server)?;
-    let header = config.template(head, &chain, timestamp);
+    // The next block's message root is not known before its batch lands; the head's is the
+    // latest the chain committed to, so a call sees the messages relayable now.
+    let message_root = head
+        .parent_beacon_block_root
+        .unwrap_or_else(rollup::messages::empty_message_root);
+    let header = config.template(head, &chain, timestamp, message_root);
     let from = head.number.saturating_sub(BLOCKHASH_WINDOW as u64 - 1);
     let hashes: HashMap<u64, B256> = node
         .store()

@@ -70,9 +70,15 @@ pub(crate) async fn run(args: WithdrawArgs) -> Result<()> {
         from: event.from,
         to: event.to,
         value: event.value,
+        data: event.data.clone(),
+    };
+    let call = if event.data.is_empty() {
+        String::new()
+    } else {
+        format!(" with a call of {} bytes", event.data.len())
     };
     println!(
-        "withdrawal {}: {} wei from {} to {} in L2 block {block}",
+        "withdrawal {}: {} wei from {} to {}{call} in L2 block {block}",
         args.nonce, event.value, event.from, event.to
     );
     let hash = read(

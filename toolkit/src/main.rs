@@ -7,6 +7,7 @@ mod bridge_cmd;
 mod demo;
 mod fixtures;
 mod network_cmd;
+mod relay_cmd;
 mod rpc_hostile;
 mod run_bench;
 mod sync_bench;
@@ -47,6 +48,9 @@ enum Command {
     /// finalizes it (and the claims it builds on) once their windows are over, and proves the
     /// withdrawal against it with the L2 node's `eth_getProof`.
     Withdraw(bridge_cmd::WithdrawArgs),
+    /// Makes an L1 message's call on the L2 (a deposit that carried calldata): proves it against
+    /// the L2's latest block's message root and sends it to the L2 bridge.
+    Relay(relay_cmd::RelayArgs),
     /// The whole loop on an embedded devnet: batches in blobs, a wrong claim, the bisection and
     /// the EXECUTE step that rejects it.
     Demo(demo::DemoArgs),
@@ -196,6 +200,10 @@ fn main() -> ExitCode {
         Command::Withdraw(args) => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
             .and_then(|runtime| runtime.block_on(bridge_cmd::run(args)))
+            .map(|()| ExitCode::SUCCESS),
+        Command::Relay(args) => tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(relay_cmd::run(args)))
             .map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)

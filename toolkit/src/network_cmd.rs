@@ -13,6 +13,10 @@ use rollup::{lie::BlockLie, rules::L2_BRIDGE};
 use sequencer::genesis::dev_genesis;
 use testnet::{prague_osaka_bpo1, unix_now, Network, NetworkConfig, KEYS, L1_CHAIN_ID, SENDERS};
 
+/// What the printed message calls on the L2: an address without code, so the call moves its
+/// value and nothing else.
+const MESSAGE_TO: Address = Address::repeat_byte(0x77);
+
 /// `toolkit network`'s settings.
 #[derive(Debug, clap::Args)]
 pub(crate) struct NetworkArgs {
@@ -177,6 +181,19 @@ pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
         key(5),
         l2.url(),
         d.bridge
+    );
+    println!(
+        "  cast send --rpc-url {url} --private-key {} {} 'depositCall(address,bytes)' {MESSAGE_TO} \
+         0xc0ffee --value 0.1ether   # L1 -> L2 call: message 0 (the L2 bridge makes the call)",
+        key(5),
+        d.inbox,
+    );
+    println!(
+        "  RELAY_KEY={} toolkit relay --l1-rpc {url} --l2-rpc {} --inbox {} --message 0   \
+         # from the L2 block after the one crediting it",
+        key(5),
+        l2.url(),
+        d.inbox
     );
     if args.forks_after.is_some() {
         println!("  cast rpc eth_config --rpc-url {url}   # the current, next and last fork");

@@ -111,7 +111,12 @@ pub(crate) fn run(bench: SyncBench) -> Result<()> {
         let sled = started.elapsed();
 
         let started = Instant::now();
-        let in_memory = memory.derive_block(block.timestamp, l1, block.transactions, Vec::new())?;
+        let in_memory = memory.derive_block(
+            block.timestamp,
+            l1,
+            block.transactions,
+            rollup::rules::BlockInputs::none(),
+        )?;
         let mem = started.elapsed();
         if in_memory.hash != derived.hash {
             return Err(anyhow!("block {}: sled and memory disagree", i + 1));

@@ -10,7 +10,7 @@
 use std::{
     io::{BufRead, BufReader},
     net::TcpListener,
-    process::{Child, Command, Stdio},
+    process::{Child, Command, Output, Stdio},
     time::{Duration, Instant},
 };
 
@@ -83,6 +83,28 @@ fn free_key(printed: &[String], i: usize) -> String {
         })
         .unwrap_or_else(|| panic!("no key {i} in {printed:#?}"))
         .to_string()
+}
+
+/// The toolkit command the network printed as `VAR=<key> toolkit ...`, run with `key` in `VAR`
+/// (so another account than the user's pays its gas).
+fn printed_toolkit(printed: &[String], var: &str, key: String) -> impl Fn() -> Output {
+    let prefix = format!("{var}=");
+    let line = printed
+        .iter()
+        .find_map(|l| l.trim().strip_prefix(prefix.as_str()))
+        .unwrap_or_else(|| panic!("no {var} line in {printed:#?}"));
+    let mut words = line.split('#').next().unwrap().split_whitespace();
+    words.next(); // the user's own key, replaced by `key`
+    assert_eq!(words.next(), Some("toolkit"));
+    let args: Vec<String> = words.map(str::to_string).collect();
+    let var = var.to_string();
+    move || {
+        Command::new(env!("CARGO_BIN_EXE_toolkit"))
+            .args(&args)
+            .env(&var, &key)
+            .output()
+            .unwrap()
+    }
 }
 
 fn run(command: &mut Command, what: &str) {
@@ -317,26 +339,14 @@ fn a_deposit_and_a_withdrawal_make_the_round_trip() {
         "cast send withdraw on the L2",
     );
     let on_l1 = balance(&cast, &l1_url, &user);
-    let withdraw = printed
-        .iter()
-        .find_map(|l| l.trim().strip_prefix("WITHDRAW_KEY="))
-        .expect("a toolkit withdraw line");
-    let mut words = withdraw.split('#').next().unwrap().split_whitespace();
-    words.next(); // the user's own key: another pays the gas, so the user's L1 balance is exact
-    assert_eq!(words.next(), Some("toolkit"));
-    let args: Vec<&str> = words.collect();
-    let payer = free_key(&printed, 2);
-    let toolkit = || {
-        Command::new(env!("CARGO_BIN_EXE_toolkit"))
-            .args(&args)
-            .env("WITHDRAW_KEY", &payer)
-            .output()
-            .unwrap()
-    };
+    // Another account pays the gas, so the user's L1 balance is exact.
+    let toolkit = printed_toolkit(&printed, "WITHDRAW_KEY", free_key(&printed, 2));
     let started = Instant::now();
     loop {
         let out = toolkit();
         if out.status.success() {
+            // The finalization's L1 gas, for docs/protocol.md (shown with --nocapture).
+            eprint!("{}", String::from_utf8_lossy(&out.stdout));
             break;
         }
         let err = String::from_utf8_lossy(&out.stderr);
@@ -358,6 +368,39 @@ fn a_deposit_and_a_withdrawal_make_the_round_trip() {
     assert!(!again.status.success());
     assert!(
         String::from_utf8_lossy(&again.stderr).contains("paid already"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // An L1 -> L2 call: the message's value reaches its target only through the relay.
+    let message = words_of("depositCall(address,bytes)");
+    let target = message[message.len() - 4].clone();
+    let before = balance(&cast, &l2_url, &target);
+    send(&message, "cast send depositCall on L1");
+    let toolkit = printed_toolkit(&printed, "RELAY_KEY", free_key(&printed, 3));
+    let started = Instant::now();
+    loop {
+        let out = toolkit();
+        if out.status.success() {
+            // The relay's L2 gas, for docs/protocol.md (shown with --nocapture).
+            eprint!("{}", String::from_utf8_lossy(&out.stdout));
+            break;
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("not credited yet") && started.elapsed() < Duration::from_secs(60),
+            "the message was not relayed: {err}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(
+        balance(&cast, &l2_url, &target),
+        before + 10u128.pow(17),
+        "the message's call moved its tenth of an ether on the L2"
+    );
+    let again = toolkit();
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("relayed already"),
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );

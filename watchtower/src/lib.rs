@@ -522,7 +522,13 @@ impl<P: Provider + Clone> Watchtower<P> {
             .games
             .open_games(&contract, self.config.address, head)
             .await?;
-        self.challenged.extend(found.challenged);
+        for claim in found.challenged {
+            // A challenge sent whose receipt was lost has landed: it counts as sent now.
+            if self.in_doubt.remove(&claim).is_some() {
+                self.metrics.moved("challenge");
+            }
+            self.challenged.insert(claim);
+        }
         for id in found.done {
             self.splits.forget(id);
         }

@@ -11,9 +11,10 @@ import {ExecuteForwarder} from "./ExecuteForwarder.sol";
 import {ScenarioJson} from "./ScenarioJson.sol";
 
 /// @notice The scenario the Rust side derives (`rollup-ffi scenario`): an L2 genesis, 18 deposits
-/// queued (block 1 credits sixteen, block 2 two) and one batch of two blocks. Block 1's candidates: a transfer, a nonce gap, a blob-type candidate, a
-/// transfer, junk (included: 0 and 3); block 2's: one transfer. Deploys a rollup on it whose
-/// steps run the real EXECUTE through `vm.ffi`.
+/// queued (block 1 credits sixteen, block 2 two; the fourth is a message) and one batch of two
+/// blocks. Block 1's candidates: a transfer, a nonce gap, a blob-type candidate, a transfer, junk
+/// (included: 0 and 3); block 2's: a transfer, a withdrawal and the message's relay. Deploys a
+/// rollup on it whose steps run the real EXECUTE through `vm.ffi`.
 abstract contract Scenario is Test {
     uint64 internal constant L1_TIME = 1_000_000;
     uint64 internal constant CLOCK = 1 hours;
@@ -75,8 +76,18 @@ abstract contract Scenario is Test {
         address[] memory to = vm.parseJsonAddressArray(json, ".depositTo");
         uint256[] memory amounts = vm.parseJsonUintArray(json, ".depositGwei");
         vm.deal(address(this), address(this).balance + DEPOSITED);
+        uint256 message = vm.parseJsonUint(json, ".message.deposit");
         for (uint256 i = 0; i < to.length; ++i) {
-            inbox.deposit{value: amounts[i] * 1 gwei}(to[i]);
+            if (i != message) {
+                inbox.deposit{value: amounts[i] * 1 gwei}(to[i]);
+                continue;
+            }
+            address from = vm.parseJsonAddress(json, ".message.from");
+            vm.deal(from, amounts[i] * 1 gwei);
+            vm.prank(from);
+            inbox.depositCall{value: amounts[i] * 1 gwei}(
+                vm.parseJsonAddress(json, ".message.to"), vm.parseJsonBytes(json, ".message.data")
+            );
         }
         vm.warp(L1_TIME);
         uint16[] memory counts = new uint16[](1);
