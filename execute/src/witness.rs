@@ -515,6 +515,36 @@ impl<S: NodeStore + ?Sized> StateAt<'_, S> {
             .unwrap_or_default()
     }
 
+    /// The state root this state would have with `writes` (slot, value; zero deletes) to the
+    /// storage of `address` (created empty if absent) and nothing else changed. No node is
+    /// kept: what executes on that root must come from elsewhere (a liar's claim in test mode).
+    pub fn root_with_storage(
+        &self,
+        address: Address,
+        writes: &[(U256, U256)],
+    ) -> Result<B256, mpt::TrieError> {
+        let mut account = self.account(address).unwrap_or(TrieAccount {
+            nonce: 0,
+            balance: U256::ZERO,
+            storage_root: EMPTY_ROOT_HASH,
+            code_hash: KECCAK_EMPTY,
+        });
+        let nodes = Nodes(self.store);
+        let mut storage = SparseTrie::from_root(account.storage_root);
+        for (slot, value) in writes {
+            let rlp = if value.is_zero() {
+                Vec::new()
+            } else {
+                alloy_rlp::encode(value)
+            };
+            storage.insert(&keccak256(B256::from(*slot)), rlp, &nodes)?;
+        }
+        account.storage_root = storage.root();
+        let mut accounts = SparseTrie::from_root(self.root);
+        accounts.insert(&keccak256(address), alloy_rlp::encode(account), &nodes)?;
+        Ok(accounts.root())
+    }
+
     /// EIP-1186 proofs of `address` and of its `slots`: the account-trie nodes to the account,
     /// and per slot the storage-trie nodes to it, root first.
     pub fn proof(&self, address: Address, slots: &[B256]) -> AccountProof {
@@ -546,5 +576,55 @@ impl<S: NodeStore + ?Sized> StateAt<'_, S> {
         self.account(address)
             .and_then(|a| self.store.code(&a.code_hash))
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_root_with_storage_writes_matches_the_state_built_with_them() {
+        let contract = Address::repeat_byte(1);
+        let slot = |n: u64, v: u64| (U256::from(n), U256::from(v));
+        let mut accounts = vec![
+            (
+                contract,
+                AccountState {
+                    nonce: 1,
+                    balance: U256::from(5),
+                    code: Bytes::from_static(&[0x00]),
+                    storage: vec![slot(1, 7), slot(2, 9)],
+                },
+            ),
+            (
+                Address::repeat_byte(2),
+                AccountState {
+                    balance: U256::from(9),
+                    ..Default::default()
+                },
+            ),
+        ];
+        let state = CompleteState::new(accounts.clone());
+        let at = state.state_at(state.root());
+        // A change, a new slot and a deletion.
+        let writes = [slot(1, 8), slot(42, 3), slot(2, 0)];
+        let root = at.root_with_storage(contract, &writes);
+        accounts[0].1.storage = vec![slot(1, 8), slot(42, 3)];
+        assert_eq!(root.unwrap(), CompleteState::reference_root(&accounts));
+        // The state itself is unchanged.
+        assert_eq!(state.storage(contract, U256::from(1)), U256::from(7));
+        // An absent account is created with the storage alone (on the state as it was).
+        let fresh = Address::repeat_byte(3);
+        let root = at.root_with_storage(fresh, &[slot(5, 6)]);
+        accounts[0].1.storage = vec![slot(1, 7), slot(2, 9)];
+        accounts.push((
+            fresh,
+            AccountState {
+                storage: vec![slot(5, 6)],
+                ..Default::default()
+            },
+        ));
+        assert_eq!(root.unwrap(), CompleteState::reference_root(&accounts));
     }
 }

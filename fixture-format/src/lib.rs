@@ -569,7 +569,11 @@ impl Fixture {
             let index = match lie.lie {
                 Lie::Drop(k) | Lie::StateRoot(k) | Lie::Include(k) | Lie::DropDeposit(k) => k,
                 Lie::Reorder(a, b) => a.max(b),
-                Lie::Gas | Lie::Timestamp | Lie::InventDeposit | Lie::ForgeMessages => 0,
+                Lie::Gas
+                | Lie::Timestamp
+                | Lie::InventDeposit
+                | Lie::ForgeMessages
+                | Lie::InventWithdrawal => 0,
             };
             if index > usize::from(u16::MAX) {
                 return bad(field, "candidate index above 65535");

@@ -34,10 +34,20 @@ pub enum Lie {
     /// The block commits to a message root the inbox never had (`parentBeaconBlockRoot`), so
     /// that the L2 bridge would relay a message nobody sent.
     ForgeMessages,
+    /// The block's post-state records a withdrawal nobody made in the L2 bridge's storage:
+    /// [`INVENTED_WITHDRAWAL_WEI`] to the liar's chosen address ([`INVENTED_WITHDRAWAL_TO`]) on
+    /// L1, which the L1 bridge would pay against a final claim of the block.
+    InventWithdrawal,
 }
 
 /// Where an invented deposit ([`Lie::InventDeposit`]) goes.
 pub const INVENTED_DEPOSIT_TO: [u8; 20] = [0x1e; 20];
+
+/// Where an invented withdrawal ([`Lie::InventWithdrawal`]) pays, on L1.
+pub const INVENTED_WITHDRAWAL_TO: [u8; 20] = [0x1f; 20];
+
+/// What an invented withdrawal ([`Lie::InventWithdrawal`]) pays: 1,000 ether.
+pub const INVENTED_WITHDRAWAL_WEI: u128 = 1_000 * 10u128.pow(18);
 
 /// Why a lie's text (`--lie`) does not read.
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +55,8 @@ pub enum LieError {
     /// Not one of the forms.
     #[error(
         "{0}: expected drop:BLOCK:K, reorder:BLOCK:A:B, root:BLOCK:K, gas:BLOCK, timestamp:BLOCK, \
-         include:BLOCK:K, drop-deposit:BLOCK:K, invent-deposit:BLOCK or forge-messages:BLOCK"
+         include:BLOCK:K, drop-deposit:BLOCK:K, invent-deposit:BLOCK, forge-messages:BLOCK or \
+         invent-withdrawal:BLOCK"
     )]
     Form(String),
     /// A block or index is not a number.
@@ -72,8 +83,8 @@ impl FromStr for BlockLie {
     type Err = LieError;
 
     /// `drop:BLOCK:K`, `reorder:BLOCK:A:B`, `root:BLOCK:K`, `gas:BLOCK`, `timestamp:BLOCK`,
-    /// `include:BLOCK:K`, `drop-deposit:BLOCK:K`, `invent-deposit:BLOCK` or
-    /// `forge-messages:BLOCK`.
+    /// `include:BLOCK:K`, `drop-deposit:BLOCK:K`, `invent-deposit:BLOCK`,
+    /// `forge-messages:BLOCK` or `invent-withdrawal:BLOCK`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let parts: Vec<&str> = s.split(':').collect();
         let number = |i: usize| -> Result<u64, LieError> {
@@ -94,6 +105,7 @@ impl FromStr for BlockLie {
             ("drop-deposit", 3) => Lie::DropDeposit(index(2)?),
             ("invent-deposit", 2) => Lie::InventDeposit,
             ("forge-messages", 2) => Lie::ForgeMessages,
+            ("invent-withdrawal", 2) => Lie::InventWithdrawal,
             _ => return Err(LieError::Form(s.to_string())),
         };
         Ok(Self {
@@ -117,6 +129,7 @@ impl std::fmt::Display for BlockLie {
             Lie::DropDeposit(k) => write!(f, "drop-deposit:{block}:{k}"),
             Lie::InventDeposit => write!(f, "invent-deposit:{block}"),
             Lie::ForgeMessages => write!(f, "forge-messages:{block}"),
+            Lie::InventWithdrawal => write!(f, "invent-withdrawal:{block}"),
         }
     }
 }
@@ -150,6 +163,7 @@ mod tests {
             "drop-deposit:2:0",
             "invent-deposit:3",
             "forge-messages:4",
+            "invent-withdrawal:5",
         ] {
             assert_eq!(parse(text).unwrap().to_string(), text);
         }

@@ -5,7 +5,7 @@
 
 use alloy_consensus::Header;
 use alloy_eips::eip4895::Withdrawal;
-use alloy_primitives::{keccak256, Address, Bytes, B256};
+use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use execute::{
     store::{MemoryStore, NodeStore},
     trace::Segment,
@@ -18,8 +18,9 @@ use crate::{
     blob::Blob,
     lie::Lie,
     rules::{
-        block_inputs, block_timestamp, deposit_credit, BlockInputs, L2Config, Position,
-        MAX_STEP_BYTES, MAX_STEP_GAS,
+        block_inputs, block_timestamp, deposit_credit, withdrawal_hash, withdrawal_slot,
+        BlockInputs, L2Config, Position, L2_BRIDGE, MAX_STEP_BYTES, MAX_STEP_GAS,
+        WITHDRAWAL_COUNT_SLOT,
     },
 };
 
@@ -286,7 +287,7 @@ impl<S: NodeStore> L2Chain<S> {
         // No block can be executed on a wrong state root, so the chain goes on from the true
         // header after that lie; after the others it goes on from the claimed one.
         let next_parent = match lie {
-            Some(Lie::StateRoot(_)) => Some(end.trace.header.clone()),
+            Some(Lie::StateRoot(_) | Lie::InventWithdrawal) => Some(end.trace.header.clone()),
             _ => None,
         };
         match lie {
@@ -297,6 +298,9 @@ impl<S: NodeStore> L2Chain<S> {
                 end.trace.header.state_root = keccak256(end.trace.header.state_root);
             }
             Some(Lie::Gas) => end.trace.header.gas_used += 1,
+            Some(Lie::InventWithdrawal) => {
+                end.trace.header.state_root = self.invented_withdrawal_root()?;
+            }
             _ => {}
         }
         let header = end.trace.header.clone();
@@ -309,6 +313,32 @@ impl<S: NodeStore> L2Chain<S> {
             steps,
             end,
         })
+    }
+
+    /// The root of the current state with one more withdrawal recorded in the L2 bridge's
+    /// storage than any transaction made ([`Lie::InventWithdrawal`]): a real state's root, whose
+    /// proofs would pay the invented withdrawal on L1 against a final claim.
+    fn invented_withdrawal_root(&self) -> Result<B256, ExecuteError> {
+        let count_slot = U256::from(WITHDRAWAL_COUNT_SLOT);
+        let nonce = self.state.storage(L2_BRIDGE, count_slot);
+        let hash = withdrawal_hash(
+            nonce,
+            L2_BRIDGE,
+            Address::from(crate::lie::INVENTED_WITHDRAWAL_TO),
+            U256::from(crate::lie::INVENTED_WITHDRAWAL_WEI),
+            &[],
+        );
+        let writes = [
+            (
+                U256::from_be_bytes(withdrawal_slot(nonce).0),
+                U256::from_be_bytes(hash.0),
+            ),
+            (count_slot, nonce + U256::from(1)),
+        ];
+        self.state
+            .state_at(self.state.root())
+            .root_with_storage(L2_BRIDGE, &writes)
+            .map_err(|e| ExecuteError::State(e.into()))
     }
 
     /// The step including `tx` at `position`, if the inclusion rule admits it (the state moves

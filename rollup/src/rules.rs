@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use alloy_consensus::{proofs::calculate_withdrawals_root, Header};
 use alloy_eips::{eip4895::Withdrawal, eip7002, eip7251, eip7685::EMPTY_REQUESTS_HASH};
-use alloy_primitives::{address, keccak256, Address, Bytes, B256};
+use alloy_primitives::{address, keccak256, Address, Bytes, B256, U256};
 use alloy_sol_types::SolValue;
 use alloy_trie::EMPTY_ROOT_HASH;
 use execute::{
@@ -24,6 +24,21 @@ pub const MAX_STEP_BYTES: usize = 262_144;
 pub const MAX_STEP_GAS: u64 = 4_000_000;
 /// Where every L2 genesis puts the withdrawal predeploy `L2Bridge` (`Bridge.L2_BRIDGE`).
 pub const L2_BRIDGE: Address = address!("0x0000000000000000000000000000000000B41D6E");
+/// `L2Bridge`'s storage slot of `withdrawalCount` (slot 0 is the `withdrawals` mapping).
+pub const WITHDRAWAL_COUNT_SLOT: u64 = 1;
+
+/// `L2Bridge`'s storage slot of `withdrawals[nonce]`: `keccak256(abi.encode(nonce, 0))`, what a
+/// withdrawal's storage proof (`Bridge.finalizeWithdrawal`) reaches.
+pub fn withdrawal_slot(nonce: U256) -> B256 {
+    keccak256((nonce, U256::ZERO).abi_encode())
+}
+
+/// The hash `L2Bridge` records for a withdrawal (`Bridge.withdrawalHash`):
+/// `keccak256(abi.encode(nonce, from, to, value, keccak256(data)))`.
+pub fn withdrawal_hash(nonce: U256, from: Address, to: Address, value: U256, data: &[u8]) -> B256 {
+    keccak256((nonce, from, to, value, keccak256(data)).abi_encode())
+}
+
 /// Most deposits one L2 block credits (`Inbox.MAX_DEPOSITS_PER_BLOCK`).
 pub const MAX_DEPOSITS_PER_BLOCK: usize = 16;
 /// The one-byte `STOP` the L2 genesis puts at the EIP-7002 and EIP-7251 addresses, so that

@@ -3,11 +3,10 @@
 //! the separate `challenger` binary.
 
 mod bench;
-mod bridge_cmd;
+mod bridge;
 mod demo;
 mod fixtures;
 mod network_cmd;
-mod relay_cmd;
 mod rpc_hostile;
 mod run_bench;
 mod sync_bench;
@@ -44,13 +43,9 @@ enum Command {
     /// EXECUTE, the rollup deployed, a sequencer (L2 JSON-RPC, load, blob batches) and a
     /// proposer, until Ctrl-C.
     Network(network_cmd::NetworkArgs),
-    /// Pays out a withdrawal from the L2 on L1: finds the first claim covering its block,
-    /// finalizes it (and the claims it builds on) once their windows are over, and proves the
-    /// withdrawal against it with the L2 node's `eth_getProof`.
-    Withdraw(bridge_cmd::WithdrawArgs),
-    /// Makes an L1 message's call on the L2 (a deposit that carried calldata): proves it against
-    /// the L2's latest block's message root and sends it to the L2 bridge.
-    Relay(relay_cmd::RelayArgs),
+    /// Moving ETH and calls between L1 and the L2: deposits, withdrawals, messages.
+    #[command(subcommand)]
+    Bridge(bridge::BridgeCommand),
     /// The whole loop on an embedded devnet: batches in blobs, a wrong claim, the bisection and
     /// the EXECUTE step that rejects it.
     Demo(demo::DemoArgs),
@@ -197,13 +192,9 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|runtime| runtime.block_on(rpc_hostile::run(args)))
             .map(|()| ExitCode::SUCCESS),
-        Command::Withdraw(args) => tokio::runtime::Runtime::new()
+        Command::Bridge(command) => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
-            .and_then(|runtime| runtime.block_on(bridge_cmd::run(args)))
-            .map(|()| ExitCode::SUCCESS),
-        Command::Relay(args) => tokio::runtime::Runtime::new()
-            .map_err(anyhow::Error::from)
-            .and_then(|runtime| runtime.block_on(relay_cmd::run(args)))
+            .and_then(|runtime| runtime.block_on(bridge::run(command)))
             .map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)

@@ -164,6 +164,13 @@ pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
         network.keys[5].address()
     );
     println!(
+        "  DEPOSIT_KEY={} toolkit bridge deposit --l1-rpc {url} --inbox {} --to {} \
+         --value 0.25ether   # the same through the toolkit",
+        key(4),
+        d.inbox,
+        network.keys[4].address()
+    );
+    println!(
         "  cast balance {} --rpc-url {}   # the deposit arrived",
         network.keys[5].address(),
         l2.url()
@@ -176,8 +183,14 @@ pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
         network.keys[5].address()
     );
     println!(
-        "  WITHDRAW_KEY={} toolkit withdraw --l1-rpc {url} --l2-rpc {} --bridge {} --nonce 0   \
-         # once a claim covering it is past its window",
+        "  toolkit bridge withdrawals --l1-rpc {url} --l2-rpc {} --bridge {}   \
+         # where each withdrawal stands",
+        l2.url(),
+        d.bridge
+    );
+    println!(
+        "  WITHDRAW_KEY={} toolkit bridge withdraw --l1-rpc {url} --l2-rpc {} --bridge {} \
+         --nonce 0   # once a claim covering it is past its window",
         key(5),
         l2.url(),
         d.bridge
@@ -189,7 +202,13 @@ pub(crate) async fn run(args: NetworkArgs) -> Result<()> {
         d.inbox,
     );
     println!(
-        "  RELAY_KEY={} toolkit relay --l1-rpc {url} --l2-rpc {} --inbox {} --message 0   \
+        "  toolkit bridge messages --l1-rpc {url} --l2-rpc {} --inbox {}   \
+         # where each message stands",
+        l2.url(),
+        d.inbox
+    );
+    println!(
+        "  RELAY_KEY={} toolkit bridge relay --l1-rpc {url} --l2-rpc {} --inbox {} --message 0   \
          # from the L2 block after the one crediting it",
         key(5),
         l2.url(),

@@ -1,6 +1,6 @@
 //! `toolkit demo` runs the whole loop on its embedded devnet (a sequencer under load, a
 //! proposer lying once, the watchtower) and exits 0 with the wrong claim rejected by an EXECUTE
-//! step and the bonds paid.
+//! step and the bonds paid, and a user's ETH makes the bridge's round trip beside it.
 
 use std::process::Command;
 
@@ -28,6 +28,13 @@ fn the_demo_rejects_the_wrong_claim_with_one_execute_call() {
         "the challenger withdrew 1.5 ETH",
         "claim 3: the proposer says L2 block 8 has hash",
         "done: wrong claim rejected by one EXECUTE call",
+        // The bridge round trip beside the dispute.
+        "bridge: deposit of 1 ETH for the new L2 account",
+        "bridge: the deposit is on the L2",
+        "bridge: the account spends 0.1 ETH on the L2",
+        "bridge: withdrawal 0 of 0.5 ETH",
+        "bridge: message 0 relayed on the L2",
+        "bridge: withdrawal 0 paid 0.5 ETH on L1 against claim",
     ] {
         assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
     }

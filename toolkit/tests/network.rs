@@ -85,18 +85,28 @@ fn free_key(printed: &[String], i: usize) -> String {
         .to_string()
 }
 
+/// The arguments of the toolkit command the network printed on the line starting with `prefix`
+/// (after any `VAR=value` words before `toolkit`).
+fn toolkit_args(printed: &[String], prefix: &str) -> Vec<String> {
+    let line = printed
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} line in {printed:#?}"));
+    let mut words = line
+        .split('#')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .skip_while(|w| w.contains('='));
+    assert_eq!(words.next(), Some("toolkit"));
+    words.map(str::to_string).collect()
+}
+
 /// The toolkit command the network printed as `VAR=<key> toolkit ...`, run with `key` in `VAR`
 /// (so another account than the user's pays its gas).
 fn printed_toolkit(printed: &[String], var: &str, key: String) -> impl Fn() -> Output {
-    let prefix = format!("{var}=");
-    let line = printed
-        .iter()
-        .find_map(|l| l.trim().strip_prefix(prefix.as_str()))
-        .unwrap_or_else(|| panic!("no {var} line in {printed:#?}"));
-    let mut words = line.split('#').next().unwrap().split_whitespace();
-    words.next(); // the user's own key, replaced by `key`
-    assert_eq!(words.next(), Some("toolkit"));
-    let args: Vec<String> = words.map(str::to_string).collect();
+    let args = toolkit_args(printed, &format!("{var}="));
     let var = var.to_string();
     move || {
         Command::new(env!("CARGO_BIN_EXE_toolkit"))
@@ -105,6 +115,20 @@ fn printed_toolkit(printed: &[String], var: &str, key: String) -> impl Fn() -> O
             .output()
             .unwrap()
     }
+}
+
+/// What the printed toolkit command on the line starting with `prefix` prints, once it succeeds.
+fn printed_output(printed: &[String], prefix: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_toolkit"))
+        .args(toolkit_args(printed, prefix))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{prefix}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn run(command: &mut Command, what: &str) {
@@ -278,7 +302,8 @@ fn a_watchtower_run_as_printed_catches_the_networks_lying_proposer() {
 
 /// The bridge's round trip with the printed command lines: a deposit from L1 (`cast send` to the
 /// inbox) credited on the L2, a withdrawal on the L2 (`cast send` to the predeploy), and, once a
-/// claim covering it is past its window, `toolkit withdraw` paying it on L1, once.
+/// claim covering it is past its window, `toolkit bridge withdraw` paying it on L1, once
+/// (`toolkit bridge withdrawals` listing it before and after); then a message, relayed once.
 #[test]
 fn a_deposit_and_a_withdrawal_make_the_round_trip() {
     let (network, printed) = network(&["--load-gas", "200000"]);
@@ -332,6 +357,29 @@ fn a_deposit_and_a_withdrawal_make_the_round_trip() {
         );
         std::thread::sleep(Duration::from_millis(250));
     }
+    let other = toolkit_args(&printed, "DEPOSIT_KEY=")
+        .iter()
+        .skip_while(|w| *w != "--to")
+        .nth(1)
+        .unwrap()
+        .clone();
+    let before = balance(&cast, &l2_url, &other);
+    let deposit = printed_toolkit(&printed, "DEPOSIT_KEY", free_key(&printed, 4));
+    let out = deposit();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.contains("deposit 1 queued") && said.contains("0.25"),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let started = Instant::now();
+    while balance(&cast, &l2_url, &other) != before + 25 * 10u128.pow(16) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the toolkit's deposit was not credited on the L2"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
 
     // L2 -> L1.
     send(
@@ -339,6 +387,11 @@ fn a_deposit_and_a_withdrawal_make_the_round_trip() {
         "cast send withdraw on the L2",
     );
     let on_l1 = balance(&cast, &l1_url, &user);
+    let listed = printed_output(&printed, "toolkit bridge withdrawals");
+    assert!(
+        listed.contains("withdrawal 0: 0.5") && listed.contains("1 withdrawal(s)"),
+        "{listed}"
+    );
     // Another account pays the gas, so the user's L1 balance is exact.
     let toolkit = printed_toolkit(&printed, "WITHDRAW_KEY", free_key(&printed, 2));
     let started = Instant::now();
@@ -350,7 +403,7 @@ fn a_deposit_and_a_withdrawal_make_the_round_trip() {
             break;
         }
         let err = String::from_utf8_lossy(&out.stderr);
-        if err.contains("window may still be open") {
+        if err.contains("window is open") {
             warp(&l1_url, 3_601);
         }
         assert!(
@@ -370,6 +423,11 @@ fn a_deposit_and_a_withdrawal_make_the_round_trip() {
         String::from_utf8_lossy(&again.stderr).contains("paid already"),
         "{}",
         String::from_utf8_lossy(&again.stderr)
+    );
+    let listed = printed_output(&printed, "toolkit bridge withdrawals");
+    assert!(
+        listed.contains("in L2 block") && listed.contains(": paid"),
+        "{listed}"
     );
 
     // An L1 -> L2 call: the message's value reaches its target only through the relay.
@@ -403,6 +461,11 @@ fn a_deposit_and_a_withdrawal_make_the_round_trip() {
         String::from_utf8_lossy(&again.stderr).contains("relayed already"),
         "{}",
         String::from_utf8_lossy(&again.stderr)
+    );
+    let listed = printed_output(&printed, "toolkit bridge messages");
+    assert!(
+        listed.contains("message 0: a call of") && listed.contains(": relayed"),
+        "{listed}"
     );
     drop(network);
 }

@@ -3,8 +3,11 @@
 //! (it drops a transaction), and the watchtower, having derived the chain from L1 alone,
 //! challenges the lie, bisects it down to one transaction against the lying proposer's
 //! defence, wins with one EXECUTE call and withdraws the bonds; the proposer then claims the
-//! block again, honestly. What is narrated is read from L1's logs as it lands. With
-//! `--forks-after`, the L1 forks from Prague to Osaka and then to BPO1 while this happens.
+//! block again, honestly. Beside the dispute, a user moves ETH over the bridge and back
+//! ([`round_trip`]). What is narrated is read from L1's logs as it lands. With `--forks-after`,
+//! the L1 forks from Prague to Osaka and then to BPO1 while this happens.
+
+mod round_trip;
 
 use std::{
     collections::HashMap,
@@ -54,6 +57,16 @@ fn ether(wei: U256) -> String {
     format!("{} ETH", f64::from(wei) / ETHER)
 }
 
+/// Prints a line of the narration, stamped with the time since `started` (and the L1 block it
+/// is about, if any).
+fn say_at(started: Instant, l1_block: Option<u64>, text: impl AsRef<str>) {
+    let at = started.elapsed().as_secs_f64();
+    match l1_block {
+        Some(n) => println!("[{at:6.1}s] L1 #{n:<4} {}", text.as_ref()),
+        None => println!("[{at:6.1}s]          {}", text.as_ref()),
+    }
+}
+
 /// Prints what the rollup's contracts log, as it lands on L1.
 struct Narrator {
     started: Instant,
@@ -76,11 +89,7 @@ impl Narrator {
     }
 
     fn say(&self, l1_block: Option<u64>, text: impl AsRef<str>) {
-        let at = self.started.elapsed().as_secs_f64();
-        match l1_block {
-            Some(n) => println!("[{at:6.1}s] L1 #{n:<4} {}", text.as_ref()),
-            None => println!("[{at:6.1}s]          {}", text.as_ref()),
-        }
+        say_at(self.started, l1_block, text);
     }
 
     /// Narrates every log of the rollup's contracts since the last call.
@@ -272,6 +281,7 @@ pub(crate) async fn run(args: DemoArgs) -> Result<()> {
         config.l1_schedule = prague_osaka_bpo1(now + after, now + 2 * after)?;
     }
     let schedule = config.l1_schedule.clone();
+    let window = config.game.challengeWindow;
     let mut fork = schedule.at(unix_now()).copied();
     let network = Network::start(config).await?;
     let d = &network.deployment;
@@ -298,6 +308,26 @@ pub(crate) async fn run(args: DemoArgs) -> Result<()> {
         LOAD_GAS,
         None,
     )?;
+    let l2 = sequencer::rpc::serve(
+        sequencer.shared().clone(),
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .context("serving the L2's JSON-RPC")?;
+    let (settle, settled) = tokio::sync::watch::channel(false);
+    let mut trip = tokio::spawn(round_trip::run(
+        round_trip::Chains {
+            l1: network.provider(3),
+            payer: network.keys[3].address(),
+            l2_url: l2.url().parse()?,
+            spend_to: network.keys[4].address(),
+            deployment: *d,
+            window,
+        },
+        started,
+        started + TIMEOUT,
+        settled,
+    ));
     let mut challenger = network
         .watchtower(2, network.node(&dir.path().join("challenger"))?, None)
         .await?;
@@ -423,7 +453,8 @@ pub(crate) async fn run(args: DemoArgs) -> Result<()> {
             // The proposer's node believed the lie; it is set right (here: stopped).
             defender = None;
         }
-        if rejected && reclaimed && !withdrawn.is_zero() {
+        if rejected && reclaimed && !withdrawn.is_zero() && !*settle.borrow() {
+            settle.send_replace(true);
             let (_, claimed_at) = lie_claim.context("the lie was claimed")?;
             let to_challenge = narrator
                 .challenged_at
@@ -445,11 +476,29 @@ pub(crate) async fn run(args: DemoArgs) -> Result<()> {
             );
             println!("  the challenger was paid {}; the proposer lost its bond and claimed block {LIE_BLOCK} again, honestly", ether(withdrawn));
             println!(
-                "done: wrong claim rejected by one EXECUTE call in {:.1} s",
+                "(the bridge round trip goes on: its withdrawal waits for the challenge window)"
+            );
+        }
+        if *settle.borrow() && trip.is_finished() {
+            let bridged = (&mut trip).await.context("the bridge round trip")??;
+            println!();
+            println!(
+                "  bridge: a deposit credited on the L2 {:.1} s after it landed on L1; a \
+                 withdrawal paid on L1 ({} gas); a message relayed on the L2 ({} gas)",
+                bridged.credited_after, bridged.payout_gas, bridged.relay_gas
+            );
+            println!(
+                "done: wrong claim rejected by one EXECUTE call in {:.1} s, and ETH bridged both \
+                 ways",
                 started.elapsed().as_secs_f64()
             );
+            let _ = l2.shutdown().await;
             let _ = network.server.shutdown().await;
             return Ok(());
+        }
+        if trip.is_finished() && !*settle.borrow() {
+            // The round trip failed before the dispute settled: its error is the demo's.
+            (&mut trip).await.context("the bridge round trip")??;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
