@@ -25,7 +25,7 @@ use devnet::{
 use execute::{witness::AccountState, Fork};
 use l1_contracts::blob_data::BlobData;
 use l1_contracts::{
-    deploy::{deploy_rollup, Deployment},
+    deploy::{deploy_rollup, Deployment, Sequencing},
     rollup::Rollup,
 };
 use l2_node::l1::batch_transaction;
@@ -137,7 +137,7 @@ async fn a_wrong_claim_loses_and_a_right_one_wins_with_the_devnets_execute() {
     } = deploy_rollup(
         &proposer,
         keys[0].address(),
-        Address::ZERO,
+        Sequencing::BASED,
         config.chain_rlp(),
         genesis.hash_slow(),
         config.rollup_config(Rollup::Config {

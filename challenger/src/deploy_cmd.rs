@@ -9,7 +9,10 @@ use alloy_provider::Provider;
 use anyhow::{bail, Context, Result};
 use execute::precompile::EXECUTE_ADDRESS;
 use l1_contracts::provider::{l1_provider, load_key};
-use l1_contracts::{deploy::deploy_rollup, rollup::Rollup};
+use l1_contracts::{
+    deploy::{deploy_rollup, Sequencing},
+    rollup::Rollup,
+};
 use rollup::derive::L2Chain;
 use sequencer::genesis::GenesisArgs;
 
@@ -22,9 +25,13 @@ pub(crate) struct DeployArgs {
     /// File holding the deployer's L1 key (hex); else DEPLOYER_KEY.
     #[arg(long, env = "DEPLOYER_KEY_FILE")]
     key_file: Option<PathBuf>,
-    /// The only address allowed to post batches (zero: anyone, a based rollup).
+    /// The only address allowed to post batches while it is live (zero: anyone, a based rollup).
     #[arg(long, default_value_t = Address::ZERO)]
     sequencer: Address,
+    /// Seconds without a batch from the sequencer after which anyone may post batches, until
+    /// it posts again.
+    #[arg(long, default_value_t = 3600)]
+    sequencer_timeout: u64,
     /// The L2's genesis.
     #[command(flatten)]
     genesis: GenesisArgs,
@@ -87,7 +94,10 @@ pub(crate) async fn run(args: DeployArgs) -> Result<()> {
     let d = deploy_rollup(
         &provider,
         signer.address(),
-        args.sequencer,
+        Sequencing {
+            sequencer: args.sequencer,
+            timeout: args.sequencer_timeout,
+        },
         genesis.config.chain_rlp(),
         genesis_hash,
         genesis.config.rollup_config(game),

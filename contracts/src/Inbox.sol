@@ -10,7 +10,9 @@ address constant L2_BRIDGE_PREDEPLOY = 0x0000000000000000000000000000000000B41D6
 /// the submitter declares it to hold and the L1 context it arrived in, so that derivation can find
 /// it and a dispute can prove bytes of it (`BlobData`). L2 blocks are numbered consecutively
 /// across batches from 1 (block 0 is the L2 genesis). With no sequencer configured, anyone may
-/// submit (a based rollup).
+/// submit (a based rollup). With one, anyone may submit once the sequencer has submitted nothing
+/// for `sequencerTimeout` seconds, until it submits again: a sequencer that stops cannot stop
+/// the L2, and the inbox's own order of calls decides which batch comes first.
 ///
 /// A deposit (`deposit`) locks ETH here and queues a credit of it to an L2 address. Each batch
 /// takes the queue's next deposits, at most `MAX_DEPOSITS_PER_BLOCK` for each block it declares,
@@ -70,8 +72,10 @@ contract Inbox {
     /// value is credited to and which relays its call.
     address public constant L2_BRIDGE = L2_BRIDGE_PREDEPLOY;
 
-    /// @notice The only address that may submit; zero means anyone.
+    /// @notice The only address that may submit while it is live; zero means anyone, always.
     address public immutable sequencer;
+    /// @notice Seconds without a batch from the sequencer after which anyone may submit.
+    uint64 public immutable sequencerTimeout;
     /// @notice The only address that may release deposited ETH: the bridge paying withdrawals.
     address public immutable bridge;
 
@@ -90,6 +94,9 @@ contract Inbox {
     /// @notice L1 time of the last `submit` call (the deployment's before the first): the next
     /// call may declare at most one block per second since.
     uint64 public lastSubmitted;
+    /// @notice L1 time of the sequencer's last `submit` (the deployment's before the first):
+    /// from `sequencerTimeout` seconds later, anyone may submit.
+    uint64 public lastSequencerSubmit;
 
     /// @notice Batch `index` was recorded from blob `blobIndex` of the submitting transaction; its
     /// blocks credit deposits `depositsStart .. depositsEnd`.
@@ -120,8 +127,9 @@ contract Inbox {
         bytes32 root
     );
 
-    /// @notice The caller is not the sequencer.
-    error NotSequencer();
+    /// @notice The caller is not the sequencer, which is live: anyone may submit from L1 time
+    /// `openFrom` if it submits nothing before.
+    error NotSequencer(uint256 openFrom);
     /// @notice The transaction carries no blobs.
     error NoBlobs();
     /// @notice One block count per blob is needed, each at least one and at most
@@ -149,13 +157,16 @@ contract Inbox {
     /// @notice The message tree is full (2^32 messages).
     error TooManyMessages();
 
-    /// @param sequencer_ Address allowed to submit, or zero for anyone.
+    /// @param sequencer_ Address allowed to submit while live, or zero for anyone.
+    /// @param sequencerTimeout_ Seconds of the sequencer's silence after which anyone may submit.
     /// @param bridge_ The bridge that pays withdrawals (deployed after the rollup, at an address
     /// known in advance), or zero for none.
-    constructor(address sequencer_, address bridge_) {
+    constructor(address sequencer_, uint64 sequencerTimeout_, address bridge_) {
         sequencer = sequencer_;
+        sequencerTimeout = sequencerTimeout_;
         bridge = bridge_;
         lastSubmitted = uint64(block.timestamp);
+        lastSequencerSubmit = uint64(block.timestamp);
         bytes32 zero;
         for (uint256 h = 0; h < MESSAGE_TREE_DEPTH; ++h) {
             zero = keccak256(abi.encodePacked(zero, zero));
@@ -167,7 +178,11 @@ contract Inbox {
     /// `i`-th declaring `blockCounts[i]` L2 blocks.
     /// @return first Index of the first batch recorded.
     function submit(uint16[] calldata blockCounts) external returns (uint256 first) {
-        if (sequencer != address(0) && msg.sender != sequencer) revert NotSequencer();
+        if (msg.sender == sequencer) {
+            lastSequencerSubmit = uint64(block.timestamp);
+        } else if (sequencer != address(0) && block.timestamp < basedFrom()) {
+            revert NotSequencer(basedFrom());
+        }
         if (blobhash(0) == bytes32(0)) revert NoBlobs();
         first = _batches.length;
         uint64 next = nextBlock;
@@ -195,6 +210,11 @@ contract Inbox {
         if (next - nextBlock > allowed) revert TooManyBlocks(next - nextBlock, allowed);
         nextBlock = next;
         lastSubmitted = uint64(block.timestamp);
+    }
+
+    /// @notice L1 time from which anyone may submit, unless the sequencer submits before.
+    function basedFrom() public view returns (uint256) {
+        return sequencer == address(0) ? 0 : uint256(lastSequencerSubmit) + sequencerTimeout;
     }
 
     /// @notice Queues a deposit of `msg.value` for `to` on the L2; the value stays here. The L2

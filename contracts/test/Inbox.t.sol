@@ -21,7 +21,9 @@ contract InboxTest is Test {
     address internal constant SEQUENCER = address(0x5e9);
     /// A stand-in for the bridge: deposits need one with code.
     address internal constant BRIDGE = address(0xb41d);
-    Inbox internal inbox = new Inbox(SEQUENCER, BRIDGE);
+    /// Seconds of the sequencer's silence before anyone may submit.
+    uint64 internal constant TIMEOUT = 600;
+    Inbox internal inbox = new Inbox(SEQUENCER, TIMEOUT, BRIDGE);
 
     function setUp() public {
         vm.etch(BRIDGE, hex"00");
@@ -96,7 +98,60 @@ contract InboxTest is Test {
 
     function test_RevertWhen_NotSequencer() public {
         vm.blobhashes(hashes(1, 1));
-        vm.expectRevert(Inbox.NotSequencer.selector);
+        vm.warp(block.timestamp + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Inbox.NotSequencer.selector, inbox.lastSequencerSubmit() + TIMEOUT
+            )
+        );
+        inbox.submit(one(1));
+    }
+
+    /// Once the sequencer has been silent for the timeout, anyone may submit, and keeps the L2
+    /// moving, until the sequencer submits again; the inbox's order of calls is the batches'.
+    function test_AnyoneSubmitsWhileTheSequencerIsSilent() public {
+        address other = address(0xba5ed);
+        vm.blobhashes(hashes(1, 1));
+        // The inbox's own record (a local read of `block.timestamp` may be moved past a warp).
+        uint256 deployed = inbox.lastSequencerSubmit();
+        vm.warp(deployed + TIMEOUT - 1);
+        vm.prank(other);
+        vm.expectRevert(abi.encodeWithSelector(Inbox.NotSequencer.selector, deployed + TIMEOUT));
+        inbox.submit(one(1));
+        vm.warp(deployed + TIMEOUT);
+        vm.prank(other);
+        assertEq(inbox.submit(one(1)), 0);
+        // A based batch does not reset the sequencer's clock: others may go on.
+        vm.warp(deployed + TIMEOUT + 1);
+        vm.prank(address(0xcafe));
+        assertEq(inbox.submit(one(1)), 1);
+        // The sequencer returns; the others wait for its next silence.
+        vm.warp(deployed + TIMEOUT + 2);
+        vm.prank(SEQUENCER);
+        assertEq(inbox.submit(one(1)), 2);
+        assertEq(inbox.basedFrom(), deployed + TIMEOUT + 2 + TIMEOUT);
+        vm.warp(deployed + TIMEOUT + 3);
+        vm.prank(other);
+        vm.expectRevert(
+            abi.encodeWithSelector(Inbox.NotSequencer.selector, deployed + 2 * TIMEOUT + 2)
+        );
+        inbox.submit(one(1));
+        assertEq(inbox.nextBlock(), 4);
+    }
+
+    /// Whatever the silence, a stranger's submit succeeds exactly when it is at least the timeout.
+    function testFuzz_BasedModeOpensAtTheTimeout(uint32 silence, address anyone) public {
+        vm.assume(anyone != SEQUENCER);
+        vm.blobhashes(hashes(1, 2));
+        vm.warp(block.timestamp + 1);
+        vm.prank(SEQUENCER);
+        inbox.submit(one(1));
+        uint256 last = inbox.lastSequencerSubmit();
+        vm.warp(last + 1 + uint256(silence));
+        vm.prank(anyone);
+        if (1 + uint256(silence) < TIMEOUT) {
+            vm.expectRevert(abi.encodeWithSelector(Inbox.NotSequencer.selector, last + TIMEOUT));
+        }
         inbox.submit(one(1));
     }
 
@@ -107,7 +162,7 @@ contract InboxTest is Test {
     }
 
     function test_BasedInboxTakesAnyone(address anyone) public {
-        Inbox based = new Inbox(address(0), address(0));
+        Inbox based = new Inbox(address(0), 0, address(0));
         vm.blobhashes(hashes(2, 3));
         vm.warp(block.timestamp + 2);
         vm.prank(anyone);
@@ -200,10 +255,10 @@ contract InboxTest is Test {
 
     /// With no bridge where the inbox expects one, nothing could ever pay a deposit back.
     function test_RevertWhen_ThereIsNoBridge() public {
-        Inbox orphan = new Inbox(SEQUENCER, address(0xdead));
+        Inbox orphan = new Inbox(SEQUENCER, TIMEOUT, address(0xdead));
         vm.expectRevert(Inbox.NoBridge.selector);
         orphan.deposit{value: 1 gwei}(address(1));
-        Inbox none = new Inbox(SEQUENCER, address(0));
+        Inbox none = new Inbox(SEQUENCER, TIMEOUT, address(0));
         vm.expectRevert(Inbox.NoBridge.selector);
         none.deposit{value: 1 gwei}(address(1));
     }

@@ -326,7 +326,7 @@ contract BlockTableCostTest is Fixture {
 
     function setUp() public {
         parentHeader = fakeHeader();
-        inbox = new Inbox(address(0), address(0));
+        inbox = new Inbox(address(0), 0, address(0));
         blobData = new BlobData();
         rollup = new Rollup(
             inbox,

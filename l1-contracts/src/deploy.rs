@@ -52,6 +52,24 @@ pub struct Deployment {
     pub inbox_block: u64,
 }
 
+/// Who may post batches to the inbox (`Inbox`'s constructor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sequencing {
+    /// The sequencer, or zero for a based inbox that takes batches from anyone.
+    pub sequencer: Address,
+    /// Seconds without a batch from the sequencer after which anyone may post
+    /// (`Inbox.sequencerTimeout`).
+    pub timeout: u64,
+}
+
+impl Sequencing {
+    /// A based inbox: anyone posts, always.
+    pub const BASED: Self = Self {
+        sequencer: Address::ZERO,
+        timeout: 0,
+    };
+}
+
 /// Deploys `code` (init code with constructor arguments); returns the address and block.
 pub async fn deploy_code(
     provider: &impl Provider,
@@ -66,8 +84,8 @@ pub async fn deploy_code(
     Ok((address, receipt.block_number().unwrap_or_default()))
 }
 
-/// Deploys, from `deployer` (the provider's signer), the inbox (accepting batches from
-/// `sequencer`, or anyone if zero), the blob reader, the rollup for the L2 whose chain
+/// Deploys, from `deployer` (the provider's signer), the inbox (accepting batches as
+/// `sequencing` says), the blob reader, the rollup for the L2 whose chain
 /// configuration is `chain_config` (RLP, as EXECUTE reads it) and genesis `genesis_hash`, under
 /// `config` (the L2's rules give its gas limit and fee recipient), and the bridge. The inbox is
 /// told the bridge's address before it exists: the fourth contract `deployer` creates from its
@@ -75,7 +93,7 @@ pub async fn deploy_code(
 pub async fn deploy_rollup(
     provider: &impl Provider,
     deployer: Address,
-    sequencer: Address,
+    sequencing: Sequencing,
     chain_config: Bytes,
     genesis_hash: B256,
     config: Rollup::Config,
@@ -90,7 +108,7 @@ pub async fn deploy_rollup(
         provider,
         [
             Inbox::BYTECODE.to_vec(),
-            (sequencer, expected).abi_encode_params(),
+            (sequencing.sequencer, sequencing.timeout, expected).abi_encode_params(),
         ]
         .concat(),
         "Inbox",

@@ -226,6 +226,22 @@ impl<P: Provider> L1Source<P> {
         Ok((l1_time + 1).saturating_sub(last))
     }
 
+    /// Whether `sender` may post a batch in the L1 block after one of time `l1_time`: the
+    /// inbox's sequencer (or anyone, if it has none) always, anyone else once the sequencer has
+    /// been silent for its timeout (`Inbox.basedFrom`, `Inbox.NotSequencer`).
+    pub async fn may_submit(&self, sender: Address, l1_time: u64) -> Result<bool, L1Error> {
+        let sequencer = self
+            .read(Inbox::sequencerCall {}, "Inbox.sequencer")
+            .await?;
+        if sequencer == Address::ZERO || sequencer == sender {
+            return Ok(true);
+        }
+        let from = self
+            .read(Inbox::basedFromCall {}, "Inbox.basedFrom")
+            .await?;
+        Ok(U256::from(l1_time + 1) >= from)
+    }
+
     /// The inbox's answer to `call` at the head; `what` names it in errors.
     async fn read<C: SolCall>(&self, call: C, what: &'static str) -> Result<C::Return, L1Error> {
         let request = TransactionRequest::default()

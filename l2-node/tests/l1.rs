@@ -95,7 +95,7 @@ async fn derivation_from_l1_reproduces_the_sequencers_blocks() {
     let deploy = TransactionRequest::default().with_deploy_code(
         [
             Inbox::BYTECODE.to_vec(),
-            (Address::ZERO, Address::ZERO).abi_encode_params(),
+            (Address::ZERO, 0u64, Address::ZERO).abi_encode_params(),
         ]
         .concat(),
     );
@@ -188,7 +188,7 @@ async fn a_blob_with_bytes_the_payload_ignores_opens_from_the_copy_as_posted() {
     let inbox = deploy(
         [
             Inbox::BYTECODE.to_vec(),
-            (Address::ZERO, Address::ZERO).abi_encode_params(),
+            (Address::ZERO, 0u64, Address::ZERO).abi_encode_params(),
         ]
         .concat(),
     )

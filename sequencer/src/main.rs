@@ -88,6 +88,7 @@ async fn main() -> Result<()> {
     let beacon = args.beacon.clone().unwrap_or_else(|| args.l1_rpc.clone());
 
     let sequencer_key = load_key(args.key_file.as_deref(), "SEQUENCER_KEY")?;
+    let submitter = sequencer_key.address();
     let poster = l1_provider(url.clone(), sequencer_key);
     let genesis = args
         .genesis
@@ -127,6 +128,7 @@ async fn main() -> Result<()> {
         &beacon,
         SequencerConfig {
             inbox: args.inbox,
+            submitter,
             blocks_per_batch: args.blocks_per_batch,
             load_gas: args.load_gas,
             window: args.window,

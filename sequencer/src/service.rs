@@ -57,6 +57,10 @@ pub struct Tick {
 pub struct SequencerConfig {
     /// The inbox contract.
     pub inbox: Address,
+    /// The address batches are posted from (the poster's key): while it is not the inbox's
+    /// sequencer and that sequencer is live, nothing is posted and the pool keeps its
+    /// transactions.
+    pub submitter: Address,
     /// Blocks per batch at most.
     pub blocks_per_batch: usize,
     /// Gas of generated load per tick (0: no load generator).
@@ -132,8 +136,13 @@ impl<P: Provider + Clone> Sequencer<P> {
             .await
             .map_err(ServiceError::Head)?
             .map_or(0, |b| b.header.timestamp);
-        // The inbox takes at most one L2 block per second of L1 time since its last batch.
-        let allowed = usize::try_from(self.l1.blocks_allowed(l1_time).await?).unwrap_or(usize::MAX);
+        // The inbox takes at most one L2 block per second of L1 time since its last batch, and
+        // from another address than the sequencer's only once the sequencer has gone silent.
+        let allowed = if self.l1.may_submit(self.config.submitter, l1_time).await? {
+            usize::try_from(self.l1.blocks_allowed(l1_time).await?).unwrap_or(usize::MAX)
+        } else {
+            0
+        };
         let blocks = self.shared.pool().take_batch(
             self.config.blocks_per_batch.min(allowed).min(MAX_BLOCKS),
             |i| l1_time + 1 + i as u64,

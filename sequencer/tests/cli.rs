@@ -20,7 +20,10 @@ use devnet::{
 };
 use execute::{ChainConfig, Fork};
 use l1_contracts::provider::l1_provider;
-use l1_contracts::{deploy::deploy_rollup, rollup::Rollup};
+use l1_contracts::{
+    deploy::{deploy_rollup, Sequencing},
+    rollup::Rollup,
+};
 use rollup::derive::L2Chain;
 use sequencer::genesis::dev_genesis;
 use serde_json::{json, Value};
@@ -124,7 +127,7 @@ async fn a_killed_sequencer_resumes_and_a_terminated_one_stops_cleanly() {
     let deployment = deploy_rollup(
         &l1,
         keys[0].address(),
-        Address::ZERO,
+        Sequencing::BASED,
         genesis.config.chain_rlp(),
         genesis_hash,
         genesis.config.rollup_config(Rollup::Config {

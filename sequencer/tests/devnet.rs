@@ -26,7 +26,7 @@ use devnet::{
 use execute::{trace::Segment, ChainConfig, Fork};
 use l1_contracts::provider::l1_provider;
 use l1_contracts::{
-    deploy::{deploy_rollup, Deployment},
+    deploy::{deploy_rollup, Deployment, Sequencing},
     rollup::Rollup,
 };
 use l2_node::{
@@ -105,7 +105,7 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
     } = deploy_rollup(
         &poster,
         keys[0].address(),
-        Address::ZERO,
+        Sequencing::BASED,
         config.chain_rlp(),
         genesis_hash,
         config.rollup_config(Rollup::Config {
@@ -139,6 +139,7 @@ async fn the_sequencer_posts_and_an_independent_node_derives_the_same_chain() {
         &server.url(),
         SequencerConfig {
             inbox,
+            submitter: keys[0].address(),
             blocks_per_batch: 2,
             load_gas: 1_500_000,
             window: 1_000,

@@ -22,7 +22,7 @@ use devnet::{
 };
 use execute::{chain::ScheduleError, Activation, BlobSchedule, ChainConfig, Fork, ForkSchedule};
 use l1_contracts::{
-    deploy::{deploy_rollup, DeployError, Deployment},
+    deploy::{deploy_rollup, DeployError, Deployment, Sequencing},
     provider::l1_provider,
     rollup::Rollup,
 };
@@ -112,11 +112,14 @@ pub struct NetworkConfig {
     /// Most blocks one `eth_getLogs` may span on the devnet (`None`: its default); the
     /// network's own nodes and watchtowers keep to it.
     pub max_log_range: Option<u64>,
+    /// Seconds without a batch from the sequencer (key 0) after which anyone may post.
+    pub sequencer_timeout: u64,
 }
 
 impl NetworkConfig {
     /// L2 `chain_id` with [`SENDERS`] funded load senders on a devnet at a free local port: a
-    /// one-hour challenge window, ten-minute clocks, degree 4, bonds of 1 and 0.5 ether.
+    /// one-hour challenge window, ten-minute clocks, degree 4, bonds of 1 and 0.5 ether, and
+    /// anyone may post after an hour of the sequencer's silence.
     pub fn dev(chain_id: u64) -> Self {
         let l1_schedule = ChainConfig::mainnet(Fork::Osaka).schedule();
         Self {
@@ -142,6 +145,7 @@ impl NetworkConfig {
             execute_price: 1,
             blob_retention: None,
             max_log_range: None,
+            sequencer_timeout: 3_600,
         }
     }
 }
@@ -226,7 +230,10 @@ impl Network {
         let deployment = deploy_rollup(
             &poster,
             keys[0].address(),
-            keys[0].address(),
+            Sequencing {
+                sequencer: keys[0].address(),
+                timeout: config.sequencer_timeout,
+            },
             genesis.config.chain_rlp(),
             genesis_hash,
             genesis.config.rollup_config(config.game),
@@ -329,15 +336,30 @@ impl Network {
         load_gas: u64,
         claims: Option<(u64, Option<BlockLie>)>,
     ) -> Result<Sequencer<impl Provider + Clone>> {
+        self.poster(0, dir, blocks_per_batch, load_gas, claims)
+    }
+
+    /// A batch poster as [`Self::sequencer`], posting from key `key`: key 0 is the inbox's
+    /// sequencer; another key posts only while the sequencer has been silent for its timeout
+    /// (and follows L1 meanwhile).
+    pub fn poster(
+        &self,
+        key: usize,
+        dir: &Path,
+        blocks_per_batch: usize,
+        load_gas: u64,
+        claims: Option<(u64, Option<BlockLie>)>,
+    ) -> Result<Sequencer<impl Provider + Clone>> {
         let node = self.node(dir)?;
         let config = self.genesis().config;
         let shared = Shared::new(node, Pool::new(self.chain_id, config.gas_limit));
         Ok(Sequencer::new(
             shared,
-            self.provider(0),
+            self.provider(key),
             &self.url(),
             SequencerConfig {
                 inbox: self.deployment.inbox,
+                submitter: self.keys[key].address(),
                 blocks_per_batch,
                 load_gas,
                 window: 1_000,

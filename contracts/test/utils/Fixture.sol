@@ -14,7 +14,7 @@ abstract contract Fixture is Test {
     bytes32 internal constant GENESIS = keccak256("genesis");
 
     function deployRollup(uint64 degree) internal returns (Inbox inbox, Rollup rollup) {
-        inbox = new Inbox(address(0), address(0));
+        inbox = new Inbox(address(0), 0, address(0));
         rollup = new Rollup(
             inbox, new BlobData(), testConfig(degree, 30_000_000, address(0xfe)), hex"c0", GENESIS
         );

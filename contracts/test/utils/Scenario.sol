@@ -48,7 +48,7 @@ abstract contract Scenario is Test {
         // The bridge is the fourth contract created from here: the inbox, the blob reader and
         // the rollup come first.
         address expected = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 3);
-        inbox = new Inbox(address(0), expected);
+        inbox = new Inbox(address(0), 0, expected);
         blobData = new BlobData();
         rollup = new Rollup(
             inbox,
