@@ -14,7 +14,8 @@ use rollup::{
     derive::{DerivedBlock, L2Chain},
     messages::{empty_message_root, Message, MessageTree},
     rules::{
-        batch_message_roots, block_inputs, block_timestamp, deposit_credit, L2Config, L2_BRIDGE,
+        batch_message_roots, block_inputs, block_timestamp, deposit_credit, withdrawal_slot,
+        L2Config, L2_BRIDGE,
     },
     wallet::L2Wallet,
 };
@@ -244,9 +245,9 @@ pub fn standard(l1_timestamp: u64) -> Result<Value, ScenarioError> {
         )?);
         parent = derived.header.clone();
     }
-    // The withdrawals' storage slots: `withdrawals[nonce]`, the mapping at slot 0.
+    // The withdrawals' storage slots: `withdrawals[nonce]`.
     let proof_of = |nonce: u64| {
-        let slot = keccak256((U256::from(nonce), U256::ZERO).abi_encode());
+        let slot = withdrawal_slot(U256::from(nonce));
         let proof = chain.state().proof(L2_BRIDGE, &[slot]);
         let (_, value, storage) = proof.storage.first().expect("the slot asked for").clone();
         (B256::from(value), proof.account_proof, storage)

@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 
 use alloy_consensus::Header;
-use alloy_primitives::{keccak256, Address, B256, U256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::{BlockNumberOrTag, Filter};
-use alloy_sol_types::{SolEvent, SolValue};
+use alloy_sol_types::SolEvent;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use l1_contracts::{
@@ -20,7 +20,7 @@ use l1_contracts::{
     rollup::Rollup,
     status::ClaimStatus,
 };
-use rollup::rules::L2_BRIDGE;
+use rollup::rules::{withdrawal_slot, L2_BRIDGE};
 
 use super::{eth, Endpoints};
 
@@ -495,9 +495,7 @@ pub(crate) async fn pay_withdrawal<L1: Provider + Clone, L2: Provider + Clone>(
         .with_context(|| format!("finalizing claim {claim}"))?;
     }
     let header = header.context("a covering claim has its header")?;
-    let slot = B256::from(keccak256(
-        (logged.withdrawal.nonce, U256::ZERO).abi_encode(),
-    ));
+    let slot = withdrawal_slot(logged.withdrawal.nonce);
     let proof = l2
         .get_proof(L2_BRIDGE, vec![slot])
         .number(header.number)
